@@ -1,0 +1,142 @@
+"""The ``cfbilling`` command: a thin layer over the library. It never imports ``pulumi`` or ``grpc``.
+
+Exit codes: 0 ok, 2 usage or configuration error, 3 API or network error. Expected failures print one line on
+stderr and no traceback. Credentials are read from the environment only, never from flags, so they cannot leak
+through shell history or the process list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from ._version import __version__
+from .errors import APIError, CfBillingError, ConfigurationError
+
+__all__ = ["EXIT_API_ERROR", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_API_ERROR = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error message instead of the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command-line parser; each command's help ends with an example."""
+    from . import commands  # the handlers, kept apart from the parser
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="log requests and retries on stderr (credentials are never logged)",
+    )
+    parser = _Parser(
+        prog="cfbilling",
+        description="Watch and guard Cloudflare AI Gateway credits (Unified Billing).",
+        epilog="Example:\n  cfbilling demo\n  cfbilling balance --account-id 0123456789abcdef0123456789abcdef",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"cfbilling {__version__}")
+    sub: Any = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], int], summary: str, example: str
+    ) -> argparse.ArgumentParser:
+        command: argparse.ArgumentParser = sub.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=f"Example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common],
+        )
+        command.set_defaults(handler=handler)
+        return command
+
+    balance = add(
+        "balance",
+        commands.balance,
+        "Show the credit balance and top-up configuration of accounts.",
+        "CLOUDFLARE_API_TOKEN=... cfbilling balance --account-id 0123456789abcdef0123456789abcdef",
+    )
+    balance.add_argument(
+        "--account-id",
+        action="append",
+        metavar="ID",
+        help="account to read (repeatable; default: CLOUDFLARE_ACCOUNT_ID)",
+    )
+    balance.add_argument(
+        "--base-url", metavar="URL", help="API base URL (default: CLOUDFLARE_BASE_URL or the public API)"
+    )
+    balance.add_argument("--timeout", type=float, metavar="SECONDS", help="timeout per attempt (default 30)")
+    balance.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+
+    add(
+        "demo",
+        commands.demo,
+        "Run the tool against a built-in emulator with sample accounts: no Cloudflare account needed.",
+        "cfbilling demo",
+    )
+
+    emulator = add(
+        "emulator",
+        commands.emulator,
+        "Serve a local emulator of the credit-balance API and print the settings to use it.",
+        "cfbilling emulator --port 8787 --fixture accounts.json",
+    )
+    emulator.add_argument("--port", type=int, default=8787, help="port on 127.0.0.1 (default 8787; 0 picks one)")
+    emulator.add_argument(
+        "--fixture", metavar="FILE", help="JSON file of tokens and accounts (default: sample accounts)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "verbose", False):
+        _log_to_stderr()
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        code: int = handler(args)
+    except ConfigurationError as exc:
+        return _fail(exc, EXIT_USAGE)
+    except APIError as exc:
+        return _fail(exc, EXIT_API_ERROR)
+    except CfBillingError as exc:  # pragma: no cover - every subclass is handled above
+        return _fail(exc, EXIT_API_ERROR)
+    except KeyboardInterrupt:
+        print("cfbilling: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+def _fail(exc: CfBillingError, code: int) -> int:
+    print(f"cfbilling: error: {exc}", file=sys.stderr)
+    return code
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("cfbilling: %(levelname)s %(name)s: %(message)s"))
+    for name in ("pulumi_cfbilling", "urllib3"):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)

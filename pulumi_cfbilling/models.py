@@ -1,0 +1,210 @@
+"""Typed models of the credit-balance endpoint, and every value derived from it.
+
+Raw values are kept exactly as Cloudflare sent them (``balance`` stays ``640.19``, an ``int`` stays an ``int``);
+derived values (dollars, the top-up state, the failure time) are computed here and nowhere else, so a change of
+unit is one line in :func:`cents_to_usd`. Numbers are strict: a string, a bool, NaN or infinity is rejected with
+the field's name. Unknown fields are accepted and ignored, because the API grows.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StrictBool,
+    StrictStr,
+    WithJsonSchema,
+    computed_field,
+    field_validator,
+)
+
+__all__ = [
+    "CreditBalance",
+    "Envelope",
+    "EnvelopeError",
+    "PaymentMethod",
+    "TopupConfig",
+    "cents_to_usd",
+    "unix_time_to_datetime",
+]
+
+# Timestamps below this are read as seconds, above it as milliseconds: 1e11 s is the year 5138, while 1e11 ms
+# is March 1973, long before the API existed. Sibling endpoints use milliseconds.
+_SECONDS_CUTOFF = 1e11
+
+
+def _number(value: object) -> int | float:
+    # bool is an int subclass in Python; JSON ``true`` is not a number.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"must be a number, got {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Number = Annotated[int | float, PlainValidator(_number), WithJsonSchema({"type": "number"})]
+"""A JSON number exactly as sent: never a string, a bool, NaN or infinity."""
+
+Usd = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+"""Exact dollars in Python; a plain number in JSON documents and Pulumi outputs."""
+
+
+def cents_to_usd(cents: int | float) -> Decimal:
+    """Convert a raw amount in US cents to exact dollars: ``640.19`` gives ``Decimal('6.4019')``.
+
+    ``repr`` is the shortest string that round-trips the float, so no binary noise reaches the result.
+    This is the one place that encodes the unit of ``balance``, ``amount`` and ``threshold``.
+    """
+    return Decimal(repr(cents)) / 100
+
+
+def unix_time_to_datetime(value: int | float) -> datetime:
+    """Read a unix time in milliseconds (or in seconds when below 1e11) as an aware UTC ``datetime``.
+
+    Raises ``ValueError`` for a negative time or one past the year 9999.
+    """
+    if value < 0:
+        raise ValueError("must not be negative")
+    seconds = value if value < _SECONDS_CUTOFF else value / 1000
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError("is not a unix time that fits a date") from None
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, strict=True)
+
+
+class PaymentMethod(_Model):
+    """The card on file, when there is one."""
+
+    brand: StrictStr | None = Field(default=None, description="Card brand, such as visa or mastercard.")
+    last4: StrictStr | None = Field(default=None, description="Last four digits of the card number.")
+
+
+class TopupConfig(_Model):
+    """The automatic top-up configuration. Every key is optional: real responses leave some out."""
+
+    amount: Number | None = Field(
+        default=None, description="Amount bought by each automatic top-up, in US cents, as returned."
+    )
+    threshold: Number | None = Field(
+        default=None,
+        description="Balance below which an automatic top-up is bought, in US cents, as returned.",
+    )
+    disabled_reason: StrictStr | None = Field(
+        default=None,
+        alias="disabledReason",
+        description="Why automatic top-up is disabled (free text from Cloudflare); null when it is not.",
+    )
+    error: StrictStr | None = Field(
+        default=None, description="Why the last automatic top-up failed (free text from Cloudflare)."
+    )
+    last_failed_at: Number | None = Field(
+        default=None,
+        alias="lastFailedAt",
+        description="Unix time of the last failed automatic top-up, as returned (milliseconds).",
+    )
+
+    @field_validator("last_failed_at")
+    @classmethod
+    def _time_fits(cls, value: int | float | None) -> int | float | None:
+        if value is not None:
+            unix_time_to_datetime(value)
+        return value
+
+
+class CreditBalance(_Model):
+    """The AI Gateway credit balance of one account, with its payment method and top-up configuration."""
+
+    account_id: str | None = Field(default=None, alias="accountId", description="The Cloudflare account read.")
+    balance: Number = Field(description="Credit balance in US cents, as returned; may be fractional or negative.")
+    has_default_payment_method: StrictBool = Field(
+        alias="hasDefaultPaymentMethod", description="Whether the account has a default payment method on file."
+    )
+    payment_method: PaymentMethod | None = Field(
+        alias="paymentMethod", description="The card on file; null when there is none."
+    )
+    topup_config: TopupConfig = Field(alias="topupConfig", description="Automatic top-up configuration.")
+    # Optional in the spec; null is read as "not reported" rather than rejected, since outputs expose it as
+    # nullable anyway.
+    first_topup_success: StrictBool | None = Field(
+        default=None,
+        alias="firstTopupSuccess",
+        description="Whether the first manual top-up succeeded; null when Cloudflare did not say.",
+    )
+
+    @computed_field(alias="balanceUsd", description="Credit balance in US dollars, exact.")  # type: ignore[prop-decorator]
+    @property
+    def balance_usd(self) -> Usd:
+        """Credit balance in US dollars, exact (``Decimal``)."""
+        return cents_to_usd(self.balance)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        alias="autoTopupEnabled",
+        description="Whether automatic top-up is on: amount and threshold set, and no disabledReason.",
+    )
+    @property
+    def auto_topup_enabled(self) -> bool:
+        """Whether automatic top-up is on: amount and threshold set, and no ``disabledReason``."""
+        config = self.topup_config
+        return config.amount is not None and config.threshold is not None and not config.disabled_reason
+
+    @computed_field(  # type: ignore[prop-decorator]
+        alias="topupAmountUsd", description="Amount of each automatic top-up in US dollars, exact; nullable."
+    )
+    @property
+    def topup_amount_usd(self) -> Usd | None:
+        """Amount of each automatic top-up in US dollars, or ``None`` when not configured."""
+        amount = self.topup_config.amount
+        return None if amount is None else cents_to_usd(amount)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        alias="topupThresholdUsd",
+        description="Balance in US dollars below which an automatic top-up is bought, exact; nullable.",
+    )
+    @property
+    def topup_threshold_usd(self) -> Usd | None:
+        """Top-up threshold in US dollars, or ``None`` when not configured."""
+        threshold = self.topup_config.threshold
+        return None if threshold is None else cents_to_usd(threshold)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        alias="topupLastFailedAt",
+        description="Time of the last failed automatic top-up, ISO-8601 UTC; nullable.",
+    )
+    @property
+    def topup_last_failed_at(self) -> datetime | None:
+        """Time of the last failed automatic top-up (aware, UTC), or ``None``."""
+        value = self.topup_config.last_failed_at
+        return None if value is None else unix_time_to_datetime(value)
+
+    def to_document(self) -> dict[str, Any]:
+        """The canonical camelCase document: plain numbers, strings, bools and nulls, ready for JSON or Pulumi."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class EnvelopeError(_Model):
+    """One entry of the envelope's ``errors`` or ``messages`` list."""
+
+    code: Number
+    message: StrictStr
+
+
+class Envelope(_Model):
+    """Cloudflare's response envelope, checked on every response, including HTTP 200."""
+
+    success: StrictBool
+    errors: list[EnvelopeError] = []
+    messages: list[Any] = []
+    result: dict[str, Any] | None
+    result_info: dict[str, Any] | None = None

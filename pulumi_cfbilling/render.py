@@ -1,0 +1,77 @@
+"""Render balances for people (aligned text, dollars to the cent) and for machines (a versioned JSON document)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from .models import CreditBalance
+
+__all__ = ["DOCUMENT_VERSION", "balance_document", "format_usd", "render_balance_text", "render_json"]
+
+DOCUMENT_VERSION = 1
+"""Bumped only on a breaking change to the JSON documents the CLI prints."""
+
+
+def format_usd(amount: Decimal | None) -> str:
+    """Dollars to the cent, sign first: ``Decimal('42.505')`` gives ``$42.51``, ``Decimal('-0.425')`` ``-$0.43``."""
+    if amount is None:
+        return "not set"
+    cents = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"-${-cents:,.2f}" if cents < 0 else f"${cents:,.2f}"
+
+
+def _payment_method(balance: CreditBalance) -> str:
+    method = balance.payment_method
+    if method is None:
+        card = "none on file"
+    else:
+        brand = method.brand or "card"
+        card = f"{brand} ending {method.last4}" if method.last4 else brand
+    default = "a default payment method is on file" if balance.has_default_payment_method else "no default"
+    return f"{card} ({default})"
+
+
+def _auto_topup(balance: CreditBalance) -> str:
+    config = balance.topup_config
+    if balance.auto_topup_enabled:
+        return (
+            f"on: adds {format_usd(balance.topup_amount_usd)} when the balance falls below "
+            f"{format_usd(balance.topup_threshold_usd)}"
+        )
+    reason = config.disabled_reason or "amount or threshold not set"
+    return f"off ({reason})"
+
+
+def _last_failure(balance: CreditBalance) -> str:
+    when = balance.topup_last_failed_at
+    error = balance.topup_config.error
+    if when is None and error is None:
+        return "none"
+    shown = when.strftime("%Y-%m-%d %H:%M UTC") if when else "time unknown"
+    return f"{shown}: {error}" if error else shown
+
+
+def render_balance_text(balance: CreditBalance, label: str | None = None) -> str:
+    """A block of aligned lines describing one account's balance and top-up configuration."""
+    rows = [
+        ("Account", f"{balance.account_id}" + (f" ({label})" if label else "")),
+        ("Balance", f"{format_usd(balance.balance_usd)} ({balance.balance!r} cents)"),
+        ("Payment method", _payment_method(balance)),
+        ("Auto top-up", _auto_topup(balance)),
+        ("Top-up failure", _last_failure(balance)),
+    ]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def balance_document(balance: CreditBalance, label: str | None = None) -> dict[str, Any]:
+    """One account in JSON output: the canonical camelCase fields plus its label."""
+    return {"label": label, **balance.to_document()}
+
+
+def render_json(accounts: Sequence[dict[str, Any]], **extra: Any) -> str:
+    """The versioned JSON document the CLI prints: ``{"version": 1, ..., "accounts": [...]}``."""
+    return json.dumps({"version": DOCUMENT_VERSION, **extra, "accounts": list(accounts)}, indent=2)

@@ -1,0 +1,279 @@
+"""Turn an HTTP answer (status, headers, body) into a :class:`CreditBalance` or a typed error.
+
+This is a pure function with no I/O, so every odd answer Cloudflare or a proxy can give is tested and fuzzed
+without sockets. It is the one place that decides what a response means; the client only moves bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from .errors import (
+    APIError,
+    APIResponseError,
+    APIStatusError,
+    AuthenticationError,
+    CloudflareErrorDetail,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+)
+from .models import CreditBalance, Envelope
+
+__all__ = ["MAX_BODY_BYTES", "parse_credit_balance_response", "parse_retry_after"]
+
+MAX_BODY_BYTES = 1024 * 1024
+"""Bodies larger than this are refused: a real answer is well under 1 KiB."""
+
+# 400 with these codes means the auth headers are missing or malformed (6003 wraps 6102/6103/6111).
+AUTH_CODES_ON_400 = frozenset({6003, 6102, 6103, 6111, 9106, 10000})
+# Cloudflare's messages are copied into our one-line errors; keep them short and single-line.
+_MAX_DETAIL = 200
+
+_CREDENTIAL_ADVICE = (
+    "check the credentials: CLOUDFLARE_API_TOKEN must be a valid, active API token with 'AI Gateway Read' "
+    "(or set CLOUDFLARE_API_KEY with CLOUDFLARE_EMAIL; in Pulumi, cfbilling:apiToken)"
+)
+_ADVICE: Mapping[type[APIStatusError], str] = {
+    AuthenticationError: _CREDENTIAL_ADVICE,
+    PermissionDeniedError: (
+        "the credentials may not read this account's billing: give the token 'AI Gateway Read' on this "
+        "account, or check the account id"
+    ),
+    NotFoundError: (
+        "check the account id (32 hex characters from dash.cloudflare.com/<account id>) and the base URL "
+        "(CLOUDFLARE_BASE_URL)"
+    ),
+    RateLimitError: "Cloudflare allows 1200 requests per 5 minutes per user: retry later",
+    ServerError: "Cloudflare or a proxy in front of it failed; this is usually transient: retry later",
+    APIStatusError: "unexpected status for this endpoint: check the base URL (CLOUDFLARE_BASE_URL)",
+}
+
+
+def parse_credit_balance_response(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    account_id: str,
+    *,
+    attempts: int = 1,
+    max_retry_after: float | None = None,
+) -> CreditBalance:
+    """Return the balance in a successful answer, or raise the :class:`APIError` subclass that explains it.
+
+    ``attempts`` is how many requests were made (it goes into the message). ``max_retry_after`` is the longest
+    wait the client would have honoured, so a 429 beyond it can say why it was not retried.
+    """
+    lowered = {k.lower(): v for k, v in headers.items()}
+    context = _Context(account_id, status, lowered.get("cf-ray"), attempts)
+    if len(body) > MAX_BODY_BYTES:
+        raise context.fail(
+            APIResponseError,
+            f"the response body is larger than {MAX_BODY_BYTES // 1024} KiB and was not read",
+            "a real answer is tiny: check CLOUDFLARE_BASE_URL and any proxy in between",
+        )
+    if 300 <= status < 400:
+        host = _location_host(lowered.get("location"))
+        raise context.fail(
+            APIResponseError,
+            f"the API answered with a redirect to {host}, which is never followed so credentials cannot leak",
+            "point CLOUDFLARE_BASE_URL at the API itself",
+        )
+    document, problem = _decode_json(body, lowered.get("content-type"))
+    errors = _error_details(document)
+    if not 200 <= status < 300:
+        _raise_for_status(context, errors, problem, lowered.get("retry-after"), max_retry_after)
+    if problem is not None:
+        raise context.fail(APIResponseError, f"the response is {problem}", _PROXY_ADVICE)
+    return _parse_success(context, document, errors)
+
+
+_PROXY_ADVICE = "a proxy or captive portal may be answering: check CLOUDFLARE_BASE_URL and HTTPS_PROXY"
+
+
+class _Context:
+    """What every error message about one response needs to say."""
+
+    def __init__(self, account_id: str, status: int, ray_id: str | None, attempts: int) -> None:
+        self.account_id, self.status, self.ray_id, self.attempts = account_id, status, ray_id, attempts
+
+    def fail(
+        self,
+        cls: type[APIError],
+        what: str,
+        advice: str,
+        errors: tuple[CloudflareErrorDetail, ...] = (),
+    ) -> APIError:
+        facts = [f"HTTP {self.status}"]
+        if self.attempts > 1:
+            facts.append(f"after {self.attempts} attempts")
+        if self.ray_id:
+            facts.append(f"CF-Ray {_one_line(self.ray_id, 64)}")
+        message = (
+            f"reading the credit balance of account {self.account_id} failed: {what}; {advice} [{', '.join(facts)}]"
+        )
+        return cls(message, account_id=self.account_id, status_code=self.status, errors=errors, ray_id=self.ray_id)
+
+
+def _raise_for_status(
+    context: _Context,
+    errors: tuple[CloudflareErrorDetail, ...],
+    problem: str | None,
+    retry_after_header: str | None,
+    max_retry_after: float | None,
+) -> None:
+    cls = _status_class(context.status, errors)
+    said = "; ".join(str(e) for e in errors) if errors else (f"the body is {problem}" if problem else "")
+    what = f"Cloudflare returned HTTP {context.status}" + (f" ({said})" if said else "")
+    # Cloudflare sends 403 with code 10000 for a bad or expired token: that is about the credential itself.
+    advice = _CREDENTIAL_ADVICE if 10000 in {e.code for e in errors} else _ADVICE[cls]
+    retry_after = parse_retry_after(retry_after_header)
+    if cls is RateLimitError and retry_after is not None:
+        if max_retry_after is not None and retry_after > max_retry_after:
+            advice = (
+                f"Cloudflare asks to wait {retry_after:.0f} s, longer than the {max_retry_after:.0f} s this "
+                f"tool waits by itself: retry after {_utc_after(retry_after)}"
+            )
+        else:
+            advice = f"retry after {retry_after:g} s"
+    error = context.fail(cls, what, advice, errors)
+    if isinstance(error, RateLimitError):
+        error.retry_after = retry_after
+    raise error
+
+
+def _status_class(status: int, errors: tuple[CloudflareErrorDetail, ...]) -> type[APIStatusError]:
+    codes = {e.code for e in errors}
+    if status == 401 or (status == 400 and codes & AUTH_CODES_ON_400):
+        return AuthenticationError
+    by_status: dict[int, type[APIStatusError]] = {
+        403: PermissionDeniedError,
+        404: NotFoundError,
+        429: RateLimitError,
+    }
+    if status in by_status:
+        return by_status[status]
+    return ServerError if status >= 500 else APIStatusError
+
+
+def _parse_success(context: _Context, document: Any, errors: tuple[CloudflareErrorDetail, ...]) -> CreditBalance:
+    try:
+        envelope = Envelope.model_validate(document)
+    except ValidationError as exc:
+        raise context.fail(
+            APIResponseError, f"the response envelope is malformed ({_describe(exc)})", _PROXY_ADVICE
+        ) from None
+    if not envelope.success:
+        said = "; ".join(str(e) for e in errors) or "no error given"
+        raise context.fail(
+            APIResponseError,
+            f"Cloudflare reported success: false ({said})",
+            "retry later; if it persists, contact Cloudflare support with the CF-Ray id",
+            errors,
+        )
+    if envelope.result is None:
+        raise context.fail(
+            APIResponseError,
+            "Cloudflare returned no result (result: null)",
+            "check that AI Gateway billing is set up for this account; retry later",
+        )
+    try:
+        balance = CreditBalance.model_validate(envelope.result)
+    except ValidationError as exc:
+        raise context.fail(
+            APIResponseError,
+            f"the result is malformed ({_describe(exc)})",
+            "the API may have changed: upgrade pulumi-cfbilling, or report it with the CF-Ray id",
+        ) from None
+    return balance.model_copy(update={"account_id": context.account_id})
+
+
+def _decode_json(body: bytes, content_type: str | None) -> tuple[Any, str | None]:
+    """Return ``(document, None)``, or ``(None, description of why the body is not JSON)``."""
+    if not body.strip():
+        return None, "empty"
+    try:
+        return json.loads(body, parse_constant=_reject_constant), None
+    except (ValueError, RecursionError):
+        # ValueError covers bad UTF-8, bad JSON, NaN/Infinity and integers too long to convert.
+        kind = _one_line(content_type.split(";")[0], 40) if content_type else "no content type"
+        return None, f"not valid JSON ({kind}, {len(body)} bytes)"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _error_details(document: Any) -> tuple[CloudflareErrorDetail, ...]:
+    """Cloudflare's ``errors`` list, read leniently: error bodies are not always well formed."""
+    items = document.get("errors") if isinstance(document, dict) else None
+    if not isinstance(items, list):
+        return ()
+    details = []
+    for item in items[:10]:
+        if not isinstance(item, dict):
+            continue
+        code = item.get("code")
+        message = item.get("message")
+        details.append(
+            CloudflareErrorDetail(
+                code=code if isinstance(code, int) and not isinstance(code, bool) else None,
+                message=_one_line(message, _MAX_DETAIL) if isinstance(message, str) else "",
+            )
+        )
+    return tuple(details)
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False)[:3]:
+        where = ".".join(str(part) for part in error["loc"]) or "the document"
+        problems.append(f"{where}: {error['msg']}")
+    more = exc.error_count() - len(problems)
+    return "; ".join(problems) + (f"; and {more} more" if more > 0 else "")
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = "".join(c if c.isprintable() else " " for c in text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or ``None`` if absent/invalid."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _location_host(location: str | None) -> str:
+    if not location:
+        return "(no Location header)"
+    try:
+        host = urlsplit(location).hostname
+    except ValueError:
+        host = None
+    return _one_line(host, 100) if host else "an unparseable or relative location"
+
+
+def _utc_after(seconds: float) -> str:
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(time.time() + seconds))
+    except (OverflowError, OSError, ValueError):
+        return "much later"

@@ -1,0 +1,43 @@
+"""Hold a credential so that nothing but the code that sends it can see it.
+
+A :class:`Secret` keeps its value outside the object, in a module-level weak map, so ``repr``, ``str``,
+``vars()``, ``__slots__`` walks, ``copy`` and debuggers that dump an object's attributes find nothing to show.
+Pickling is refused outright: Pulumi pickles dynamic providers into the stack state, and a credential must
+never travel there.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import NoReturn
+
+__all__ = ["Secret"]
+
+_VALUES: weakref.WeakKeyDictionary[Secret, str] = weakref.WeakKeyDictionary()
+
+
+class Secret:
+    """An opaque credential; :meth:`reveal` is the only way to read it."""
+
+    __slots__ = ("__weakref__",)
+
+    def __init__(self, value: str) -> None:
+        _VALUES[self] = value
+
+    def reveal(self) -> str:
+        """Return the credential, for the one place that puts it into a request header."""
+        return _VALUES[self]
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Secret:
+        return self
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a credential cannot be pickled; it is read from configuration at run time")
