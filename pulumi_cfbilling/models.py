@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -80,6 +81,11 @@ def unix_time_to_datetime(value: int | float) -> datetime:
         raise ValueError("is not a unix time that fits a date") from None
 
 
+def _names(api: str, canonical: str) -> dict[str, Any]:
+    """Read the API's snake_case name (or our camelCase one, for round trips); write the canonical camelCase."""
+    return {"validation_alias": AliasChoices(api, canonical), "serialization_alias": canonical}
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, strict=True)
 
@@ -126,20 +132,25 @@ class TopupConfig(_Model):
 class CreditBalance(_Model):
     """The AI Gateway credit balance of one account, with its payment method and top-up configuration."""
 
-    account_id: str | None = Field(default=None, alias="accountId", description="The Cloudflare account read.")
+    account_id: str | None = Field(
+        default=None, **_names("account_id", "accountId"), description="The Cloudflare account read."
+    )
     balance: Number = Field(description="Credit balance in US cents, as returned; may be fractional or negative.")
     has_default_payment_method: StrictBool = Field(
-        alias="hasDefaultPaymentMethod", description="Whether the account has a default payment method on file."
+        **_names("has_default_payment_method", "hasDefaultPaymentMethod"),
+        description="Whether the account has a default payment method on file.",
     )
     payment_method: PaymentMethod | None = Field(
-        alias="paymentMethod", description="The card on file; null when there is none."
+        **_names("payment_method", "paymentMethod"), description="The card on file; null when there is none."
     )
-    topup_config: TopupConfig = Field(alias="topupConfig", description="Automatic top-up configuration.")
+    topup_config: TopupConfig = Field(
+        **_names("topup_config", "topupConfig"), description="Automatic top-up configuration."
+    )
     # Optional in the spec; null is read as "not reported" rather than rejected, since outputs expose it as
     # nullable anyway.
     first_topup_success: StrictBool | None = Field(
         default=None,
-        alias="firstTopupSuccess",
+        **_names("first_topup_success", "firstTopupSuccess"),
         description="Whether the first manual top-up succeeded; null when Cloudflare did not say.",
     )
 

@@ -1,0 +1,7 @@
+"""``python -m pulumi_cfbilling``: the same as the ``cfbilling`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
