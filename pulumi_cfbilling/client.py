@@ -249,7 +249,12 @@ def _connection_error(exc: BaseException, account_id: str, settings: Settings) -
     chain = list(_causes(exc))
     retried = any(isinstance(e, urllib3.exceptions.MaxRetryError) for e in chain)
     attempts = f" on each of {settings.max_retries + 1} attempts" if retried and settings.max_retries else ""
-    timed_out = any(isinstance(e, (TimeoutError, urllib3.exceptions.TimeoutError)) for e in chain)
+    # urllib3's NewConnectionError subclasses ConnectTimeoutError for history's sake; it is not a timeout.
+    timed_out = any(
+        isinstance(e, (TimeoutError, urllib3.exceptions.TimeoutError))
+        and not isinstance(e, urllib3.exceptions.NewConnectionError)
+        for e in chain
+    )
     if timed_out:
         what = f"no answer within the {settings.timeout:g} s timeout{attempts}"
         advice = "check the network or proxy, or raise the timeout (CFBILLING_TIMEOUT, --timeout)"

@@ -57,18 +57,22 @@ _ACCOUNT_ID = re.compile(r"[0-9a-f]{32}")
 _BEARER = re.compile(r"Bearer ([A-Za-z0-9._~+/=-]+)")
 
 
-@dataclass(frozen=True)
+@dataclass
 class LoggedRequest:
-    """One request as the emulator saw it. Credentials are never recorded, only which kind was sent."""
+    """One request as the emulator saw it, logged on arrival and completed when answered.
+
+    Credentials are never recorded, only which kind was sent. ``status`` and ``finished`` stay ``None``
+    while the request is in flight (a stall) and ``status`` stays ``None`` for a dropped connection.
+    """
 
     started: float
-    finished: float
     method: str
     path: str
-    account_id: str | None
-    auth: str | None
-    status: int | None
     user_agent: str | None
+    account_id: str | None = None
+    auth: str | None = None
+    status: int | None = None
+    finished: float | None = None
 
 
 def demo_fixture() -> dict[str, Any]:
@@ -156,7 +160,9 @@ class Emulator:
 
     def start(self) -> Emulator:
         """Serve in a background thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, name="cfbilling-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="cfbilling-emulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -227,22 +233,23 @@ class Emulator:
             return "key", _error(403, 10000, "Authentication error"), None
         return "key", None, {"accounts": "*"}
 
-    def _answer(self, path: str, headers: Any) -> tuple[str | None, str | None, _Answer]:
-        """Route, authenticate and apply faults. Returns (account id, auth kind, answer)."""
+    def _answer(self, entry: LoggedRequest, headers: Any) -> _Answer:
+        """Route, authenticate and apply faults, noting the account and auth kind in ``entry`` as they are known."""
+        path = entry.path
         match = _BALANCE.fullmatch(path[len(_PREFIX) :]) if path.startswith(_PREFIX + "/") else None
         if match is None:
-            return None, None, _error(404, 7000, "No route for that URI")
+            return _error(404, 7000, "No route for that URI")
         account_id = match.group(1)
         if not _ACCOUNT_ID.fullmatch(account_id):
-            message = f"Could not route to {path}, perhaps your object identifier is invalid?"
-            return None, None, _error(404, 7003, message)
-        auth, failure, grant = self._authenticate(headers)
+            return _error(404, 7003, f"Could not route to {path}, perhaps your object identifier is invalid?")
+        entry.account_id = account_id
+        entry.auth, failure, grant = self._authenticate(headers)
         if failure is not None:
-            return account_id, auth, failure
+            return failure
         assert grant is not None
         visible = grant.get("accounts", "*")
         if account_id not in self.accounts or (visible != "*" and account_id not in visible):
-            return account_id, auth, _error(403, 9109, "Unauthorized to access requested resource")
+            return _error(403, 9109, "Unauthorized to access requested resource")
         account = self.accounts[account_id]
         delay = float(account.get("latency", self.latency))
         if delay:
@@ -251,7 +258,7 @@ class Emulator:
         if fault is not None and fault["kind"] == "stall":
             self._stopping.wait(float(fault.get("seconds", 30)))
             fault = None
-        return account_id, auth, _faulty(account, fault) if fault else _success(_result(account))
+        return _faulty(account, fault) if fault else _success(_result(account))
 
 
 @dataclass
@@ -363,24 +370,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         emulator: Emulator = self.server.emulator  # type: ignore[attr-defined]
-        started = time.time()
-        path = self.path.split("?", 1)[0]
+        entry = LoggedRequest(time.time(), self.command, self.path.split("?", 1)[0], self.headers.get("User-Agent"))
+        emulator._record(entry)
         if self.command != "GET":
-            account_id, auth, answer = None, None, _error(405, 10405, "Method not allowed")
+            answer = _error(405, 10405, "Method not allowed")
         else:
-            account_id, auth, answer = emulator._answer(path, self.headers)
-        emulator._record(
-            LoggedRequest(
-                started,
-                time.time(),
-                self.command,
-                path,
-                account_id,
-                auth,
-                None if answer.drop else answer.status,
-                self.headers.get("User-Agent"),
-            )
-        )
+            answer = emulator._answer(entry, self.headers)
+        entry.status = None if answer.drop else answer.status
+        entry.finished = time.time()
         if answer.drop:
             self.close_connection = True
             with contextlib.suppress(OSError):

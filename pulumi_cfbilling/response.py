@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -165,12 +165,9 @@ def _status_class(status: int, errors: tuple[CloudflareErrorDetail, ...]) -> typ
 
 
 def _parse_success(context: _Context, document: Any, errors: tuple[CloudflareErrorDetail, ...]) -> CreditBalance:
-    try:
-        envelope = Envelope.model_validate(document)
-    except ValidationError as exc:
-        raise context.fail(
-            APIResponseError, f"the response envelope is malformed ({_describe(exc)})", _PROXY_ADVICE
-        ) from None
+    envelope, problem = _validate(Envelope, document)
+    if envelope is None:
+        raise context.fail(APIResponseError, f"the response envelope is malformed ({problem})", _PROXY_ADVICE)
     if not envelope.success:
         said = "; ".join(str(e) for e in errors) or "no error given"
         raise context.fail(
@@ -185,15 +182,25 @@ def _parse_success(context: _Context, document: Any, errors: tuple[CloudflareErr
             "Cloudflare returned no result (result: null)",
             "check that AI Gateway billing is set up for this account; retry later",
         )
-    try:
-        balance = CreditBalance.model_validate(envelope.result)
-    except ValidationError as exc:
+    balance, problem = _validate(CreditBalance, envelope.result)
+    if balance is None:
         raise context.fail(
             APIResponseError,
-            f"the result is malformed ({_describe(exc)})",
+            f"the result is malformed ({problem})",
             "the API may have changed: upgrade pulumi-cfbilling, or report it with the CF-Ray id",
-        ) from None
+        )
     return balance.model_copy(update={"account_id": context.account_id})
+
+
+_M = TypeVar("_M", Envelope, CreditBalance)
+
+
+def _validate(model: type[_M], data: Any) -> tuple[_M | None, str]:
+    """Validate without raising, so our error is raised outside the ``except`` and carries no context."""
+    try:
+        return model.model_validate(data), ""
+    except ValidationError as exc:
+        return None, _describe(exc)
 
 
 def _decode_json(body: bytes, content_type: str | None) -> tuple[Any, str | None]:

@@ -108,7 +108,7 @@ def cfbilling_command() -> list[str]:
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run ``cfbilling`` in a subprocess with a clean environment plus ``env``."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "CFBILLING_"))}
-    return subprocess.run(  # noqa: S603 - our own command, fixed arguments
+    return subprocess.run(
         [*cfbilling_command(), *args],
         env={**base, **(env or {})},
         capture_output=True,

@@ -143,7 +143,7 @@ def test_malformed_account_ids_are_rejected(bad: str) -> None:
 
 
 def test_malformed_account_id_in_environment_names_the_variable() -> None:
-    with pytest.raises(ConfigurationError, match="CLOUDFLARE_ACCOUNT_ID '../x' is not a Cloudflare account id"):
+    with pytest.raises(ConfigurationError, match=r"CLOUDFLARE_ACCOUNT_ID '\.\./x' is not a Cloudflare account id"):
         resolve_settings(env(CLOUDFLARE_API_TOKEN="t", CLOUDFLARE_ACCOUNT_ID="../x"))
 
 
@@ -202,13 +202,13 @@ def test_explicit_timeout_wins() -> None:
 
 @pytest.mark.parametrize("bad", ["0", "-1", "nan", "inf", "soon", "601"])
 def test_bad_timeouts_are_rejected(bad: str) -> None:
-    with pytest.raises(ConfigurationError, match="CFBILLING_TIMEOUT .* is not a valid timeout"):
+    with pytest.raises(ConfigurationError, match=r"CFBILLING_TIMEOUT .* is not a valid timeout"):
         resolve_settings(env(CLOUDFLARE_API_TOKEN="t", CFBILLING_TIMEOUT=bad))
 
 
 @pytest.mark.parametrize("bad", ["-1", "11", "2.5", "three", "²"])
 def test_bad_retry_counts_are_rejected(bad: str) -> None:
-    with pytest.raises(ConfigurationError, match="CFBILLING_MAX_RETRIES .* is not a valid retry count"):
+    with pytest.raises(ConfigurationError, match=r"CFBILLING_MAX_RETRIES .* is not a valid retry count"):
         resolve_settings(env(CLOUDFLARE_API_TOKEN="t", CFBILLING_MAX_RETRIES=bad))
 
 
