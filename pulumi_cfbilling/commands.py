@@ -61,8 +61,41 @@ def demo(args: argparse.Namespace) -> int:
             for account_id, spec in fixture["accounts"].items():
                 print(render_balance_text(client.get_credit_balance(account_id), spec.get("label")))
                 print()
+        _demo_pulumi_program(emu, fixture)
     print("Next: `cfbilling emulator` serves these accounts for your own experiments.")
     return 0
+
+
+def _demo_pulumi_program(emu: Emulator, fixture: dict[str, Any]) -> None:
+    # Imported here: the Pulumi part of the demo is the only CLI path that needs pulumi, in a child process.
+    from .mockrun import run_in_subprocess
+
+    program = Path(__file__).with_name("demo_program.py")
+    print(
+        "A Pulumi program, run under the Pulumi SDK's mock runtime (no Pulumi CLI or account needed), reads each\n"
+        "account, guards it (balance >= $20, auto top-up on, a payment method, no failed top-up in 24h) and\n"
+        "exports stack outputs:\n"
+    )
+    healthy, unhealthy = list(fixture["accounts"])[:2]
+    for account_id, enforcement in ((healthy, "mandatory"), (unhealthy, "advisory"), (unhealthy, "mandatory")):
+        label = fixture["accounts"][account_id].get("label", account_id)
+        config = {
+            "cfbilling:apiToken": DEMO_TOKEN,
+            "cfbilling:baseUrl": emu.base_url,
+            "demo:accountId": account_id,
+            "demo:enforcement": enforcement,
+        }
+        result = run_in_subprocess(program, config)
+        verdict = "deployment stopped" if result.error else "deployment goes ahead"
+        warned = f" with {len(result.warnings)} warnings" if result.warnings and not result.error else ""
+        print(f"{label} ({account_id}), {enforcement} guard: {verdict}{warned}")
+        for name, value in result.outputs.items():
+            print(f"  {name:<24} {json.dumps(value)}")
+        for warning in result.warnings:
+            print(f"  warning: {warning}")
+        if result.error:
+            print(f"  error: {result.error}")
+        print()
 
 
 def emulator(args: argparse.Namespace) -> int:

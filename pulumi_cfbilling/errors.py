@@ -4,6 +4,7 @@
 
     CfBillingError
      +-- ConfigurationError        bad or missing settings; raised before any request is made
+     +-- GuardrailError            a mandatory guard found violations (the deployment stops)
      +-- APIError                  anything that went wrong talking to Cloudflare
           +-- APIConnectionError   no usable HTTP response (DNS, TLS, refused, dropped connection)
           |    +-- APITimeoutError the connection or a read timed out, after every retry
@@ -23,6 +24,10 @@ credential, and none is chained to a ``requests``/``urllib3`` exception, whose f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .rules import Verdict
 
 __all__ = [
     "APIConnectionError",
@@ -34,6 +39,7 @@ __all__ = [
     "CfBillingError",
     "CloudflareErrorDetail",
     "ConfigurationError",
+    "GuardrailError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -58,6 +64,23 @@ class CfBillingError(Exception):
 
 class ConfigurationError(CfBillingError):
     """A setting is missing or invalid; nothing was sent to Cloudflare."""
+
+
+class GuardrailError(CfBillingError):
+    """A mandatory guard found violations; ``verdict`` lists them. The message names each one."""
+
+    def __init__(self, account_id: str, verdict: Verdict) -> None:
+        listed = "; ".join(f"{v.message} [{v.rule}]" for v in verdict.violations)
+        count = len(verdict.violations)
+        super().__init__(
+            f"AI Gateway credit guardrails failed for account {account_id} ({count} violation"
+            f"{'s' if count != 1 else ''}): {listed}"
+        )
+        self.account_id = account_id
+        self.verdict = verdict
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.account_id, self.verdict))
 
 
 class APIError(CfBillingError):

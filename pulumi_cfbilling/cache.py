@@ -1,0 +1,68 @@
+"""One HTTP request per account per run: repeated and concurrent reads share a single fetch.
+
+A Pulumi program may read the same account from a data function, a guard and an output at once; each would
+otherwise send its own request. Reads are keyed by base URL, account and a digest of the credential (never the
+credential itself), and the first reader's result, or its error, is shared by every later one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from concurrent.futures import Future
+
+from .client import BillingClient
+from .config import Settings
+from .models import CreditBalance
+
+__all__ = ["BalanceCache", "shared_cache"]
+
+
+def _credential_digest(settings: Settings) -> str:
+    credentials = settings.credentials
+    if credentials is None:
+        return "-"
+    material = f"{credentials.kind}\0{credentials.email or ''}\0{credentials.secret.reveal()}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+class BalanceCache:
+    """Shares fetches by (base URL, account, credential digest) and clients by their settings."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._results: dict[tuple[str, str, str], Future[CreditBalance]] = {}
+        self._clients: dict[tuple[str, str, float, int], BillingClient] = {}
+
+    def get(self, settings: Settings, account_id: str) -> CreditBalance:
+        """The balance of ``account_id``: fetched once, then shared (errors included) for the rest of the run."""
+        digest = _credential_digest(settings)
+        key = (settings.base_url, account_id, digest)
+        client: BillingClient | None = None
+        with self._lock:
+            future = self._results.get(key)
+            if future is None:
+                future = self._results[key] = Future()
+                client_key = (settings.base_url, digest, settings.timeout, settings.max_retries)
+                client = self._clients.get(client_key)
+                if client is None:
+                    client = self._clients[client_key] = BillingClient.from_settings(settings)
+        if client is not None:  # this caller owns the fetch; the others wait on its future
+            try:
+                future.set_result(client.get_credit_balance(account_id))
+            except BaseException as exc:  # shared with every waiter, then re-raised by result() below
+                future.set_exception(exc)
+        return future.result()
+
+    def clear(self) -> None:
+        """Forget every result and close every client (between runs, and in tests)."""
+        with self._lock:
+            clients = list(self._clients.values())
+            self._results.clear()
+            self._clients.clear()
+        for client in clients:
+            client.close()
+
+
+shared_cache = BalanceCache()
+"""The cache every Pulumi surface of this process shares."""

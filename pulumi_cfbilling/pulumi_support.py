@@ -1,0 +1,106 @@
+"""What the in-program Pulumi surfaces share: config, the shared fetch, clean failures, dependency gating.
+
+Settings come from Pulumi config then the environment; reads go through the run-wide cache; failures become
+``pulumi.RunError``s so Pulumi prints one line; outputs wait for their dependencies. Only the Pulumi surfaces
+import this module; the CLI never does, so it never pays for ``pulumi``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import pulumi
+import pulumi.runtime
+
+from .cache import shared_cache
+from .config import Settings, Source, resolve_settings, validate_account_id
+from .errors import CfBillingError, ConfigurationError
+from .models import CreditBalance
+from .pulumi_sources import pulumi_sources
+
+__all__ = ["as_run_error", "fetch_balance", "known_output", "program_settings"]
+
+T = TypeVar("T")
+_E = TypeVar("_E", bound=CfBillingError)
+
+_RUN_ERROR_CLASSES: dict[type[CfBillingError], type[CfBillingError]] = {}
+
+
+def as_run_error(error: _E) -> _E:
+    """Make ``error`` also a ``pulumi.RunError``, so Pulumi prints its one-line message and no traceback.
+
+    The error keeps its own class in its ancestry (``except AuthenticationError`` still works); only a
+    subclass that also derives from ``RunError`` is swapped in.
+    """
+    cls: type[CfBillingError] = type(error)
+    if not isinstance(error, pulumi.RunError):
+        run_cls = _RUN_ERROR_CLASSES.get(cls)
+        if run_cls is None:
+            namespace = {"__module__": cls.__module__, "__doc__": cls.__doc__, "__qualname__": cls.__qualname__}
+            run_cls = _RUN_ERROR_CLASSES[cls] = type(cls.__name__, (cls, pulumi.RunError), namespace)
+        error.__class__ = run_cls  # type: ignore[assignment]
+    return error
+
+
+def program_settings() -> Settings:
+    """Settings for this Pulumi program: Pulumi config ``cfbilling:*``, then ``cloudflare:*``, then the environment."""
+    return resolve_settings(*pulumi_sources(pulumi.runtime.get_config), Source.environment())
+
+
+def fetch_balance(account_id: str | None) -> CreditBalance:
+    """Read ``account_id`` (default: the configured account) through the run-wide shared cache.
+
+    Every failure is a ``CfBillingError`` that is also a ``pulumi.RunError``.
+    """
+    try:
+        settings = program_settings()
+        if account_id is not None:
+            account = validate_account_id(account_id, "account_id")
+        elif settings.account_id is not None:
+            account = settings.account_id
+        else:
+            raise ConfigurationError(
+                "no account id: pass account_id, or run `pulumi config set cfbilling:accountId <id>` "
+                "(or set CLOUDFLARE_ACCOUNT_ID)"
+            )
+        return shared_cache.get(settings, account)
+    except CfBillingError as error:
+        failure = error
+    # Raised outside the except block: nothing chained, and Pulumi prints only the message.
+    raise as_run_error(failure)
+
+
+def _dependency_outputs(depends_on: Any) -> pulumi.Output[Any]:
+    """An output known only when every resource in ``depends_on`` is: ids of custom resources, URNs otherwise."""
+
+    def outputs_of(resources: Any) -> pulumi.Output[Any]:
+        items: Sequence[Any] = resources if isinstance(resources, (list, tuple)) else [resources]
+        return pulumi.Output.all(
+            *[
+                pulumi.Output.from_input(r).apply(
+                    lambda res: res.id if isinstance(res, pulumi.CustomResource) else res.urn
+                )
+                for r in items
+            ]
+        )
+
+    return pulumi.Output.from_input(depends_on).apply(outputs_of)
+
+
+def known_output(
+    account_id: pulumi.Input[str] | None,
+    opts: pulumi.InvokeOptions | pulumi.InvokeOutputOptions | None,
+    compute: Callable[[str | None], T],
+) -> pulumi.Output[T]:
+    """Run the blocking ``compute(account_id)`` off the event loop once the account and dependencies are known.
+
+    While either is unknown (during preview), the result is unknown, and nothing is sent.
+    """
+    depends_on = getattr(opts, "depends_on", None) if opts is not None else None
+    gate: pulumi.Output[Any] = (
+        _dependency_outputs(depends_on) if depends_on is not None else pulumi.Output.from_input(None)
+    )
+    account = pulumi.Output.from_input(account_id)
+    return pulumi.Output.all(account, gate).apply(lambda values: asyncio.to_thread(compute, values[0]))

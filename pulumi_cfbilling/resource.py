@@ -1,0 +1,141 @@
+"""``CreditBalanceSnapshot``: the balance as a resource in the stack, refreshed on every preview and up.
+
+It is declared as a *read* of an external resource (``opts.id`` set to the account id), the way a Terraform data
+source works: the engine calls the provider's ``read`` on every preview and up, never creates, updates or deletes
+anything, and so never shows a diff. The provider object that Pulumi pickles into the state holds no
+credential: credentials are read at run time, in ``configure`` (Pulumi config ``cfbilling:*``/``cloudflare:*``)
+or from the environment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+from pulumi.dynamic import ConfigureRequest, CreateResult, ReadResult, Resource, ResourceProvider
+
+from .client import BillingClient
+from .config import Settings, Source, resolve_settings, validate_account_id
+from .errors import CfBillingError, ConfigurationError
+from .pulumi_sources import pulumi_sources
+from .pulumi_support import as_run_error
+
+__all__ = ["OUTPUT_NAMES", "CreditBalanceProvider", "CreditBalanceSnapshot"]
+
+# camelCase state key -> Python attribute, for every field of the canonical document.
+OUTPUT_NAMES: dict[str, str] = {
+    "accountId": "account_id",
+    "balance": "balance",
+    "balanceUsd": "balance_usd",
+    "hasDefaultPaymentMethod": "has_default_payment_method",
+    "paymentMethod": "payment_method",
+    "topupConfig": "topup_config",
+    "firstTopupSuccess": "first_topup_success",
+    "autoTopupEnabled": "auto_topup_enabled",
+    "topupAmountUsd": "topup_amount_usd",
+    "topupThresholdUsd": "topup_threshold_usd",
+    "topupLastFailedAt": "topup_last_failed_at",
+}
+_INPUT_NAMES = {python: camel for camel, python in OUTPUT_NAMES.items()}
+
+
+class CreditBalanceProvider(ResourceProvider):
+    """Reads the balance for ``CreditBalanceSnapshot``. Holds no state until ``configure`` runs, post-unpickling."""
+
+    _settings: Settings | None = None
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """Resolve settings from the stack's config (all namespaces reach dynamic providers) and the environment."""
+        self._settings = resolve_settings(
+            *pulumi_sources(req.config.get), Source.environment(), require_credentials=False
+        )
+
+    def _read(self, account_id: str) -> dict[str, Any]:
+        settings = self._settings or resolve_settings(Source.environment(), require_credentials=False)
+        with BillingClient.from_settings(settings) as client:
+            document: dict[str, Any] = client.get_credit_balance(validate_account_id(account_id, "id")).to_document()
+        return document
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Read the account named by the resource id; called on every preview and up."""
+        return ReadResult(id_, self._read(id_))
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Only reached if the snapshot is registered without ``opts.id``: read, keyed by the account id."""
+        account_id = str(props.get("accountId", ""))
+        return CreateResult(account_id, self._read(account_id))
+
+
+class CreditBalanceSnapshot(Resource, module="cfbilling", name="CreditBalanceSnapshot"):
+    """The AI Gateway credit balance of an account, as a resource whose outputs refresh on every preview and up.
+
+    Its outputs are the canonical fields: ``balance`` (cents), ``balance_usd``, ``has_default_payment_method``,
+    ``payment_method``, ``topup_config``, ``first_topup_success``, ``auto_topup_enabled``, ``topup_amount_usd``,
+    ``topup_threshold_usd``, ``topup_last_failed_at`` and ``account_id``.
+
+    Example::
+
+        snapshot = CreditBalanceSnapshot("credits", account_id="0123456789abcdef0123456789abcdef")
+        pulumi.export("balanceUsd", snapshot.balance_usd)
+    """
+
+    account_id: pulumi.Output[str]
+    balance: pulumi.Output[float]
+    balance_usd: pulumi.Output[float]
+    has_default_payment_method: pulumi.Output[bool]
+    payment_method: pulumi.Output[dict[str, Any] | None]
+    topup_config: pulumi.Output[dict[str, Any]]
+    first_topup_success: pulumi.Output[bool | None]
+    auto_topup_enabled: pulumi.Output[bool]
+    topup_amount_usd: pulumi.Output[float | None]
+    topup_threshold_usd: pulumi.Output[float | None]
+    topup_last_failed_at: pulumi.Output[str | None]
+
+    def __init__(
+        self,
+        resource_name: str,
+        account_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Declare a read of ``account_id`` (default: ``cfbilling:accountId`` or ``CLOUDFLARE_ACCOUNT_ID``)."""
+        account: pulumi.Input[str] = _configured_account() if account_id is None else _checked(account_id)
+        # Python names here: the SDK keys its output resolvers by them, and translates to camelCase on the wire.
+        props: dict[str, Any] = dict.fromkeys(OUTPUT_NAMES.values())
+        props["account_id"] = account
+        read = pulumi.ResourceOptions(id=account)
+        super().__init__(CreditBalanceProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, read))
+
+    def translate_output_property(self, prop: str) -> str:
+        """State keys are the canonical camelCase names; attributes are snake_case."""
+        return OUTPUT_NAMES.get(prop, prop)
+
+    def translate_input_property(self, prop: str) -> str:
+        """The reverse of :meth:`translate_output_property`."""
+        return _INPUT_NAMES.get(prop, prop)
+
+
+def _checked(account_id: pulumi.Input[str]) -> pulumi.Input[str]:
+    if not isinstance(account_id, str):
+        return account_id  # an Output: checked by the provider when it reads
+    try:
+        return validate_account_id(account_id, "account_id")
+    except CfBillingError as error:
+        failure = error
+    raise as_run_error(failure)
+
+
+def _configured_account() -> str:
+    try:
+        settings = resolve_settings(
+            *pulumi_sources(pulumi.runtime.get_config), Source.environment(), require_credentials=False
+        )
+        if settings.account_id is None:
+            raise ConfigurationError(
+                "CreditBalanceSnapshot needs an account: pass account_id, or run "
+                "`pulumi config set cfbilling:accountId <id>` (or set CLOUDFLARE_ACCOUNT_ID)"
+            )
+        return settings.account_id
+    except CfBillingError as error:
+        failure = error
+    raise as_run_error(failure)
