@@ -53,7 +53,7 @@ def run_program(
     """Run ``program`` (a folder with ``__main__.py``, or a ``.py`` file) in this process; call once per process."""
     import pulumi
     import pulumi.runtime
-    from google.protobuf import json_format  # type: ignore[import-untyped]
+    from google.protobuf import json_format
     from pulumi.runtime import rpc, settings
     from pulumi.runtime.stack import wait_for_rpcs
     from pulumi.runtime.sync_await import _sync_await
