@@ -10,16 +10,15 @@ Every value is a plain number, string, bool, list or dict, so it can be exported
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pulumi
 
-from .errors import CfBillingError
 from .models import CreditBalance
-from .pulumi_support import as_run_error, fetch_balance, known_output
+from .pulumi_support import build_policy, fetch_balance, known_output
 from .rules import Policy, evaluate
 
 __all__ = [
@@ -222,7 +221,10 @@ class AwaitableGetCreditBalanceResult(GetCreditBalanceResult):
     def __await__(self) -> Generator[Any, None, GetCreditBalanceResult]:
         if False:  # pragma: no cover - makes this a generator, as in generated SDKs
             yield self
-        return self
+        # A plain (not awaitable) copy: Output.from_input would otherwise await it forever.
+        plain = GetCreditBalanceResult.__new__(GetCreditBalanceResult)
+        plain.__dict__.update(self.__dict__)
+        return plain
 
 
 @pulumi.output_type
@@ -298,13 +300,17 @@ class AwaitableCheckCreditBalanceResult(CheckCreditBalanceResult):
     def __await__(self) -> Generator[Any, None, CheckCreditBalanceResult]:
         if False:  # pragma: no cover - makes this a generator, as in generated SDKs
             yield self
-        return self
+        # A plain (not awaitable) copy: Output.from_input would otherwise await it forever.
+        plain = CheckCreditBalanceResult.__new__(CheckCreditBalanceResult)
+        plain.__dict__.update(self.__dict__)
+        return plain
 
 
-def _balance_result(balance: CreditBalance) -> AwaitableGetCreditBalanceResult:
+def _balance_fields(balance: CreditBalance) -> dict[str, Any]:
+    """Constructor arguments of the result classes, from the canonical document (one list of names)."""
     document = balance.to_document()
     payment, topup = document["paymentMethod"], document["topupConfig"]
-    return AwaitableGetCreditBalanceResult(
+    return dict(
         account_id=document["accountId"],
         balance=document["balance"],
         balance_usd=document["balanceUsd"],
@@ -339,7 +345,7 @@ def get_credit_balance(account_id: str | None = None, opts: InvokeOpts = None) -
         balance = pulumi_cfbilling.get_credit_balance("0123456789abcdef0123456789abcdef")
         pulumi.export("balanceUsd", balance.balance_usd)
     """
-    return _balance_result(fetch_balance(account_id))
+    return AwaitableGetCreditBalanceResult(**_balance_fields(fetch_balance(account_id)))
 
 
 def get_credit_balance_output(
@@ -358,24 +364,18 @@ def get_credit_balance_output(
         pulumi.export("balanceUsd", balance.balance_usd)
         pulumi.export("autoTopupEnabled", balance.auto_topup_enabled)
     """
-    return known_output(account_id, opts, lambda account: _balance_result(fetch_balance(account)))
-
-
-def _policy(values: Mapping[str, Any]) -> Policy:
-    try:
-        return Policy.from_values(values)
-    except CfBillingError as error:
-        failure = error
-    raise as_run_error(failure)
-
-
-def _check_result(balance: CreditBalance, policy: Policy) -> AwaitableCheckCreditBalanceResult:
-    verdict = evaluate(balance, policy).to_dict()
-    return AwaitableCheckCreditBalanceResult(
-        account_id=balance.account_id or "",
-        ok=verdict["ok"],
-        violations=[ViolationResult(**v) for v in verdict["violations"]],
+    return known_output(
+        account_id, opts, lambda account: GetCreditBalanceResult(**_balance_fields(fetch_balance(account)))
     )
+
+
+def _check_fields(balance: CreditBalance, policy: Policy) -> dict[str, Any]:
+    verdict = evaluate(balance, policy).to_dict()
+    return {
+        "account_id": balance.account_id or "",
+        "ok": verdict["ok"],
+        "violations": [ViolationResult(**v) for v in verdict["violations"]],
+    }
 
 
 def check_credit_balance(
@@ -398,16 +398,14 @@ def check_credit_balance(
     :returns: ``ok`` and ``violations`` (rule, message, observed, expected). Use :func:`pulumi_cfbilling.guard`
         to stop a deployment instead.
     """
-    policy = _policy(
-        {
-            "min_balance_usd": min_balance_usd,
-            "require_auto_topup": require_auto_topup,
-            "require_payment_method": require_payment_method,
-            "max_topup_failure_age": max_topup_failure_age,
-            "min_topup_threshold_usd": min_topup_threshold_usd,
-        }
+    policy = build_policy(
+        min_balance_usd=min_balance_usd,
+        require_auto_topup=require_auto_topup,
+        require_payment_method=require_payment_method,
+        max_topup_failure_age=max_topup_failure_age,
+        min_topup_threshold_usd=min_topup_threshold_usd,
     )
-    return _check_result(fetch_balance(account_id), policy)
+    return AwaitableCheckCreditBalanceResult(**_check_fields(fetch_balance(account_id), policy))
 
 
 def check_credit_balance_output(
@@ -424,13 +422,13 @@ def check_credit_balance_output(
     Parameters as :func:`check_credit_balance`; ``account_id`` may be an Input, and ``opts`` may carry
     ``depends_on``. Unknown during preview while the account or a dependency is unknown.
     """
-    policy = _policy(
-        {
-            "min_balance_usd": min_balance_usd,
-            "require_auto_topup": require_auto_topup,
-            "require_payment_method": require_payment_method,
-            "max_topup_failure_age": max_topup_failure_age,
-            "min_topup_threshold_usd": min_topup_threshold_usd,
-        }
+    policy = build_policy(
+        min_balance_usd=min_balance_usd,
+        require_auto_topup=require_auto_topup,
+        require_payment_method=require_payment_method,
+        max_topup_failure_age=max_topup_failure_age,
+        min_topup_threshold_usd=min_topup_threshold_usd,
     )
-    return known_output(account_id, opts, lambda account: _check_result(fetch_balance(account), policy))
+    return known_output(
+        account_id, opts, lambda account: CheckCreditBalanceResult(**_check_fields(fetch_balance(account), policy))
+    )

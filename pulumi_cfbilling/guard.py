@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 
 from .errors import CfBillingError, ConfigurationError, GuardrailError
-from .pulumi_support import as_run_error, fetch_balance, known_output
+from .pulumi_support import as_run_error, build_policy, fetch_balance, known_output
 from .rules import Policy, evaluate
 
 __all__ = ["guard"]
@@ -49,18 +49,16 @@ def guard(
         verdict = pulumi_cfbilling.guard(min_balance_usd=20, require_auto_topup=True)
         pulumi.export("creditGuard", verdict)
     """
+    policy = build_policy(
+        min_balance_usd=min_balance_usd,
+        require_auto_topup=require_auto_topup,
+        require_payment_method=require_payment_method,
+        max_topup_failure_age=max_topup_failure_age,
+        min_topup_threshold_usd=min_topup_threshold_usd,
+    )
     try:
         if enforcement not in ("mandatory", "advisory"):
             raise ConfigurationError(f"enforcement {enforcement!r} must be 'mandatory' or 'advisory'")
-        policy = Policy.from_values(
-            {
-                "min_balance_usd": min_balance_usd,
-                "require_auto_topup": require_auto_topup,
-                "require_payment_method": require_payment_method,
-                "max_topup_failure_age": max_topup_failure_age,
-                "min_topup_threshold_usd": min_topup_threshold_usd,
-            }
-        )
         if policy.is_empty:
             raise ConfigurationError(
                 "guard() needs at least one guardrail: min_balance_usd, require_auto_topup, "

@@ -19,8 +19,9 @@ from .config import Settings, Source, resolve_settings, validate_account_id
 from .errors import CfBillingError, ConfigurationError
 from .models import CreditBalance
 from .pulumi_sources import pulumi_sources
+from .rules import Policy
 
-__all__ = ["as_run_error", "fetch_balance", "known_output", "program_settings"]
+__all__ = ["as_run_error", "build_policy", "fetch_balance", "known_output", "program_settings"]
 
 T = TypeVar("T")
 _E = TypeVar("_E", bound=CfBillingError)
@@ -42,6 +43,15 @@ def as_run_error(error: _E) -> _E:
             run_cls = _RUN_ERROR_CLASSES[cls] = type(cls.__name__, (cls, pulumi.RunError), namespace)
         error.__class__ = run_cls  # type: ignore[assignment]
     return error
+
+
+def build_policy(**values: Any) -> Policy:
+    """A :class:`Policy` from keyword values; a bad value is a ``ConfigurationError`` that is also a ``RunError``."""
+    try:
+        return Policy.from_values(values)
+    except CfBillingError as error:
+        failure = error
+    raise as_run_error(failure)
 
 
 def program_settings() -> Settings:
