@@ -16,6 +16,7 @@ import base64
 import json
 import logging
 import os
+import re
 import runpy
 import subprocess
 import sys
@@ -47,8 +48,18 @@ class _Collector(logging.Handler):
         self.result.warnings.append(record.getMessage())
 
 
+def _project_name(program: Path) -> str:
+    """The ``name:`` in the program's ``Pulumi.yaml`` (it is the namespace of ``pulumi.Config()``), else ``demo``."""
+    manifest = program / "Pulumi.yaml"
+    if program.is_dir() and manifest.exists():
+        match = re.search(r"^name:\s*([\w.-]+)\s*$", manifest.read_text("utf-8"), re.MULTILINE)
+        if match:
+            return match.group(1)
+    return "demo"
+
+
 def run_program(
-    program: Path, config: Mapping[str, str], *, preview: bool = False, project: str = "demo", stack: str = "dev"
+    program: Path, config: Mapping[str, str], *, preview: bool = False, project: str | None = None, stack: str = "dev"
 ) -> ProgramResult:
     """Run ``program`` (a folder with ``__main__.py``, or a ``.py`` file) in this process; call once per process."""
     import pulumi
@@ -59,6 +70,7 @@ def run_program(
     from pulumi.runtime.sync_await import _sync_await
 
     result = ProgramResult()
+    project = project or _project_name(program)
     logger = logging.getLogger("pulumi_cfbilling.mockrun")
     logger.propagate = False
     logger.addHandler(_Collector(result))

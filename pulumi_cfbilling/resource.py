@@ -52,10 +52,18 @@ class CreditBalanceProvider(ResourceProvider):
         )
 
     def _read(self, account_id: str) -> dict[str, Any]:
-        settings = self._settings or resolve_settings(Source.environment(), require_credentials=False)
-        with BillingClient.from_settings(settings) as client:
-            document: dict[str, Any] = client.get_credit_balance(validate_account_id(account_id, "id")).to_document()
-        return document
+        try:
+            settings = self._settings or resolve_settings(Source.environment(), require_credentials=False)
+            with BillingClient.from_settings(settings) as client:
+                document: dict[str, Any] = client.get_credit_balance(
+                    validate_account_id(account_id, "id")
+                ).to_document()
+            return document
+        except CfBillingError as error:
+            failure = error
+        # Pulumi's dynamic provider host prints the traceback of whatever read raises: raising here, outside the
+        # except block and close to the top, keeps it to a few frames under our one-line message.
+        raise as_run_error(failure)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Read the account named by the resource id; called on every preview and up."""

@@ -158,6 +158,12 @@ def test_demo_runs_on_the_embedded_emulator() -> None:
     assert result.returncode == 0, result.stderr
     for fragment in ("production", "staging", "research", "$42.51", "-$0.43", "Your card was declined."):
         assert fragment in result.stdout
+    # The Pulumi program under the mock runtime: outputs and verdicts for a healthy and an unhealthy account.
+    assert f"production ({HEALTHY}), mandatory guard: deployment goes ahead" in result.stdout
+    assert "balanceUsd               42.505" in result.stdout
+    assert f"staging ({LOW}), advisory guard: deployment goes ahead with 3 warnings" in result.stdout
+    assert f"staging ({LOW}), mandatory guard: deployment stopped" in result.stdout
+    assert f"error: AI Gateway credit guardrails failed for account {LOW} (3 violations)" in result.stdout
 
 
 def test_demo_ignores_real_credentials_in_the_environment() -> None:
