@@ -135,3 +135,13 @@ def test_bad_parameters_fail_at_once(
     with pytest.raises(cfbilling.ConfigurationError, match=fragment):
         cfbilling.guard(HEALTHY, **kwargs)  # type: ignore[arg-type]
     assert emulator.log == []
+
+
+def test_mandatory_guard_stops_preview_too(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> None:
+    monkeypatch.setenv(
+        "PULUMI_CONFIG", json.dumps({"cfbilling:apiToken": DEMO_TOKEN, "cfbilling:baseUrl": emulator.base_url})
+    )
+    pulumi.runtime.set_mocks(RecordingMocks(), preview=True)
+    shared_cache.clear()
+    with pytest.raises(cfbilling.GuardrailError, match=r"\[min-balance\]"):
+        resolve(cfbilling.guard(LOW, min_balance_usd=20))
