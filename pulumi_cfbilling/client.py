@@ -31,13 +31,17 @@ if TYPE_CHECKING:
 from ._version import __version__
 from .config import Credentials, Settings, Source, resolve_settings, validate_account_id
 from .errors import APIConnectionError, APIError, APITimeoutError, ConfigurationError
-from .models import CreditBalance
-from .response import MAX_BODY_BYTES, parse_credit_balance_response, parse_retry_after
+from .models import CreditBalance, TokenVerification
+from .pacer import Pacer
+from .response import MAX_BODY_BYTES, parse_credit_balance_response, parse_response, parse_retry_after
 
-__all__ = ["MAX_RETRY_AFTER", "BillingClient"]
+__all__ = ["MAX_REQUESTS_PER_SECOND", "MAX_RETRY_AFTER", "BillingClient"]
 
 MAX_RETRY_AFTER = 60.0
 """The longest ``Retry-After`` honoured by waiting; a longer one fails at once with ``RateLimitError``."""
+
+MAX_REQUESTS_PER_SECOND = 150.0
+"""Pace of new requests per client: under Cloudflare's 200 requests/s per IP, leaving room for retries."""
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = f"pulumi-cfbilling/{__version__}"
@@ -86,6 +90,7 @@ class BillingClient:
         )
         self._settings = resolve_settings(explicit, Source.environment())
         self._session = _new_session(self._settings)
+        self._pacer = Pacer(MAX_REQUESTS_PER_SECOND)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BillingClient:
@@ -98,6 +103,7 @@ class BillingClient:
         client = cls.__new__(cls)
         client._settings = settings
         client._session = _new_session(settings)
+        client._pacer = Pacer(MAX_REQUESTS_PER_SECOND)
         return client
 
     @property
@@ -111,24 +117,51 @@ class BillingClient:
         Raises :class:`ConfigurationError` for a missing or malformed account id, and an :class:`APIError`
         subclass when Cloudflare cannot be reached or its answer is an error or cannot be trusted.
         """
-        if account_id is not None:
-            account = validate_account_id(account_id, "account_id")
-        elif self._settings.account_id is not None:
-            account = self._settings.account_id
-        else:
-            raise ConfigurationError(
-                "no account id given: pass one, or set CLOUDFLARE_ACCOUNT_ID (in Pulumi, cfbilling:accountId) "
-                "to the 32-character id from dash.cloudflare.com/<account id>"
-            )
+        account = self._account(account_id)
         url = f"{self._settings.base_url}/accounts/{account}/ai-gateway/billing/credit-balance"
-        status, headers, body, attempts = self._get(url, account)
+        status, headers, body, attempts = self._get(url, f"reading the credit balance of account {account}", account)
         return parse_credit_balance_response(
             status, headers, body, account, attempts=attempts, max_retry_after=MAX_RETRY_AFTER
         )
 
-    def _get(self, url: str, account_id: str) -> tuple[int, dict[str, str], bytes, int]:
+    def verify_token(self, account_id: str | None = None) -> TokenVerification:
+        """Verify the API token with ``GET /user/tokens/verify``.
+
+        For a token owned by an account, pass its id: ``/accounts/{id}/tokens/verify``. Raises like
+        :meth:`get_credit_balance`.
+        """
+        if account_id is None:
+            url, action = f"{self._settings.base_url}/user/tokens/verify", "verifying the API token"
+        else:
+            account_id = validate_account_id(account_id, "account_id")
+            url = f"{self._settings.base_url}/accounts/{account_id}/tokens/verify"
+            action = f"verifying the API token as owned by account {account_id}"
+        status, headers, body, attempts = self._get(url, action, account_id)
+        return parse_response(
+            status,
+            headers,
+            body,
+            TokenVerification,
+            action,
+            account_id=account_id,
+            attempts=attempts,
+            max_retry_after=MAX_RETRY_AFTER,
+        )
+
+    def _account(self, account_id: str | None) -> str:
+        if account_id is not None:
+            return validate_account_id(account_id, "account_id")
+        if self._settings.account_id is not None:
+            return self._settings.account_id
+        raise ConfigurationError(
+            "no account id given: pass one, or set CLOUDFLARE_ACCOUNT_ID (in Pulumi, cfbilling:accountId) "
+            "to the 32-character id from dash.cloudflare.com/<account id>"
+        )
+
+    def _get(self, url: str, action: str, account_id: str | None) -> tuple[int, dict[str, str], bytes, int]:
         started = time.monotonic()
         failure: APIError | None = None
+        self._pacer.wait()
         try:
             response = self._session.get(url, timeout=self._settings.timeout, allow_redirects=False, stream=True)
             try:
@@ -137,7 +170,7 @@ class BillingClient:
             finally:
                 response.close()
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            failure = _connection_error(exc, account_id, self._settings)
+            failure = _connection_error(exc, action, account_id, self._settings)
         # Raised outside the except block so the exception has no __context__: the requests exception's
         # frames hold the request headers, credentials included.
         if failure is not None:
@@ -244,7 +277,7 @@ def _new_session(settings: Settings) -> requests.Session:
     return session
 
 
-def _connection_error(exc: BaseException, account_id: str, settings: Settings) -> APIError:
+def _connection_error(exc: BaseException, action: str, account_id: str | None, settings: Settings) -> APIError:
     """Describe a transport failure from a fixed vocabulary: never ``str(exc)``, which may hold proxy URLs."""
     chain = list(_causes(exc))
     retried = any(isinstance(e, urllib3.exceptions.MaxRetryError) for e in chain)
@@ -264,8 +297,7 @@ def _connection_error(exc: BaseException, account_id: str, settings: Settings) -
         advice = "check the network, HTTPS_PROXY/NO_PROXY and the base URL (CLOUDFLARE_BASE_URL)"
         cls = APIConnectionError
     return cls(
-        f"reading the credit balance of account {account_id} failed: could not get an answer from "
-        f"{settings.base_url}: {what}; {advice}",
+        f"{action} failed: could not get an answer from {settings.base_url}: {what}; {advice}",
         account_id=account_id,
     )
 

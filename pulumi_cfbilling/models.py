@@ -32,6 +32,7 @@ __all__ = [
     "Envelope",
     "EnvelopeError",
     "PaymentMethod",
+    "TokenVerification",
     "TopupConfig",
     "cents_to_usd",
     "unix_time_to_datetime",
@@ -202,6 +203,15 @@ class CreditBalance(_Model):
     def to_document(self) -> dict[str, Any]:
         """The canonical camelCase document: plain numbers, strings, bools and nulls, ready for JSON or Pulumi."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+class TokenVerification(_Model):
+    """The result of ``GET /user/tokens/verify`` (or ``/accounts/{id}/tokens/verify``)."""
+
+    id: StrictStr = Field(description="The token's id (not the secret).")
+    status: StrictStr = Field(description="active, disabled or expired.")
+    expires_on: StrictStr | None = Field(default=None, description="When the token expires, if it does.")
+    not_before: StrictStr | None = Field(default=None, description="When the token becomes valid, if set.")
 
 
 class EnvelopeError(_Model):

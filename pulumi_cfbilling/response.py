@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import (
     APIError,
@@ -28,7 +28,7 @@ from .errors import (
 )
 from .models import CreditBalance, Envelope
 
-__all__ = ["MAX_BODY_BYTES", "parse_credit_balance_response", "parse_retry_after"]
+__all__ = ["MAX_BODY_BYTES", "parse_credit_balance_response", "parse_response", "parse_retry_after"]
 
 MAX_BODY_BYTES = 1024 * 1024
 """Bodies larger than this are refused: a real answer is well under 1 KiB."""
@@ -72,8 +72,37 @@ def parse_credit_balance_response(
     ``attempts`` is how many requests were made (it goes into the message). ``max_retry_after`` is the longest
     wait the client would have honoured, so a 429 beyond it can say why it was not retried.
     """
+    action = f"reading the credit balance of account {account_id}"
+    balance = parse_response(
+        status,
+        headers,
+        body,
+        CreditBalance,
+        action,
+        account_id=account_id,
+        attempts=attempts,
+        max_retry_after=max_retry_after,
+    )
+    return balance.model_copy(update={"account_id": account_id})
+
+
+def parse_response(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    model: type[_M],
+    action: str,
+    *,
+    account_id: str | None = None,
+    attempts: int = 1,
+    max_retry_after: float | None = None,
+) -> _M:
+    """Check any Cloudflare v4 answer (size, redirect, status, JSON, envelope) and validate its ``result``.
+
+    ``action`` says what was being done, for messages: "reading the credit balance of account ...".
+    """
     lowered = {k.lower(): v for k, v in headers.items()}
-    context = _Context(account_id, status, lowered.get("cf-ray"), attempts)
+    context = _Context(action, account_id, status, lowered.get("cf-ray"), attempts)
     if len(body) > MAX_BODY_BYTES:
         raise context.fail(
             APIResponseError,
@@ -93,8 +122,11 @@ def parse_credit_balance_response(
         _raise_for_status(context, errors, problem, lowered.get("retry-after"), max_retry_after)
     if problem is not None:
         raise context.fail(APIResponseError, f"the response is {problem}", _PROXY_ADVICE)
-    return _parse_success(context, document, errors)
+    return _parse_success(context, document, errors, model)
 
+
+_M = TypeVar("_M", bound=BaseModel)
+_V = TypeVar("_V", bound=BaseModel)
 
 _PROXY_ADVICE = "a proxy or captive portal may be answering: check CLOUDFLARE_BASE_URL and HTTPS_PROXY"
 
@@ -102,8 +134,9 @@ _PROXY_ADVICE = "a proxy or captive portal may be answering: check CLOUDFLARE_BA
 class _Context:
     """What every error message about one response needs to say."""
 
-    def __init__(self, account_id: str, status: int, ray_id: str | None, attempts: int) -> None:
-        self.account_id, self.status, self.ray_id, self.attempts = account_id, status, ray_id, attempts
+    def __init__(self, action: str, account_id: str | None, status: int, ray_id: str | None, attempts: int) -> None:
+        self.action, self.account_id = action, account_id
+        self.status, self.ray_id, self.attempts = status, ray_id, attempts
 
     def fail(
         self,
@@ -117,9 +150,7 @@ class _Context:
             facts.append(f"after {self.attempts} attempts")
         if self.ray_id:
             facts.append(f"CF-Ray {_one_line(self.ray_id, 64)}")
-        message = (
-            f"reading the credit balance of account {self.account_id} failed: {what}; {advice} [{', '.join(facts)}]"
-        )
+        message = f"{self.action} failed: {what}; {advice} [{', '.join(facts)}]"
         return cls(message, account_id=self.account_id, status_code=self.status, errors=errors, ray_id=self.ray_id)
 
 
@@ -164,7 +195,7 @@ def _status_class(status: int, errors: tuple[CloudflareErrorDetail, ...]) -> typ
     return ServerError if status >= 500 else APIStatusError
 
 
-def _parse_success(context: _Context, document: Any, errors: tuple[CloudflareErrorDetail, ...]) -> CreditBalance:
+def _parse_success(context: _Context, document: Any, errors: tuple[CloudflareErrorDetail, ...], model: type[_M]) -> _M:
     envelope, problem = _validate(Envelope, document)
     if envelope is None:
         raise context.fail(APIResponseError, f"the response envelope is malformed ({problem})", _PROXY_ADVICE)
@@ -180,22 +211,19 @@ def _parse_success(context: _Context, document: Any, errors: tuple[CloudflareErr
         raise context.fail(
             APIResponseError,
             "Cloudflare returned no result (result: null)",
-            "check that AI Gateway billing is set up for this account; retry later",
+            "retry later; if it persists, report it to Cloudflare with the CF-Ray id",
         )
-    balance, problem = _validate(CreditBalance, envelope.result)
-    if balance is None:
+    result, problem = _validate(model, envelope.result)
+    if result is None:
         raise context.fail(
             APIResponseError,
             f"the result is malformed ({problem})",
             "the API may have changed: upgrade pulumi-cfbilling, or report it with the CF-Ray id",
         )
-    return balance.model_copy(update={"account_id": context.account_id})
+    return result
 
 
-_M = TypeVar("_M", Envelope, CreditBalance)
-
-
-def _validate(model: type[_M], data: Any) -> tuple[_M | None, str]:
+def _validate(model: type[_V], data: Any) -> tuple[_V | None, str]:
     """Validate without raising, so our error is raised outside the ``except`` and carries no context."""
     try:
         return model.model_validate(data), ""
