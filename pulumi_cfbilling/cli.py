@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from ._version import __version__
 from .errors import APIError, CfBillingError, ConfigurationError
+from .fleet import DEFAULT_CONCURRENCY
 
 __all__ = ["EXIT_API_ERROR", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -66,23 +67,77 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         return command
 
+    def account_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--account-id",
+            action="append",
+            metavar="ID",
+            help="account to read (repeatable; default: CLOUDFLARE_ACCOUNT_ID)",
+        )
+        command.add_argument(
+            "--accounts-file", metavar="FILE", help="file of account ids, one a line with an optional label; # comments"
+        )
+        command.add_argument(
+            "--concurrency",
+            type=int,
+            default=DEFAULT_CONCURRENCY,
+            metavar="N",
+            help=f"accounts read at once (default {DEFAULT_CONCURRENCY})",
+        )
+        connection_options(command)
+
+    def connection_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--base-url", metavar="URL", help="API base URL (default: CLOUDFLARE_BASE_URL or the public API)"
+        )
+        command.add_argument("--timeout", type=float, metavar="SECONDS", help="timeout per attempt (default 30)")
+
     balance = add(
         "balance",
         commands.balance,
         "Show the credit balance and top-up configuration of accounts.",
         "CLOUDFLARE_API_TOKEN=... cfbilling balance --account-id 0123456789abcdef0123456789abcdef",
     )
-    balance.add_argument(
-        "--account-id",
-        action="append",
-        metavar="ID",
-        help="account to read (repeatable; default: CLOUDFLARE_ACCOUNT_ID)",
-    )
-    balance.add_argument(
-        "--base-url", metavar="URL", help="API base URL (default: CLOUDFLARE_BASE_URL or the public API)"
-    )
-    balance.add_argument("--timeout", type=float, metavar="SECONDS", help="timeout per attempt (default 30)")
+    account_options(balance)
     balance.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+
+    check = add(
+        "check",
+        commands.check,
+        "Check accounts against guardrails for CI: exit 0 all pass, 1 a guardrail failed, 2 usage error, 3 API error.",
+        "cfbilling check --accounts-file accounts.txt --min-balance-usd 20 --require-auto-topup --format github",
+    )
+    account_options(check)
+    check.add_argument("--min-balance-usd", metavar="USD", help="fail when the balance is below this many dollars")
+    check.add_argument("--require-auto-topup", action="store_true", default=None, help="fail when auto top-up is off")
+    check.add_argument(
+        "--require-payment-method", action="store_true", default=None, help="fail without a default payment method"
+    )
+    check.add_argument(
+        "--max-topup-failure-age", metavar="AGE", help="fail when an automatic top-up failed within AGE (30m, 12h, 7d)"
+    )
+    check.add_argument("--min-topup-threshold-usd", metavar="USD", help="fail when the top-up threshold is below this")
+    check.add_argument("--advisory", action="store_true", help="report failed guardrails as warnings and exit 0")
+    check.add_argument(
+        "--format", choices=("text", "json", "github"), default="text", help="output format (default text)"
+    )
+
+    doctor = add(
+        "doctor",
+        commands.doctor,
+        "Diagnose the configuration, the token and access to the account's balance, with a fix for each problem.",
+        "cfbilling doctor --account-id 0123456789abcdef0123456789abcdef",
+    )
+    doctor.add_argument("--account-id", metavar="ID", help="account to try (default: CLOUDFLARE_ACCOUNT_ID)")
+    connection_options(doctor)
+
+    add(
+        "terraform-external",
+        commands.terraform_external,
+        "Speak Terraform's external data source protocol: a JSON query on stdin, flat JSON strings on stdout.",
+        'echo \'{"account_id": "0123456789abcdef0123456789abcdef", "min_balance_usd": "20"}\' | '
+        "cfbilling terraform-external",
+    )
 
     add(
         "demo",

@@ -54,6 +54,7 @@ DEMO_KEY = "cfbilling-demo-global-key"  # a public fake, like DEMO_TOKEN
 _PREFIX = "/client/v4"
 _BALANCE = re.compile(r"/accounts/([^/]*)/ai-gateway/billing/credit-balance")
 _ACCOUNT_ID = re.compile(r"[0-9a-f]{32}")
+_VERIFY = re.compile(r"(?:/user|/accounts/([^/]*))/tokens/verify")
 _BEARER = re.compile(r"Bearer ([A-Za-z0-9._~+/=-]+)")
 
 
@@ -236,7 +237,11 @@ class Emulator:
     def _answer(self, entry: LoggedRequest, headers: Any) -> _Answer:
         """Route, authenticate and apply faults, noting the account and auth kind in ``entry`` as they are known."""
         path = entry.path
-        match = _BALANCE.fullmatch(path[len(_PREFIX) :]) if path.startswith(_PREFIX + "/") else None
+        route = path[len(_PREFIX) :] if path.startswith(_PREFIX + "/") else ""
+        verify = _VERIFY.fullmatch(route)
+        if verify is not None:
+            return self._verify(entry, headers, verify.group(1))
+        match = _BALANCE.fullmatch(route)
         if match is None:
             return _error(404, 7000, "No route for that URI")
         account_id = match.group(1)
@@ -247,7 +252,8 @@ class Emulator:
         if failure is not None:
             return failure
         assert grant is not None
-        visible = grant.get("accounts", "*")
+        owner = grant.get("owner", "user")
+        visible = grant.get("accounts", "*") if owner == "user" else [owner]
         if account_id not in self.accounts or (visible != "*" and account_id not in visible):
             return _error(403, 9109, "Unauthorized to access requested resource")
         account = self.accounts[account_id]
@@ -259,6 +265,32 @@ class Emulator:
             self._stopping.wait(float(fault.get("seconds", 30)))
             fault = None
         return _faulty(account, fault) if fault else _success(_result(account))
+
+    def _verify(self, entry: LoggedRequest, headers: Any, owner: str | None) -> _Answer:
+        """``/user/tokens/verify`` and ``/accounts/{id}/tokens/verify``: a token's status, whatever it is."""
+        if owner is not None:
+            if not _ACCOUNT_ID.fullmatch(owner):
+                return _error(404, 7003, f"Could not route to {entry.path}, perhaps your object identifier is invalid?")
+            entry.account_id = owner
+        authorization = headers.get("Authorization")
+        if authorization is None:
+            entry.auth = "key" if headers.get("X-Auth-Key") else None
+            if entry.auth:
+                return _error(
+                    400, 6003, "Invalid request headers", chain=(6111, "Invalid format for Authorization header")
+                )
+            return _error(400, 9106, "Missing X-Auth-Key, X-Auth-Email or Authorization headers")
+        entry.auth = "token"
+        match = _BEARER.fullmatch(authorization)
+        grant = self.tokens.get(match.group(1)) if match else None
+        # A token answers only at the verify endpoint of its owner: the user, or the account that owns it.
+        if grant is None or grant.get("owner", "user") != (owner or "user"):
+            return _error(401, 1000, "Invalid API Token")
+        result = {"id": grant.get("id", "0" * 32), "status": grant.get("status", "active")}
+        if grant.get("expires_on"):
+            result["expires_on"] = grant["expires_on"]
+        message = {"code": 10000, "message": f"This API Token is valid and {result['status']}"}
+        return _json(200, {"success": True, "errors": [], "messages": [message], "result": result})
 
 
 @dataclass

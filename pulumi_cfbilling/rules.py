@@ -179,7 +179,9 @@ class Verdict:
 
 def _money(amount: Decimal) -> str:
     # Dollars to the cent, unless rounding would hide the difference the message is about.
-    return format_usd(amount) if amount == amount.quantize(Decimal("0.01")) else f"${amount}"
+    if amount == amount.quantize(Decimal("0.01")):
+        return format_usd(amount)
+    return f"-${-amount}" if amount < 0 else f"${amount}"
 
 
 def _number(amount: Decimal | None) -> float | None:

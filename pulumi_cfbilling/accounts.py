@@ -1,0 +1,81 @@
+"""Which accounts to read: ``--account-id`` flags, an accounts file, or the configured default.
+
+An accounts file has one account id a line, optionally followed by a label; ``#`` starts a comment, blank lines
+are skipped::
+
+    # production accounts
+    0123456789abcdef0123456789abcdef  production
+    fedcba9876543210fedcba9876543210  staging   # the team's sandbox
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import validate_account_id
+from .errors import ConfigurationError
+
+__all__ = ["AccountRef", "load_accounts_file", "parse_accounts_file", "select_accounts"]
+
+_MAX_LABEL = 100
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """An account to read, with the label it was given (if any)."""
+
+    account_id: str
+    label: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The label when there is one, else the account id."""
+        return self.label or self.account_id
+
+
+def parse_accounts_file(text: str, source: str = "accounts file") -> list[AccountRef]:
+    """Parse an accounts file; errors name the file and line, and say how to fix it."""
+    refs: list[AccountRef] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        account, _, label = line.partition(" ") if " " in line else line.partition("\t")
+        where = f"{source}:{number}"
+        account_id = validate_account_id(account.strip(), f"{where}: account id")
+        label = " ".join(label.split())
+        if len(label) > _MAX_LABEL or not label.isprintable():
+            raise ConfigurationError(f"{where}: the label must be printable and at most {_MAX_LABEL} characters")
+        refs.append(AccountRef(account_id, label or None))
+    if not refs:
+        raise ConfigurationError(f"{source} lists no account: write one account id a line, optionally with a label")
+    return refs
+
+
+def load_accounts_file(path: str | Path) -> list[AccountRef]:
+    """Read and parse an accounts file from disk."""
+    try:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise ConfigurationError(f"--accounts-file {path}: cannot read it ({reason})") from None
+    return parse_accounts_file(text, str(path))
+
+
+def select_accounts(
+    account_ids: Sequence[str] | None, accounts_file: str | None, default: str | None
+) -> list[AccountRef]:
+    """``--account-id`` flags, then the accounts file's entries (in order); with neither, the default account."""
+    refs = [AccountRef(validate_account_id(a, "--account-id")) for a in account_ids or ()]
+    if accounts_file:
+        refs.extend(load_accounts_file(accounts_file))
+    if refs:
+        return refs
+    if default is not None:
+        return [AccountRef(default)]
+    raise ConfigurationError(
+        "no account given: pass --account-id ID (repeatable) or --accounts-file FILE, or set "
+        "CLOUDFLARE_ACCOUNT_ID to the 32-character id from dash.cloudflare.com/<account id>"
+    )

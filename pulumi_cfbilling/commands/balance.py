@@ -1,0 +1,36 @@
+"""``cfbilling balance``: show the balance and top-up configuration of one account or a fleet."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..client import BillingClient
+from ..fleet import read_fleet
+from ..render import balance_document, render_balance_text, render_json
+from ..report import error_document
+from . import common
+
+__all__ = ["balance"]
+
+
+def balance(args: argparse.Namespace) -> int:
+    """Print each account's balance; unreadable accounts are reported too, and make the exit code 3."""
+    settings = common.settings(args)
+    refs = common.accounts(args, settings)
+    with BillingClient.from_settings(settings) as client:
+        outcomes = read_fleet(client, refs, concurrency=common.concurrency(args), progress=common.progress(len(refs)))
+    read = [o for o in outcomes if o.balance is not None]
+    failed = [o for o in outcomes if o.error is not None]
+    if args.format == "json":
+        errors = [
+            {"accountId": o.ref.account_id, "label": o.ref.label, "error": error_document(o.error)}
+            for o in failed
+            if o.error is not None
+        ]
+        print(render_json([balance_document(o.balance, o.ref.label) for o in read if o.balance], errors=errors))
+    else:
+        print("\n\n".join(render_balance_text(o.balance, o.ref.label) for o in read if o.balance))
+        for outcome in failed:
+            print(f"cfbilling: error: {outcome.error}", file=sys.stderr)
+    return common.EXIT_API_ERROR if failed else common.EXIT_OK

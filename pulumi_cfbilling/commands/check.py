@@ -1,0 +1,61 @@
+"""``cfbilling check``: evaluate the guardrails for one account or a fleet, for CI preflight.
+
+Exit codes: 0 all pass, 1 a guardrail failed (0 with ``--advisory``), 2 usage or configuration error (no guardrail
+at all included), 3 an account could not be read (it wins over 1; every account is still reported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..client import BillingClient
+from ..errors import ConfigurationError
+from ..fleet import AccountOutcome, read_fleet
+from ..report import check_document, dumps, github_commands, markdown_summary, text_table
+from ..rules import PARAMETERS, Policy
+from . import common
+
+__all__ = ["GUARDRAIL_FLAGS", "check", "exit_code"]
+
+GUARDRAIL_FLAGS = {name: "--" + name.replace("_", "-") for name in PARAMETERS}
+
+
+def exit_code(outcomes: list[AccountOutcome], *, advisory: bool) -> int:
+    """3 if any account is unreadable, else 1 if any guardrail failed (unless advisory), else 0."""
+    statuses = {o.status for o in outcomes}
+    if "error" in statuses:
+        return common.EXIT_API_ERROR
+    if "fail" in statuses and not advisory:
+        return common.EXIT_FAILED
+    return common.EXIT_OK
+
+
+def check(args: argparse.Namespace) -> int:
+    """Run the guardrails and print the report in the chosen format."""
+    policy = Policy.from_values({name: getattr(args, name) for name in PARAMETERS}, labels=GUARDRAIL_FLAGS.__getitem__)
+    if policy.is_empty:
+        raise ConfigurationError("no guardrail given: pass at least one of " + ", ".join(GUARDRAIL_FLAGS.values()))
+    settings = common.settings(args)
+    refs = common.accounts(args, settings)
+    workers = common.concurrency(args)
+    with BillingClient.from_settings(settings) as client:
+        outcomes = read_fleet(client, refs, policy=policy, concurrency=workers, progress=common.progress(len(refs)))
+    code = exit_code(outcomes, advisory=args.advisory)
+    if args.format == "json":
+        enforcement = "advisory" if args.advisory else "mandatory"
+        print(dumps(check_document(outcomes, policy, enforcement=enforcement, exit_code=code)))
+    elif args.format == "github":
+        print(github_commands(outcomes, advisory=args.advisory))
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            try:
+                with open(summary, "a", encoding="utf-8") as handle:
+                    handle.write(markdown_summary(outcomes))
+            except OSError as exc:
+                # The verdict stands; a summary that cannot be written is worth a warning, not a failure.
+                print(f"cfbilling: warning: cannot append to GITHUB_STEP_SUMMARY ({exc.strerror})", file=sys.stderr)
+    else:
+        print(text_table(outcomes))
+    return code

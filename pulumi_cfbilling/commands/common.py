@@ -1,0 +1,55 @@
+"""What several commands share: settings from flags and the environment, account selection, fleet progress."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+from ..accounts import AccountRef, select_accounts
+from ..config import Settings, Source, resolve_settings
+from ..errors import ConfigurationError
+from ..fleet import MAX_CONCURRENCY
+
+__all__ = ["EXIT_API_ERROR", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "accounts", "concurrency", "progress", "settings"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_API_ERROR = 3
+
+_FLAG_LABELS = {"account_id": "--account-id", "base_url": "--base-url", "timeout": "--timeout"}
+
+
+def settings(args: argparse.Namespace, *, require_credentials: bool = True) -> Settings:
+    """Flags first (``--base-url``, ``--timeout``), then the environment."""
+    flags = Source.arguments(
+        {"base_url": getattr(args, "base_url", None), "timeout": getattr(args, "timeout", None)}, labels=_FLAG_LABELS
+    )
+    return resolve_settings(flags, Source.environment(), require_credentials=require_credentials)
+
+
+def accounts(args: argparse.Namespace, resolved: Settings) -> list[AccountRef]:
+    """``--account-id`` flags and ``--accounts-file`` entries, else the configured account."""
+    return select_accounts(args.account_id, getattr(args, "accounts_file", None), resolved.account_id)
+
+
+def concurrency(args: argparse.Namespace) -> int:
+    """The validated ``--concurrency``."""
+    value: int = args.concurrency
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise ConfigurationError(f"--concurrency {value} must be from 1 to {MAX_CONCURRENCY}")
+    return value
+
+
+def progress(total: int) -> Callable[[int, int], None] | None:
+    """A progress line on stderr for fleets, on an interactive terminal only (never in CI logs)."""
+    if total < 2 or not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+
+    def show(done: int, of: int) -> None:
+        end = "\n" if done == of else ""
+        print(f"\rcfbilling: {done}/{of} accounts read", end=end, file=sys.stderr, flush=True)
+
+    return show

@@ -1,0 +1,87 @@
+"""``cfbilling demo``: the main job on the built-in emulator, from a plain ``pip install``.
+
+It reads the sample accounts, runs a Pulumi program under the SDK's mock runtime (in a child process, so the
+command itself never imports pulumi), and ends with a fleet check in text form. It always exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..accounts import AccountRef
+from ..client import BillingClient
+from ..emulator import DEMO_TOKEN, Emulator, demo_fixture
+from ..fleet import read_fleet
+from ..render import render_balance_text
+from ..report import text_table
+from ..rules import Policy
+from .check import exit_code
+
+__all__ = ["demo"]
+
+
+def demo(args: argparse.Namespace) -> int:
+    """``cfbilling demo``: run against the built-in emulator and its sample accounts."""
+    fixture = demo_fixture()
+    with Emulator(fixture=fixture) as emu:
+        print(
+            f"cfbilling demo: an emulator of Cloudflare's credit-balance API serves {len(emu.accounts)} sample "
+            f"accounts at {emu.base_url}\n(nothing here is real: no Cloudflare account or network is used)\n"
+        )
+        # Explicit arguments beat the environment, so a user's real CLOUDFLARE_* settings cannot leak in.
+        with BillingClient(api_token=DEMO_TOKEN, base_url=emu.base_url, timeout=5, max_retries=1) as client:
+            for account_id, spec in fixture["accounts"].items():
+                print(render_balance_text(client.get_credit_balance(account_id), spec.get("label")))
+                print()
+            _demo_pulumi_program(emu, fixture)
+            _demo_fleet_check(client, fixture)
+    print("Next: `cfbilling emulator` serves these accounts for your own experiments.")
+    return 0
+
+
+def _demo_pulumi_program(emu: Emulator, fixture: dict[str, Any]) -> None:
+    # Imported here: the Pulumi part of the demo is the only CLI path that needs pulumi, in a child process.
+    from ..mockrun import run_in_subprocess
+
+    program = Path(__file__).parent.parent / "demo_program.py"
+    print(
+        "A Pulumi program, run under the Pulumi SDK's mock runtime (no Pulumi CLI or account needed), reads each\n"
+        "account, guards it (balance >= $20, auto top-up on, a payment method, no failed top-up in 24h) and\n"
+        "exports stack outputs:\n"
+    )
+    healthy, unhealthy = list(fixture["accounts"])[:2]
+    for account_id, enforcement in ((healthy, "mandatory"), (unhealthy, "advisory"), (unhealthy, "mandatory")):
+        label = fixture["accounts"][account_id].get("label", account_id)
+        config = {
+            "cfbilling:apiToken": DEMO_TOKEN,
+            "cfbilling:baseUrl": emu.base_url,
+            "demo:accountId": account_id,
+            "demo:enforcement": enforcement,
+        }
+        result = run_in_subprocess(program, config)
+        verdict = "deployment stopped" if result.error else "deployment goes ahead"
+        warned = f" with {len(result.warnings)} warnings" if result.warnings and not result.error else ""
+        print(f"{label} ({account_id}), {enforcement} guard: {verdict}{warned}")
+        for name, value in result.outputs.items():
+            print(f"  {name:<24} {json.dumps(value)}")
+        for warning in result.warnings:
+            print(f"  warning: {warning}")
+        if result.error:
+            print(f"  error: {result.error}")
+        print()
+
+
+def _demo_fleet_check(client: BillingClient, fixture: dict[str, Any]) -> None:
+    refs = [AccountRef(account_id, spec.get("label")) for account_id, spec in fixture["accounts"].items()]
+    policy = Policy(min_balance_usd=Decimal(20), require_auto_topup=True, max_topup_failure_age=timedelta(hours=24))
+    print("A CI preflight over the whole fleet:")
+    print("$ cfbilling check --accounts-file accounts.txt --min-balance-usd 20 --require-auto-topup \\")
+    print("    --max-topup-failure-age 24h\n")
+    outcomes = read_fleet(client, refs, policy=policy)
+    print(text_table(outcomes))
+    print(f"(exit code {exit_code(outcomes, advisory=False)})\n")

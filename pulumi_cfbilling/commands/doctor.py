@@ -1,0 +1,177 @@
+"""``cfbilling doctor``: say what is wrong, and what to do, before anybody has to ask.
+
+It shows where each setting came from (never a secret), verifies the API token (``/user/tokens/verify``, then
+``/accounts/{id}/tokens/verify`` for tokens owned by an account), and reads the account's balance. Exit codes:
+0 everything works, 2 a configuration problem, 3 Cloudflare refused or could not be reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, replace
+
+from ..client import BillingClient
+from ..config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Settings, validate_account_id
+from ..errors import APIError, AuthenticationError, CfBillingError, ConfigurationError, PermissionDeniedError
+from ..models import TokenVerification
+from ..render import format_usd
+from . import common
+
+__all__ = ["doctor"]
+
+HOW_TO_GET_ACCESS = (
+    "create an API token at dash.cloudflare.com/profile/api-tokens with 'AI Gateway Read' on the account"
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the report: a verdict (ok, warn, FAIL), what was looked at, what was found, what to do."""
+
+    verdict: str
+    topic: str
+    detail: str
+    fix: str = ""
+
+
+def doctor(args: argparse.Namespace) -> int:
+    """Print the findings; the exit code is that of the worst one."""
+    findings, code = _diagnose(args)
+    print("cfbilling doctor")
+    width = max(len(f.topic) for f in findings)
+    for finding in findings:
+        print(f"  {finding.verdict:<4}  {finding.topic:<{width}}  {finding.detail}")
+        if finding.fix:
+            print(f"  {'':<4}  {'':<{width}}  fix: {finding.fix}")
+    print({0: "Everything works.", 2: "Fix the configuration above.", 3: "Fix the access problem above."}[code])
+    return code
+
+
+def _diagnose(args: argparse.Namespace) -> tuple[list[Finding], int]:
+    try:
+        settings = common.settings(args, require_credentials=False)
+        if args.account_id:
+            settings = _with_account(settings, args.account_id)
+    except ConfigurationError as error:
+        return [Finding("FAIL", "configuration", str(error))], common.EXIT_USAGE
+    findings = _settings_findings(settings)
+    if settings.credentials is None:
+        return findings, common.EXIT_USAGE
+    client = BillingClient.from_settings(settings)
+    with client:
+        token_findings, code = _token_findings(client, settings)
+        findings.extend(token_findings)
+        if code == common.EXIT_OK:
+            balance_finding, code = _balance_finding(client, settings)
+            findings.append(balance_finding)
+    return findings, code
+
+
+def _with_account(settings: Settings, account_id: str) -> Settings:
+    origins = {**settings.origins, "account_id": "--account-id"}
+    return replace(settings, account_id=validate_account_id(account_id, "--account-id"), origins=origins)
+
+
+def _origin(settings: Settings, key: str) -> str:
+    return f"from {settings.origins[key]}" if key in settings.origins else "(default)"
+
+
+def _settings_findings(settings: Settings) -> list[Finding]:
+    findings = []
+    credentials = settings.credentials
+    if credentials is None:
+        findings.append(
+            Finding(
+                "FAIL",
+                "credentials",
+                "no API token or API key is configured",
+                "export CLOUDFLARE_API_TOKEN=<token> (or CLOUDFLARE_API_KEY with CLOUDFLARE_EMAIL); "
+                + HOW_TO_GET_ACCESS,
+            )
+        )
+    elif credentials.kind == "token":
+        findings.append(Finding("ok", "credentials", f"API token {_origin(settings, 'api_token')}"))
+    else:
+        findings.append(
+            Finding(
+                "warn",
+                "credentials",
+                f"global API key and email {_origin(settings, 'api_key')}",
+                "prefer an API token scoped to 'AI Gateway Read': a global key can do anything on the account",
+            )
+        )
+    if settings.account_id is None:
+        findings.append(
+            Finding("warn", "account", "not set", "export CLOUDFLARE_ACCOUNT_ID=<id>, or pass --account-id")
+        )
+    else:
+        findings.append(Finding("ok", "account", f"{settings.account_id} {_origin(settings, 'account_id')}"))
+    base = "ok" if settings.base_url == DEFAULT_BASE_URL else "warn"
+    note = "" if base == "ok" else "not the public API: fine for the emulator or a proxy you trust"
+    findings.append(Finding(base, "base URL", f"{settings.base_url} {_origin(settings, 'base_url')}", note))
+    findings.append(
+        Finding(
+            "ok",
+            "timeouts",
+            f"{settings.timeout:g} s per attempt {_origin(settings, 'timeout')}, {settings.max_retries} retries "
+            f"{_origin(settings, 'max_retries')} (defaults {DEFAULT_TIMEOUT:g} s and {DEFAULT_MAX_RETRIES})",
+        )
+    )
+    return findings
+
+
+def _token_findings(client: BillingClient, settings: Settings) -> tuple[list[Finding], int]:
+    if settings.credentials is None or settings.credentials.kind != "token":
+        return [Finding("warn", "token", "not verified: only API tokens can be verified")], common.EXIT_OK
+    try:
+        return [_token_state(client.verify_token(), "user token")], common.EXIT_OK
+    except AuthenticationError as error:
+        user_error: APIError = error
+    except APIError as error:
+        return [Finding("FAIL", "token", str(error), "retry; if it persists, check the network")], common.EXIT_API_ERROR
+    # Not a user token: it may be owned by the account (verified at the account's own endpoint).
+    if settings.account_id is not None:
+        try:
+            verified = client.verify_token(settings.account_id)
+        except APIError:
+            pass
+        else:
+            return [_token_state(verified, f"account-owned token of {settings.account_id}")], common.EXIT_OK
+    return [
+        Finding("FAIL", "token", f"Cloudflare does not recognise this token ({_codes(user_error)})", HOW_TO_GET_ACCESS)
+    ], common.EXIT_API_ERROR
+
+
+def _token_state(verified: TokenVerification, kind: str) -> Finding:
+    expires = f", expires {verified.expires_on}" if verified.expires_on else ""
+    if verified.status == "active":
+        return Finding("ok", "token", f"active {kind} {verified.id}{expires}")
+    return Finding(
+        "FAIL",
+        "token",
+        f"{kind} {verified.id} is {verified.status}{expires}",
+        "create or re-enable a token; " + HOW_TO_GET_ACCESS,
+    )
+
+
+def _balance_finding(client: BillingClient, settings: Settings) -> tuple[Finding, int]:
+    if settings.account_id is None:
+        return Finding("warn", "balance", "not read: no account configured"), common.EXIT_OK
+    try:
+        balance = client.get_credit_balance(settings.account_id)
+    except PermissionDeniedError as error:
+        fix = (
+            f"add account {settings.account_id} to the token's Account Resources with 'AI Gateway Read'"
+            if 9109 in error.codes
+            else HOW_TO_GET_ACCESS
+        )
+        return Finding("FAIL", "balance", str(error), fix), common.EXIT_API_ERROR
+    except CfBillingError as error:
+        return Finding("FAIL", "balance", str(error)), common.EXIT_API_ERROR
+    topup = "on" if balance.auto_topup_enabled else "off"
+    return Finding("ok", "balance", f"{format_usd(balance.balance_usd)}, automatic top-up {topup}"), common.EXIT_OK
+
+
+def _codes(error: APIError) -> str:
+    codes = ", ".join(str(c) for c in error.codes)
+    return f"HTTP {error.status_code}" + (f", code {codes}" if codes else "")

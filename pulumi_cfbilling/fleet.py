@@ -1,0 +1,74 @@
+"""Read many accounts at once: a bounded pool of threads over one client (one connection pool, one pacer).
+
+Results come back in input order, and one account's failure never hides another's result.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal
+
+from .accounts import AccountRef
+from .client import BillingClient
+from .errors import CfBillingError
+from .models import CreditBalance
+from .rules import Policy, Verdict, evaluate
+
+__all__ = ["DEFAULT_CONCURRENCY", "MAX_CONCURRENCY", "AccountOutcome", "read_fleet"]
+
+DEFAULT_CONCURRENCY = 16
+MAX_CONCURRENCY = 64
+
+
+@dataclass(frozen=True)
+class AccountOutcome:
+    """What happened to one account: its balance and verdict, or the error that stopped the read."""
+
+    ref: AccountRef
+    balance: CreditBalance | None = None
+    verdict: Verdict | None = None
+    error: CfBillingError | None = None
+
+    @property
+    def status(self) -> Literal["pass", "fail", "error"]:
+        """``error`` when unread, ``fail`` when a guardrail failed, else ``pass``."""
+        if self.error is not None:
+            return "error"
+        return "fail" if self.verdict is not None and not self.verdict.ok else "pass"
+
+
+def read_fleet(
+    client: BillingClient,
+    refs: Sequence[AccountRef],
+    *,
+    policy: Policy | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[AccountOutcome]:
+    """Read every account (and evaluate ``policy``), ``concurrency`` at a time; outcomes in input order."""
+    done = 0
+    lock = threading.Lock()
+
+    def read(ref: AccountRef) -> AccountOutcome:
+        try:
+            balance = client.get_credit_balance(ref.account_id)
+        except CfBillingError as error:
+            return AccountOutcome(ref, error=error)
+        verdict = evaluate(balance, policy) if policy is not None else None
+        return AccountOutcome(ref, balance=balance, verdict=verdict)
+
+    def tracked(ref: AccountRef) -> AccountOutcome:
+        nonlocal done
+        outcome = read(ref)
+        if progress is not None:
+            with lock:
+                done += 1
+                progress(done, len(refs))
+        return outcome
+
+    workers = max(1, min(concurrency, len(refs)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cfbilling-fleet") as pool:
+        return list(pool.map(tracked, refs))
