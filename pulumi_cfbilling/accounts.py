@@ -42,10 +42,10 @@ def parse_accounts_file(text: str, source: str = "accounts file") -> list[Accoun
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        account, _, label = line.partition(" ") if " " in line else line.partition("\t")
+        account, *rest = line.split(None, 1)
         where = f"{source}:{number}"
-        account_id = validate_account_id(account.strip(), f"{where}: account id")
-        label = " ".join(label.split())
+        account_id = validate_account_id(account, f"{where}: account id")
+        label = " ".join(rest[0].split()) if rest else ""
         if len(label) > _MAX_LABEL or not label.isprintable():
             raise ConfigurationError(f"{where}: the label must be printable and at most {_MAX_LABEL} characters")
         refs.append(AccountRef(account_id, label or None))

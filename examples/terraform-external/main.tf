@@ -1,0 +1,53 @@
+# Read an account's AI Gateway credits with `cfbilling terraform-external` and refuse to apply when the
+# guardrails fail. Credentials come from the environment (CLOUDFLARE_API_TOKEN), never from the query.
+#
+#   pip install pulumi-cfbilling
+#   export CLOUDFLARE_API_TOKEN=<token with AI Gateway Read>
+#   terraform init && terraform plan -var account_id=0123456789abcdef0123456789abcdef
+
+terraform {
+  required_providers {
+    external = {
+      source  = "hashicorp/external"
+      version = ">= 2.3"
+    }
+  }
+}
+
+variable "account_id" {
+  type        = string
+  description = "Cloudflare account id (32 hex characters)."
+}
+
+data "external" "ai_gateway_credits" {
+  program = ["cfbilling", "terraform-external"]
+
+  # Every value is a string in Terraform's external protocol.
+  query = {
+    account_id             = var.account_id
+    min_balance_usd        = "20"
+    require_auto_topup     = "true"
+    require_payment_method = "true"
+    max_topup_failure_age  = "24h"
+  }
+}
+
+# Anything that needs AI Gateway credits can depend on this resource.
+resource "terraform_data" "ai_gateway_ready" {
+  input = data.external.ai_gateway_credits.result.balance_usd
+
+  lifecycle {
+    precondition {
+      condition     = data.external.ai_gateway_credits.result.ok == "true"
+      error_message = "AI Gateway credits are not in order: ${data.external.ai_gateway_credits.result.violations}"
+    }
+  }
+}
+
+output "balance_usd" {
+  value = tonumber(data.external.ai_gateway_credits.result.balance_usd)
+}
+
+output "auto_topup_enabled" {
+  value = data.external.ai_gateway_credits.result.auto_topup_enabled == "true"
+}

@@ -1,0 +1,112 @@
+"""A CrossGuard stack validation policy that enforces the credit guardrails organization-wide.
+
+CrossGuard never sees invoke results nor resources read with ``opts.id`` (pulumi/pulumi#3950), so the policy
+reads the balances itself, for the accounts listed in its policy config, with credentials from the environment
+of the policy run (``CLOUDFLARE_API_TOKEN``, ...). A balance that cannot be read is a violation: under a
+mandatory enforcement level the deployment stops rather than going ahead blind.
+
+Construct ``PolicyPack(...)`` only in the pack's ``__main__.py`` (it starts a server and blocks); this module
+only builds the policy, so tests can call its ``validate`` directly. Needs the ``policy`` extra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from .accounts import AccountRef
+from .client import BillingClient
+from .config import Source, resolve_settings, validate_account_id
+from .errors import CfBillingError
+from .fleet import read_fleet
+from .rules import PARAMETERS, Policy
+
+__all__ = [
+    "CONFIG_SCHEMA",
+    "DEFAULT_TIMEOUT_SECONDS",
+    "POLICY_NAME",
+    "credit_balance_policy",
+    "validate_credit_balance",
+]
+
+POLICY_NAME = "cfbilling-credit-balance"
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+CONFIG_SCHEMA = PolicyConfigSchema(
+    properties={
+        "accountIds": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+            "minItems": 1,
+            "description": "Cloudflare accounts whose AI Gateway credits every deployment checks.",
+        },
+        "minBalanceUsd": {"type": "number", "description": "Minimum balance in US dollars."},
+        "requireAutoTopup": {"type": "boolean", "description": "Automatic top-up must be on."},
+        "requirePaymentMethod": {"type": "boolean", "description": "A default payment method must be on file."},
+        "maxTopupFailureAge": {
+            "type": "string",
+            "pattern": "^([0-9]+(\\.[0-9]+)?[smhdw])+$",
+            "description": "No automatic top-up may have failed within this age: 30m, 12h, 7d.",
+        },
+        "minTopupThresholdUsd": {"type": "number", "description": "Minimum automatic top-up threshold in US dollars."},
+        "timeoutSeconds": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 600,
+            "description": f"Timeout per request (default {DEFAULT_TIMEOUT_SECONDS:g}).",
+        },
+    },
+    required=["accountIds"],
+)
+
+
+def validate_credit_balance(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """Read every configured account and report each violated guardrail, and each unreadable balance."""
+    config: Mapping[str, Any] = args.get_config()
+    try:
+        refs = [AccountRef(validate_account_id(a, "policy config accountIds")) for a in config.get("accountIds") or []]
+        if not refs:
+            report_violation(f"{POLICY_NAME}: the policy config lists no accountIds, so no balance was checked", None)
+            return
+        policy = Policy.from_values({k: config.get(v) for k, v in PARAMETERS.items()}, labels=PARAMETERS.__getitem__)
+        timeout = config.get("timeoutSeconds", DEFAULT_TIMEOUT_SECONDS)
+        settings = resolve_settings(
+            Source.arguments({"timeout": timeout}, {"timeout": "timeoutSeconds"}), Source.environment()
+        )
+    except CfBillingError as error:
+        report_violation(f"AI Gateway credits cannot be checked: {error}", None)
+        return
+    with BillingClient.from_settings(settings) as client:
+        outcomes = read_fleet(client, refs, policy=policy)
+    for outcome in outcomes:
+        account = outcome.ref.account_id
+        if outcome.error is not None:
+            report_violation(f"AI Gateway credits of account {account} cannot be read: {outcome.error}", None)
+        for violation in outcome.verdict.violations if outcome.verdict else ():
+            report_violation(f"AI Gateway credits of account {account}: {violation.message} [{violation.rule}]", None)
+
+
+def credit_balance_policy(enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY) -> StackValidationPolicy:
+    """The stack validation policy; add it to a ``PolicyPack`` in the pack's ``__main__.py``."""
+    return StackValidationPolicy(
+        name=POLICY_NAME,
+        description=(
+            "Cloudflare AI Gateway credits must be in order before a deployment: minimum balance, automatic "
+            "top-up, payment method, no recent top-up failure, minimum top-up threshold."
+        ),
+        validate=validate_credit_balance,
+        enforcement_level=enforcement_level,
+        config_schema=CONFIG_SCHEMA,
+        remediation_steps=(
+            "Top up the account's AI Gateway credits or fix its automatic top-up in the Cloudflare dashboard; run "
+            "`cfbilling doctor` where the policy runs if the balance cannot be read."
+        ),
+    )

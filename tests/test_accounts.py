@@ -1,0 +1,36 @@
+"""The accounts file parser."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import HEALTHY, LOW
+
+from pulumi_cfbilling import ConfigurationError
+from pulumi_cfbilling.accounts import AccountRef, parse_accounts_file, select_accounts
+
+
+def test_ids_labels_comments_and_blank_lines() -> None:
+    text = f"# header\n\n  {HEALTHY}   prod  eu   # trailing\n{LOW}\n\t# indented comment\n"
+    assert parse_accounts_file(text) == [AccountRef(HEALTHY, "prod eu"), AccountRef(LOW)]
+
+
+def test_an_empty_file_is_an_error() -> None:
+    with pytest.raises(ConfigurationError, match="lists no account"):
+        parse_accounts_file("# nothing\n\n", "fleet.txt")
+
+
+def test_errors_name_the_line() -> None:
+    with pytest.raises(ConfigurationError, match=r"fleet\.txt:2: account id 'ABC'"):
+        parse_accounts_file(f"{HEALTHY}\nABC label\n", "fleet.txt")
+
+
+def test_control_characters_in_labels_are_rejected() -> None:
+    with pytest.raises(ConfigurationError, match="printable"):
+        parse_accounts_file(f"{HEALTHY} bad\x07label\n")
+
+
+def test_flags_come_before_the_file_and_the_default_is_last(tmp_path: object) -> None:
+    assert select_accounts([LOW], None, HEALTHY) == [AccountRef(LOW)]
+    assert select_accounts(None, None, HEALTHY) == [AccountRef(HEALTHY)]
+    with pytest.raises(ConfigurationError, match="no account given"):
+        select_accounts(None, None, None)

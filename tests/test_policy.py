@@ -1,0 +1,133 @@
+"""The CrossGuard policy: validate() called directly with a collecting report_violation, against the emulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import FAILING, HEALTHY, LOW, assert_no_secret
+from pulumi_policy import EnforcementLevel, StackValidationArgs, StackValidationPolicy
+
+from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.policy import CONFIG_SCHEMA, POLICY_NAME, credit_balance_policy, validate_credit_balance
+
+
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", DEMO_TOKEN)
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", emulator.base_url)
+
+
+def run(config: dict[str, Any]) -> list[str]:
+    violations: list[str] = []
+
+    def report(message: str, urn: str | None = None) -> None:
+        assert urn is None  # the whole stack is in violation, not a resource
+        violations.append(message)
+
+    validate_credit_balance(StackValidationArgs(resources=[], config=config), report)
+    assert_no_secret(*violations)
+    return violations
+
+
+def test_healthy_accounts_pass() -> None:
+    assert (
+        run({"accountIds": [HEALTHY], "minBalanceUsd": 20, "requireAutoTopup": True, "requirePaymentMethod": True})
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("account", "config", "rule"),
+    [
+        (LOW, {"minBalanceUsd": 20}, "min-balance"),
+        (LOW, {"requireAutoTopup": True}, "auto-topup"),
+        (LOW, {"requirePaymentMethod": True}, "payment-method"),
+        (FAILING, {"maxTopupFailureAge": "12h"}, "topup-failure"),
+        (LOW, {"minTopupThresholdUsd": 5}, "topup-threshold"),
+    ],
+)
+def test_each_rule(account: str, config: dict[str, Any], rule: str) -> None:
+    (violation,) = run({"accountIds": [account], **config})
+    assert violation.startswith(f"AI Gateway credits of account {account}: ")
+    assert violation.endswith(f"[{rule}]")
+
+
+def test_every_account_is_checked() -> None:
+    violations = run({"accountIds": [HEALTHY, LOW, FAILING], "minBalanceUsd": 20})
+    assert [LOW in v for v in violations] == [True, False]
+    assert FAILING in violations[1]
+
+
+def test_an_unreadable_balance_is_a_violation(emulator: Emulator) -> None:
+    emulator.set_faults(HEALTHY, [{"kind": "status", "status": 500}])
+    (violation,) = run({"accountIds": [HEALTHY], "minBalanceUsd": 1, "timeoutSeconds": 2})
+    assert violation.startswith(f"AI Gateway credits of account {HEALTHY} cannot be read: ")
+    assert "HTTP 500" in violation
+
+
+def test_a_stalled_api_is_bounded_by_timeout_seconds(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CFBILLING_MAX_RETRIES", "0")
+    emulator.set_faults(HEALTHY, [{"kind": "stall", "seconds": 30}])
+    (violation,) = run({"accountIds": [HEALTHY], "minBalanceUsd": 1, "timeoutSeconds": 0.5})
+    assert "no answer within the 0.5 s timeout" in violation
+
+
+def test_missing_credentials_is_a_violation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN")
+    (violation,) = run({"accountIds": [HEALTHY], "minBalanceUsd": 1})
+    assert violation.startswith("AI Gateway credits cannot be checked: no Cloudflare credentials found")
+
+
+def test_no_accounts_configured_is_a_violation() -> None:
+    (violation,) = run({"minBalanceUsd": 1})
+    assert "lists no accountIds" in violation
+
+
+@pytest.mark.parametrize(
+    ("config", "fragment"),
+    [
+        ({"accountIds": ["nope"]}, "accountIds 'nope'"),
+        ({"accountIds": [HEALTHY], "maxTopupFailureAge": "soon"}, "maxTopupFailureAge 'soon'"),
+    ],
+)
+def test_bad_config_is_a_violation_naming_the_key(config: dict[str, Any], fragment: str) -> None:
+    (violation,) = run(config)
+    assert fragment in violation
+
+
+def test_policy_object() -> None:
+    policy = credit_balance_policy()
+    assert isinstance(policy, StackValidationPolicy)
+    assert policy.name == POLICY_NAME
+    assert policy.enforcement_level == EnforcementLevel.MANDATORY
+    assert credit_balance_policy(EnforcementLevel.ADVISORY).enforcement_level == EnforcementLevel.ADVISORY
+    assert policy.config_schema is CONFIG_SCHEMA
+    assert set(CONFIG_SCHEMA.properties) == {
+        "accountIds",
+        "minBalanceUsd",
+        "requireAutoTopup",
+        "requirePaymentMethod",
+        "maxTopupFailureAge",
+        "minTopupThresholdUsd",
+        "timeoutSeconds",
+    }
+    violations: list[str] = []
+    policy.validate(
+        StackValidationArgs([], {"accountIds": [LOW], "minBalanceUsd": 20}), lambda m, u=None: violations.append(m)
+    )
+    assert len(violations) == 1
+
+
+def test_example_pack_builds_the_pack_only_in_main() -> None:
+    from pathlib import Path
+
+    pack = Path(__file__).resolve().parent.parent / "examples" / "policy-pack"
+    source = (pack / "__main__.py").read_text()
+    assert "PolicyPack(" in source
+    assert "credit_balance_policy()" in source
+    assert (pack / "PulumiPolicy.yaml").read_text().startswith("runtime:")
+    assert "pulumi-cfbilling[policy]" in (pack / "requirements.txt").read_text()
+    assert (
+        "PolicyPack(" not in Path(__import__("pulumi_cfbilling.policy").policy.__file__).read_text().split('"""', 2)[2]
+    )
