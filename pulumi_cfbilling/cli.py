@@ -140,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add(
+        "schema",
+        commands.schema,
+        "Print the Pulumi package schema of the cfbilling provider plugin (the committed schema.json).",
+        "cfbilling schema | diff - schema.json",
+    )
+
+    add(
         "demo",
         commands.demo,
         "Run the tool against a built-in emulator with sample accounts: no Cloudflare account needed.",

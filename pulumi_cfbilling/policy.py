@@ -27,7 +27,7 @@ from .client import BillingClient
 from .config import Source, resolve_settings, validate_account_id
 from .errors import CfBillingError
 from .fleet import read_fleet
-from .rules import PARAMETERS, Policy
+from .rules import PARAMETER_SCHEMAS, PARAMETERS, Policy
 
 __all__ = [
     "CONFIG_SCHEMA",
@@ -48,15 +48,7 @@ CONFIG_SCHEMA = PolicyConfigSchema(
             "minItems": 1,
             "description": "Cloudflare accounts whose AI Gateway credits every deployment checks.",
         },
-        "minBalanceUsd": {"type": "number", "description": "Minimum balance in US dollars."},
-        "requireAutoTopup": {"type": "boolean", "description": "Automatic top-up must be on."},
-        "requirePaymentMethod": {"type": "boolean", "description": "A default payment method must be on file."},
-        "maxTopupFailureAge": {
-            "type": "string",
-            "pattern": "^([0-9]+(\\.[0-9]+)?[smhdw])+$",
-            "description": "No automatic top-up may have failed within this age: 30m, 12h, 7d.",
-        },
-        "minTopupThresholdUsd": {"type": "number", "description": "Minimum automatic top-up threshold in US dollars."},
+        **{name: dict(schema) for name, schema in PARAMETER_SCHEMAS.items()},
         "timeoutSeconds": {
             "type": "number",
             "exclusiveMinimum": 0,

@@ -22,6 +22,7 @@ from .render import format_usd
 
 __all__ = [
     "PARAMETERS",
+    "PARAMETER_SCHEMAS",
     "RULE_IDS",
     "Policy",
     "Verdict",
@@ -40,6 +41,24 @@ PARAMETERS: Mapping[str, str] = {
     "require_payment_method": "requirePaymentMethod",
     "max_topup_failure_age": "maxTopupFailureAge",
     "min_topup_threshold_usd": "minTopupThresholdUsd",
+}
+
+# JSON Schema of each parameter under its camelCase name: shared by the Pulumi package schema and the policy config.
+PARAMETER_SCHEMAS: Mapping[str, Mapping[str, Any]] = {
+    "minBalanceUsd": {"type": "number", "description": "Violated when the balance in US dollars is below this."},
+    "requireAutoTopup": {"type": "boolean", "description": "Violated when automatic top-up is off."},
+    "requirePaymentMethod": {"type": "boolean", "description": "Violated when no default payment method is on file."},
+    "maxTopupFailureAge": {
+        "type": "string",
+        "description": (
+            "Violated when the last automatic top-up failed within this age (30m, 12h, 7d; units s, m, h, d, w), "
+            "or failed at an unknown time."
+        ),
+    },
+    "minTopupThresholdUsd": {
+        "type": "number",
+        "description": "Violated when the automatic top-up threshold in US dollars is unset or below this.",
+    },
 }
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")

@@ -5,6 +5,7 @@ from .check import check
 from .demo import demo
 from .doctor import doctor
 from .emulator import emulator
+from .schema import schema
 from .terraform import terraform_external
 
-__all__ = ["balance", "check", "demo", "doctor", "emulator", "terraform_external"]
+__all__ = ["balance", "check", "demo", "doctor", "emulator", "schema", "terraform_external"]

@@ -1,0 +1,16 @@
+"""``cfbilling schema``: print the Pulumi package schema, as committed in ``schema.json``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..schema import schema_json
+
+__all__ = ["schema"]
+
+
+def schema(args: argparse.Namespace) -> int:
+    """Write the schema to stdout exactly as ``schema.json`` holds it."""
+    sys.stdout.write(schema_json())
+    return 0

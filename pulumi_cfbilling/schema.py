@@ -1,0 +1,184 @@
+"""The Pulumi package schema of ``cfbilling``, generated from the models and the rules (``cfbilling schema``).
+
+Field names, types and descriptions come from :class:`CreditBalance` and its nested models (their pydantic JSON
+Schema), the guardrail parameters from :data:`rules.PARAMETER_SCHEMAS`, and the configuration keys from
+:data:`pulumi_sources.CFBILLING_KEYS`: there is no second, hand-kept list of fields to drift. The committed
+``schema.json`` is this module's output, and a test keeps them equal. No Pulumi import, so the CLI stays light.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ._version import __version__
+from .config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ENVIRONMENT_VARIABLES
+from .models import CreditBalance
+from .pulumi_sources import CFBILLING_KEYS
+from .rules import PARAMETER_SCHEMAS, RULE_IDS
+
+__all__ = ["CHECK_TOKEN", "GET_TOKEN", "PACKAGE", "package_schema", "schema_json"]
+
+PACKAGE = "cfbilling"
+GET_TOKEN = f"{PACKAGE}:index:getCreditBalance"
+CHECK_TOKEN = f"{PACKAGE}:index:checkCreditBalance"
+_TYPE_NAMES = {"PaymentMethod": "PaymentMethod", "TopupConfig": "TopupConfig"}
+
+_SETTING_DOCS: Mapping[str, tuple[str, str, bool]] = {
+    # setting: (Pulumi type, description, secret)
+    "api_token": ("string", "Cloudflare API token with 'AI Gateway Read' (preferred credential).", True),
+    "api_key": ("string", "Cloudflare global API key (legacy); needs email.", True),
+    "email": ("string", "Email of the account owning the global API key.", False),
+    "account_id": ("string", "Default Cloudflare account id: 32 lowercase hex characters.", False),
+    "base_url": ("string", f"API base URL: https, or http on a loopback host. Default {DEFAULT_BASE_URL}.", False),
+    "timeout": ("number", f"Timeout per attempt in seconds. Default {DEFAULT_TIMEOUT:g}.", False),
+    "max_retries": ("integer", f"Retries after the first try. Default {DEFAULT_MAX_RETRIES}.", False),
+}
+
+
+def _pulumi_property(prop: Mapping[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON Schema property as a Pulumi schema property (nullability is carried by ``required``)."""
+    options = [p for p in prop.get("anyOf", [prop]) if p.get("type") != "null"]
+    (inner,) = options
+    if "$ref" in inner:
+        name = _TYPE_NAMES[inner["$ref"].rsplit("/", 1)[-1]]
+        result: dict[str, Any] = {"$ref": f"#/types/{PACKAGE}:index:{name}"}
+    else:
+        result = {"type": inner["type"]}
+    if "description" in prop:
+        result["description"] = prop["description"]
+    return result
+
+
+def _object(schema: Mapping[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    properties = {name: _pulumi_property(prop) for name, prop in schema["properties"].items()}
+    nullable = {
+        name
+        for name, prop in schema["properties"].items()
+        if any(p.get("type") == "null" for p in prop.get("anyOf", []))
+    }
+    result: dict[str, Any] = {"type": "object", "properties": properties}
+    needed = required if required is not None else [n for n in properties if n not in nullable]
+    if needed:
+        result["required"] = sorted(needed)
+    return result
+
+
+def _balance_outputs() -> tuple[dict[str, Any], dict[str, Any]]:
+    schema = CreditBalance.model_json_schema(mode="serialization", by_alias=True)
+    outputs = _object(schema)
+    # The account read is always known in outputs, though the API result does not carry it.
+    outputs["required"] = sorted({*outputs["required"], "accountId"})
+    outputs["description"] = "The credit balance of one account. Raw amounts are US cents; *Usd values are dollars."
+    types = {}
+    for name, definition in schema["$defs"].items():
+        typed = _object(definition, required=[])
+        typed["description"] = definition.get("description", "")
+        types[f"{PACKAGE}:index:{_TYPE_NAMES[name]}"] = typed
+    return outputs, types
+
+
+def _violation_type() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "One violated guardrail.",
+        "properties": {
+            "rule": {"type": "string", "description": f"Rule id: {', '.join(RULE_IDS)}."},
+            "message": {"type": "string", "description": "What is wrong, in words."},
+            "observed": {
+                "$ref": "pulumi.json#/Any",
+                "description": "The value found: dollars, a bool, a time or text.",
+            },
+            "expected": {"$ref": "pulumi.json#/Any", "description": "The value the guardrail asks for."},
+        },
+        "required": ["message", "rule"],
+    }
+
+
+def _settings() -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    for setting, key in CFBILLING_KEYS.items():
+        kind, description, secret = _SETTING_DOCS[setting]
+        entry: dict[str, Any] = {
+            "type": kind,
+            "description": description,
+            "defaultInfo": {"environment": [ENVIRONMENT_VARIABLES[setting]]},
+        }
+        if secret:
+            entry["secret"] = True
+        settings[key] = entry
+    return settings
+
+
+_ACCOUNT_INPUT = {
+    "type": "string",
+    "description": "Cloudflare account id (32 lowercase hex characters); default: the provider's accountId.",
+}
+
+
+def package_schema() -> dict[str, Any]:
+    """The package schema as a dict (draft 2020-12 metaschema of Pulumi packages)."""
+    outputs, types = _balance_outputs()
+    types[f"{PACKAGE}:index:Violation"] = _violation_type()
+    settings = _settings()
+    return {
+        "name": PACKAGE,
+        "displayName": "Cloudflare AI Gateway Billing",
+        "version": __version__,
+        "description": "Read and guard Cloudflare AI Gateway credits (Unified Billing): balance, payment method and "
+        "automatic top-up, from any Pulumi language.",
+        "keywords": ["pulumi", "cloudflare", "ai-gateway", "billing", "category/utility", "kind/native"],
+        "homepage": "https://github.com/pulumi-cfbilling/pulumi-cfbilling",
+        "repository": "https://github.com/pulumi-cfbilling/pulumi-cfbilling",
+        "license": "Apache-2.0",
+        "publisher": "pulumi-cfbilling",
+        "language": {
+            "python": {"packageName": "pulumi_cfbilling"},
+            "nodejs": {"packageName": "@pulumi-cfbilling/cfbilling"},
+            "go": {"importBasePath": "github.com/pulumi-cfbilling/pulumi-cfbilling/sdk/go/cfbilling"},
+            "csharp": {"rootNamespace": "PulumiCfbilling"},
+        },
+        "config": {"variables": settings},
+        "provider": {
+            "description": "The cfbilling provider: reads AI Gateway credit balances with these settings.",
+            "type": "object",
+            "inputProperties": settings,
+        },
+        "types": types,
+        "functions": {
+            GET_TOKEN: {
+                "description": "Read the AI Gateway credit balance, payment method and automatic top-up configuration "
+                "of a Cloudflare account.",
+                "inputs": {"type": "object", "properties": {"accountId": _ACCOUNT_INPUT}},
+                "outputs": outputs,
+            },
+            CHECK_TOKEN: {
+                "description": "Evaluate the credit guardrails against an account; returns ok and every violation "
+                "without failing.",
+                "inputs": {
+                    "type": "object",
+                    "properties": {"accountId": _ACCOUNT_INPUT, **{k: dict(v) for k, v in PARAMETER_SCHEMAS.items()}},
+                },
+                "outputs": {
+                    "type": "object",
+                    "description": "The guardrail verdict.",
+                    "properties": {
+                        "accountId": {"type": "string", "description": "The account checked."},
+                        "ok": {"type": "boolean", "description": "True when every guardrail passes."},
+                        "violations": {
+                            "type": "array",
+                            "items": {"$ref": f"#/types/{PACKAGE}:index:Violation"},
+                            "description": "Every violated guardrail, in rule order.",
+                        },
+                    },
+                    "required": ["accountId", "ok", "violations"],
+                },
+            },
+        },
+    }
+
+
+def schema_json() -> str:
+    """The schema as the text of ``schema.json``: stable key order, two-space indent, final newline."""
+    return json.dumps(package_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
