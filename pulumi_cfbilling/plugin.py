@@ -24,6 +24,7 @@ from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.rpc import UNKNOWN
 
 from ._version import __version__
 from .cache import BalanceCache
@@ -56,6 +57,11 @@ _CONFIG_VALIDATORS = {
 
 class UnknownFunctionError(Exception):
     """An Invoke of a token this plugin does not serve."""
+
+
+def _is_unknown(value: PropertyValue) -> bool:
+    # Engines send unknowns as the UNKNOWN sentinel string unless the provider accepts outputs.
+    return isinstance(value.value, Computed) or value.value == UNKNOWN
 
 
 def _plain(value: PropertyValue) -> Any:
@@ -94,7 +100,7 @@ class CfBillingProvider(p.Provider):
         """Validate the provider configuration; unknown (computed) values are left for later."""
         failures = []
         for key, value in request.new_inputs.items():
-            if isinstance(value.value, Computed) or value.value is None or key not in CFBILLING_KEYS.values():
+            if _is_unknown(value) or value.value is None or key not in CFBILLING_KEYS.values():
                 continue
             setting = next(s for s, k in CFBILLING_KEYS.items() if k == key)
             try:
@@ -112,7 +118,7 @@ class CfBillingProvider(p.Provider):
         unknown = []
         for setting, key in CFBILLING_KEYS.items():
             arg = request.args.get(key)
-            if arg is not None and isinstance(arg.value, Computed):
+            if arg is not None and _is_unknown(arg):
                 unknown.append(f"{PACKAGE}:{key}")
             elif arg is not None and arg.value is not None:
                 values[setting] = arg.value
@@ -142,7 +148,7 @@ class CfBillingProvider(p.Provider):
         failures = [
             p.CheckFailure(key, f"{key} is not known yet; it can be read once its value is known")
             for key, value in request.args.items()
-            if isinstance(value.value, Computed)
+            if _is_unknown(value)
         ]
         if failures:
             return p.InvokeResponse(failures=failures)

@@ -1,0 +1,353 @@
+"""The provider plugin, started as the engine starts it and driven over gRPC against the emulator."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pulumi
+import pulumi.runtime
+import pytest
+from conftest import FAILING, HEALTHY, LOW, SECRETS
+from google.protobuf import empty_pb2
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.rpc import UNKNOWN  # what the engine sends for an unknown value
+from pulumi_helpers import RecordingMocks
+
+import pulumi_cfbilling as cfbilling
+from pulumi_cfbilling._version import __version__
+from pulumi_cfbilling.cache import shared_cache
+from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Plugin:
+    """A running plugin process and a stub on its port; records every response to search for secrets."""
+
+    def __init__(self) -> None:
+        script = Path(sys.executable).with_name("pulumi-resource-cfbilling")
+        command = [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.plugin"]
+        # As the engine does: flags, then the engine's address (nothing listens there; Invoke never calls back).
+        self.process = subprocess.Popen(
+            [*command, "--logtostderr", "-v=9", "127.0.0.1:9"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line.strip().isdigit(), line
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{line.strip()}")
+        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+        self.seen: list[str] = []
+
+    def call(self, method: str, request: Any) -> Any:
+        try:
+            response = getattr(self.stub, method)(request, timeout=30)
+        except grpc.RpcError as error:
+            self.seen.append(f"{error.code()} {error.details()}")
+            raise
+        self.seen.append(str(response))
+        return response
+
+    def configure(self, emulator: Emulator, token: PropertyValue | None = None, **extra: PropertyValue) -> Any:
+        args = {
+            "apiToken": token or PropertyValue(DEMO_TOKEN, is_secret=True),
+            "baseUrl": PropertyValue(emulator.base_url),
+            **extra,
+        }
+        variables = {"cfbilling:config:baseUrl": emulator.base_url}
+        return self.call(
+            "Configure",
+            provider_pb2.ConfigureRequest(
+                variables=variables, args=PropertyValue.marshal_map(args), acceptSecrets=True
+            ),
+        )
+
+    def invoke(self, token: str, **args: PropertyValue) -> dict[str, PropertyValue]:
+        response = self.call("Invoke", provider_pb2.InvokeRequest(tok=token, args=PropertyValue.marshal_map(args)))
+        assert not response.failures, response.failures
+        return PropertyValue.unmarshal_map(getattr(response, "return"))
+
+    def stop(self) -> tuple[str, str]:
+        self.channel.close()
+        self.process.terminate()
+        stdout, stderr = self.process.communicate(timeout=10)
+        return stdout, stderr
+
+
+@pytest.fixture
+def plugin() -> Iterator[Plugin]:
+    running = Plugin()
+    yield running
+    stdout, stderr = running.stop()
+    assert stdout == "", "stdout carries only the port line"
+    for text in [*running.seen, stderr]:
+        for secret in SECRETS:
+            assert secret not in text
+        assert "Traceback" not in text
+
+
+def plain(values: dict[str, PropertyValue]) -> dict[str, Any]:
+    def unwrap(value: PropertyValue) -> Any:
+        inner = value.value
+        if hasattr(inner, "items"):
+            return {k: unwrap(v) for k, v in inner.items()}
+        if isinstance(inner, tuple):
+            return [unwrap(v) for v in inner]
+        return inner
+
+    return {k: unwrap(v) for k, v in values.items()}
+
+
+def test_plugin_info(plugin: Plugin) -> None:
+    assert plugin.call("GetPluginInfo", empty_pb2.Empty()).version == __version__
+
+
+def test_schema_is_the_committed_file(plugin: Plugin) -> None:
+    schema = plugin.call("GetSchema", provider_pb2.GetSchemaRequest(version=0)).schema
+    assert schema == (ROOT / "schema.json").read_text()
+
+
+def check_config(plugin: Plugin, **news: PropertyValue) -> Any:
+    return plugin.call(
+        "CheckConfig",
+        provider_pb2.CheckRequest(
+            urn="urn:pulumi:dev::p::pulumi:providers:cfbilling::default", news=PropertyValue.marshal_map(news)
+        ),
+    )
+
+
+def test_check_config_accepts_good_values(plugin: Plugin) -> None:
+    response = check_config(
+        plugin,
+        accountId=PropertyValue(HEALTHY),
+        baseUrl=PropertyValue("https://api.cloudflare.com/client/v4"),
+        timeout=PropertyValue(5.0),
+        apiToken=PropertyValue("x", is_secret=True),
+    )
+    assert list(response.failures) == []
+
+
+def test_check_config_rejects_bad_values(plugin: Plugin) -> None:
+    response = check_config(
+        plugin,
+        accountId=PropertyValue("ABC"),
+        baseUrl=PropertyValue("http://example.com"),
+        maxRetries=PropertyValue(99.0),
+    )
+    failures = {f.property: f.reason for f in response.failures}
+    assert set(failures) == {"accountId", "baseUrl", "maxRetries"}
+    assert "cfbilling:accountId 'ABC' is not a Cloudflare account id" in failures["accountId"]
+    assert "plain http" in failures["baseUrl"]
+
+
+def test_check_config_leaves_unknown_values_alone(plugin: Plugin) -> None:
+    assert list(check_config(plugin, accountId=PropertyValue(UNKNOWN)).failures) == []
+
+
+def test_configure_sets_the_flags(plugin: Plugin, emulator: Emulator) -> None:
+    response = plugin.configure(emulator)
+    assert (response.acceptSecrets, response.supportsPreview) == (True, True)
+
+
+@pytest.fixture
+def python_result(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Iterator[Any]:
+    """What the Python data function returns for an account, under mocks, as canonical camelCase values."""
+    monkeypatch.setenv(
+        "PULUMI_CONFIG", json.dumps({"cfbilling:apiToken": DEMO_TOKEN, "cfbilling:baseUrl": emulator.base_url})
+    )
+    pulumi.runtime.set_mocks(RecordingMocks())
+    shared_cache.clear()
+
+    def read(account: str) -> dict[str, Any]:
+        result = cfbilling.get_credit_balance(account)
+        names = {
+            attr: getattr(type(result), attr).fget._pulumi_name
+            for attr in dir(type(result))
+            if hasattr(getattr(type(result), attr), "fget")
+            and hasattr(getattr(type(result), attr).fget, "_pulumi_name")
+        }
+        values = {camel: getattr(result, attr) for attr, camel in names.items()}
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in values.items()}
+
+    yield read
+    shared_cache.clear()
+
+
+@pytest.mark.parametrize("account", [HEALTHY, LOW, FAILING])
+def test_get_credit_balance_equals_the_python_data_function(
+    plugin: Plugin, emulator: Emulator, python_result: Any, account: str
+) -> None:
+    # A fixed failure time: the sample account's is relative to each request.
+    frozen = {k: v for k, v in emulator.accounts[account].items() if k != "failed_topup_seconds_ago"}
+    frozen["result"]["topup_config"]["lastFailedAt"] = frozen["result"]["topup_config"]["lastFailedAt"] or 1763900000000
+    emulator.set_account(account, frozen)
+    plugin.configure(emulator)
+    returned = plain(plugin.invoke(GET_TOKEN, accountId=PropertyValue(account)))
+    expected = python_result(account)
+    assert set(returned) == set(expected)
+    for name, value in expected.items():
+        assert returned[name] == value, name
+
+
+def test_every_declared_output_is_returned_and_every_returned_output_is_declared(
+    plugin: Plugin, emulator: Emulator
+) -> None:
+    schema = json.loads((ROOT / "schema.json").read_text())
+    plugin.configure(emulator)
+    for token, args in (
+        (GET_TOKEN, {"accountId": PropertyValue(HEALTHY)}),
+        (CHECK_TOKEN, {"accountId": PropertyValue(LOW), "minBalanceUsd": PropertyValue(20.0)}),
+    ):
+        returned = plain(plugin.invoke(token, **args))
+        assert set(returned) == set(schema["functions"][token]["outputs"]["properties"]), token
+    violation = returned["violations"][0]
+    assert set(violation) == set(schema["types"]["cfbilling:index:Violation"]["properties"])
+    assert set(plain(plugin.invoke(GET_TOKEN, accountId=PropertyValue(HEALTHY)))["topupConfig"]) == set(
+        schema["types"]["cfbilling:index:TopupConfig"]["properties"]
+    )
+
+
+def test_check_credit_balance(plugin: Plugin, emulator: Emulator) -> None:
+    plugin.configure(emulator)
+    returned = plain(
+        plugin.invoke(
+            CHECK_TOKEN,
+            accountId=PropertyValue(LOW),
+            minBalanceUsd=PropertyValue(20.0),
+            requirePaymentMethod=PropertyValue(True),
+        )
+    )
+    assert returned["ok"] is False
+    assert [v["rule"] for v in returned["violations"]] == ["min-balance", "payment-method"]
+    assert returned["violations"][0]["observed"] == 3.1275
+    assert (
+        plain(plugin.invoke(CHECK_TOKEN, accountId=PropertyValue(HEALTHY), maxTopupFailureAge=PropertyValue("24h")))[
+            "ok"
+        ]
+        is True
+    )
+
+
+def test_account_from_the_provider_config(plugin: Plugin, emulator: Emulator) -> None:
+    plugin.configure(emulator, accountId=PropertyValue(LOW))
+    assert plain(plugin.invoke(GET_TOKEN))["accountId"] == LOW
+
+
+def test_secret_inputs_give_secret_outputs(plugin: Plugin, emulator: Emulator) -> None:
+    plugin.configure(emulator)
+    returned = plugin.invoke(GET_TOKEN, accountId=PropertyValue(HEALTHY, is_secret=True))
+    assert all(value.is_secret for value in returned.values())
+    assert not any(v.is_secret for v in plugin.invoke(GET_TOKEN, accountId=PropertyValue(HEALTHY)).values())
+
+
+@pytest.mark.parametrize(
+    ("token", "args", "prop", "fragment"),
+    [
+        (GET_TOKEN, {"accountId": PropertyValue("nope")}, "accountId", "32 lowercase hex"),
+        (
+            CHECK_TOKEN,
+            {"accountId": PropertyValue(HEALTHY), "maxTopupFailureAge": PropertyValue("soon")},
+            "maxTopupFailureAge",
+            "not a valid duration",
+        ),
+        (
+            CHECK_TOKEN,
+            {"accountId": PropertyValue(HEALTHY), "minBalanceUsd": PropertyValue("lots")},
+            "minBalanceUsd",
+            "not an amount",
+        ),
+        (
+            GET_TOKEN,
+            {"accountId": PropertyValue(HEALTHY), "minBalanceUsd": PropertyValue(1.0)},
+            "minBalanceUsd",
+            "unknown input",
+        ),
+        (GET_TOKEN, {"accountId": PropertyValue(UNKNOWN)}, "accountId", "not known yet"),
+    ],
+)
+def test_bad_inputs_are_check_failures(
+    plugin: Plugin, emulator: Emulator, token: str, args: dict[str, PropertyValue], prop: str, fragment: str
+) -> None:
+    plugin.configure(emulator)
+    response = plugin.call("Invoke", provider_pb2.InvokeRequest(tok=token, args=PropertyValue.marshal_map(args)))
+    failures = {f.property: f.reason for f in response.failures}
+    assert prop in failures
+    assert fragment in failures[prop]
+    assert emulator.log == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "fragment"),
+    [
+        ({"kind": "status", "status": 403, "code": 9109}, grpc.StatusCode.PERMISSION_DENIED, "code 9109"),
+        ({"kind": "status", "status": 401, "code": 10000}, grpc.StatusCode.UNAUTHENTICATED, "code 10000"),
+        ({"kind": "status", "status": 404, "code": 7003}, grpc.StatusCode.NOT_FOUND, "code 7003"),
+        ({"kind": "status", "status": 429, "retry_after": "600"}, grpc.StatusCode.RESOURCE_EXHAUSTED, "code 971"),
+        ({"kind": "result_null"}, grpc.StatusCode.UNKNOWN, "result: null"),
+    ],
+)
+def test_api_errors_are_clean_grpc_errors(
+    plugin: Plugin, emulator: Emulator, fault: dict[str, Any], code: grpc.StatusCode, fragment: str
+) -> None:
+    plugin.configure(emulator)
+    emulator.set_faults(HEALTHY, [fault])
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.invoke(GET_TOKEN, accountId=PropertyValue(HEALTHY))
+    error: Any = caught.value
+    assert error.code() == code
+    assert fragment in error.details()
+    assert "\n" not in error.details()
+    assert 'File "' not in error.details()
+
+
+def test_unknown_function_token(plugin: Plugin, emulator: Emulator) -> None:
+    plugin.configure(emulator)
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.invoke("cfbilling:index:getSomethingElse")
+    error: Any = caught.value
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "unknown function 'cfbilling:index:getSomethingElse'" in error.details()
+
+
+def test_unknown_config_value(plugin: Plugin, emulator: Emulator) -> None:
+    plugin.configure(emulator, token=PropertyValue(UNKNOWN))
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.invoke(GET_TOKEN, accountId=PropertyValue(HEALTHY))
+    error: Any = caught.value
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "not known yet (cfbilling:apiToken)" in error.details()
+
+
+def test_missing_credentials(plugin: Plugin, emulator: Emulator) -> None:
+    plugin.call(
+        "Configure",
+        provider_pb2.ConfigureRequest(variables={"cfbilling:config:baseUrl": emulator.base_url}, acceptSecrets=True),
+    )
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.invoke(GET_TOKEN, accountId=PropertyValue(HEALTHY))
+    assert "no Cloudflare credentials" in caught.value.details()  # type: ignore[attr-defined]
+
+
+def test_credentials_from_the_environment_of_the_plugin(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", DEMO_TOKEN)
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", emulator.base_url)
+    running = Plugin()
+    try:
+        running.call("Configure", provider_pb2.ConfigureRequest(acceptSecrets=True))
+        assert plain(running.invoke(GET_TOKEN, accountId=PropertyValue(HEALTHY)))["balance"] == 4250.5
+    finally:
+        running.stop()
+
+
+def test_cancel(plugin: Plugin) -> None:
+    plugin.call("Cancel", empty_pb2.Empty())
