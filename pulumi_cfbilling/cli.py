@@ -8,9 +8,10 @@ through shell history or the process list.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from ._version import __version__
@@ -33,8 +34,6 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full command-line parser; each command's help ends with an example."""
-    from . import commands  # the handlers, kept apart from the parser
-
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--verbose",
@@ -54,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub: Any = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def add(
-        name: str, handler: Callable[[argparse.Namespace], int], summary: str, example: str
+        name: str, handler: str, summary: str, example: str
     ) -> argparse.ArgumentParser:
         command: argparse.ArgumentParser = sub.add_parser(
             name,
@@ -94,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     balance = add(
         "balance",
-        commands.balance,
+        "balance",
         "Show the credit balance and top-up configuration of accounts.",
         "CLOUDFLARE_API_TOKEN=... cfbilling balance --account-id 0123456789abcdef0123456789abcdef",
     )
@@ -103,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = add(
         "check",
-        commands.check,
+        "check",
         "Check accounts against guardrails for CI: exit 0 all pass, 1 a guardrail failed, 2 usage error, 3 API error.",
         "cfbilling check --accounts-file accounts.txt --min-balance-usd 20 --require-auto-topup --format github",
     )
@@ -124,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = add(
         "doctor",
-        commands.doctor,
+        "doctor",
         "Diagnose the configuration, the token and access to the account's balance, with a fix for each problem.",
         "cfbilling doctor --account-id 0123456789abcdef0123456789abcdef",
     )
@@ -133,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add(
         "terraform-external",
-        commands.terraform_external,
+        "terraform_external",
         "Speak Terraform's external data source protocol: a JSON query on stdin, flat JSON strings on stdout.",
         'echo \'{"account_id": "0123456789abcdef0123456789abcdef", "min_balance_usd": "20"}\' | '
         "cfbilling terraform-external",
@@ -141,21 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     add(
         "schema",
-        commands.schema,
+        "schema",
         "Print the Pulumi package schema of the cfbilling provider plugin (the committed schema.json).",
         "cfbilling schema | diff - schema.json",
     )
 
     add(
         "demo",
-        commands.demo,
+        "demo",
         "Run the tool against a built-in emulator with sample accounts: no Cloudflare account needed.",
         "cfbilling demo",
     )
 
     emulator = add(
         "emulator",
-        commands.emulator,
+        "emulator",
         "Serve a local emulator of the credit-balance API and print the settings to use it.",
         "cfbilling emulator --port 8787 --fixture accounts.json",
     )
@@ -172,10 +171,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "verbose", False):
         _log_to_stderr()
-    handler = getattr(args, "handler", None)
-    if handler is None:
+    handler_name = getattr(args, "handler", None)
+    if handler_name is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # Only the chosen command's module is imported: `cfbilling check` never loads the emulator or the demo.
+    module = "terraform" if handler_name == "terraform_external" else handler_name
+    handler = getattr(importlib.import_module(f".commands.{module}", __package__), handler_name)
     try:
         code: int = handler(args)
     except ConfigurationError as exc:

@@ -8,7 +8,6 @@ every error names the setting the way the user wrote it (``CLOUDFLARE_BASE_URL``
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import re
@@ -246,6 +245,8 @@ def validate_base_url(value: Value, label: str = "base URL") -> str:
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
+    import ipaddress  # only http URLs get here, so the common https case does not pay for the import
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

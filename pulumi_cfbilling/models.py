@@ -20,8 +20,6 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
-    StrictBool,
-    StrictStr,
     WithJsonSchema,
     computed_field,
     field_validator,
@@ -88,14 +86,16 @@ def _names(api: str, canonical: str) -> dict[str, Any]:
 
 
 class _Model(BaseModel):
+    # strict=True makes every bool and str field strict too (no "yes" for True, no 5 for "5"); importing pydantic's
+    # StrictBool/StrictStr instead would cost the CLI ~10 ms of start-up.
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, strict=True)
 
 
 class PaymentMethod(_Model):
     """The card on file, when there is one."""
 
-    brand: StrictStr | None = Field(default=None, description="Card brand, such as visa or mastercard.")
-    last4: StrictStr | None = Field(default=None, description="Last four digits of the card number.")
+    brand: str | None = Field(default=None, description="Card brand, such as visa or mastercard.")
+    last4: str | None = Field(default=None, description="Last four digits of the card number.")
 
 
 class TopupConfig(_Model):
@@ -108,12 +108,12 @@ class TopupConfig(_Model):
         default=None,
         description="Balance below which an automatic top-up is bought, in US cents, as returned.",
     )
-    disabled_reason: StrictStr | None = Field(
+    disabled_reason: str | None = Field(
         default=None,
         alias="disabledReason",
         description="Why automatic top-up is disabled (free text from Cloudflare); null when it is not.",
     )
-    error: StrictStr | None = Field(
+    error: str | None = Field(
         default=None, description="Why the last automatic top-up failed (free text from Cloudflare)."
     )
     last_failed_at: Number | None = Field(
@@ -137,7 +137,7 @@ class CreditBalance(_Model):
         default=None, **_names("account_id", "accountId"), description="The Cloudflare account read."
     )
     balance: Number = Field(description="Credit balance in US cents, as returned; may be fractional or negative.")
-    has_default_payment_method: StrictBool = Field(
+    has_default_payment_method: bool = Field(
         **_names("has_default_payment_method", "hasDefaultPaymentMethod"),
         description="Whether the account has a default payment method on file.",
     )
@@ -149,7 +149,7 @@ class CreditBalance(_Model):
     )
     # Optional in the spec; null is read as "not reported" rather than rejected, since outputs expose it as
     # nullable anyway.
-    first_topup_success: StrictBool | None = Field(
+    first_topup_success: bool | None = Field(
         default=None,
         **_names("first_topup_success", "firstTopupSuccess"),
         description="Whether the first manual top-up succeeded; null when Cloudflare did not say.",
@@ -208,23 +208,26 @@ class CreditBalance(_Model):
 class TokenVerification(_Model):
     """The result of ``GET /user/tokens/verify`` (or ``/accounts/{id}/tokens/verify``)."""
 
-    id: StrictStr = Field(description="The token's id (not the secret).")
-    status: StrictStr = Field(description="active, disabled or expired.")
-    expires_on: StrictStr | None = Field(default=None, description="When the token expires, if it does.")
-    not_before: StrictStr | None = Field(default=None, description="When the token becomes valid, if set.")
+    # Built on first use: only `cfbilling doctor` needs it, and building costs start-up time.
+    model_config = ConfigDict(defer_build=True)
+
+    id: str = Field(description="The token's id (not the secret).")
+    status: str = Field(description="active, disabled or expired.")
+    expires_on: str | None = Field(default=None, description="When the token expires, if it does.")
+    not_before: str | None = Field(default=None, description="When the token becomes valid, if set.")
 
 
 class EnvelopeError(_Model):
     """One entry of the envelope's ``errors`` or ``messages`` list."""
 
     code: Number
-    message: StrictStr
+    message: str
 
 
 class Envelope(_Model):
     """Cloudflare's response envelope, checked on every response, including HTTP 200."""
 
-    success: StrictBool
+    success: bool
     errors: list[EnvelopeError] = []
     messages: list[Any] = []
     result: dict[str, Any] | None
