@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -68,6 +67,10 @@ def read_fleet(
                 done += 1
                 progress(done, len(refs))
         return outcome
+
+    if len(refs) == 1:  # the common CI case: no pool to start (and import) for a single account
+        return [tracked(refs[0])]
+    from concurrent.futures import ThreadPoolExecutor
 
     workers = max(1, min(concurrency, len(refs)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cfbilling-fleet") as pool:

@@ -1,9 +1,10 @@
 """The Pulumi package schema of ``cfbilling``, generated from the models and the rules (``cfbilling schema``).
 
 Field names, types and descriptions come from :class:`CreditBalance` and its nested models (their pydantic JSON
-Schema), the guardrail parameters from :data:`rules.PARAMETER_SCHEMAS`, and the configuration keys from
-:data:`pulumi_sources.CFBILLING_KEYS`: there is no second, hand-kept list of fields to drift. The committed
-``schema.json`` is this module's output, and a test keeps them equal. No Pulumi import, so the CLI stays light.
+Schema, plus :data:`models.DERIVED_FIELDS`), the guardrail parameters from :data:`rules.PARAMETER_SCHEMAS`, and
+the configuration keys from :data:`pulumi_sources.CFBILLING_KEYS`: no second, hand-kept list of fields to drift.
+The committed ``schema.json`` is this module's output, and a test keeps them equal. No Pulumi import here, so the
+CLI stays light.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from ._version import __version__
 from .config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ENVIRONMENT_VARIABLES
-from .models import CreditBalance
+from .models import DERIVED_FIELDS, CreditBalance
 from .pulumi_sources import CFBILLING_KEYS
 from .rules import PARAMETER_SCHEMAS, RULE_IDS
 
@@ -68,8 +69,12 @@ def _object(schema: Mapping[str, Any], required: list[str] | None = None) -> dic
 def _balance_outputs() -> tuple[dict[str, Any], dict[str, Any]]:
     schema = CreditBalance.model_json_schema(mode="serialization", by_alias=True)
     outputs = _object(schema)
+    for derived in DERIVED_FIELDS:
+        outputs["properties"][derived.name] = {"type": derived.type, "description": derived.description}
+    required = {name for name in outputs["properties"] if name in outputs["required"]}
+    required |= {d.name for d in DERIVED_FIELDS if not d.nullable}
     # The account read is always known in outputs, though the API result does not carry it.
-    outputs["required"] = sorted({*outputs["required"], "accountId"})
+    outputs["required"] = sorted({*required, "accountId"})
     outputs["description"] = "The credit balance of one account. Raw amounts are US cents; *Usd values are dollars."
     types = {}
     for name, definition in schema["$defs"].items():

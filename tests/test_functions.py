@@ -318,9 +318,10 @@ def test_documented_functions() -> None:
 
 def test_result_getters_cover_every_canonical_field() -> None:
     from pulumi_cfbilling.functions import GetCreditBalanceResult
-    from pulumi_cfbilling.models import CreditBalance
+    from pulumi_cfbilling.models import DERIVED_FIELDS, CreditBalance
 
     schema = CreditBalance.model_json_schema(mode="serialization", by_alias=True)
+    schema["properties"].update({d.name: {} for d in DERIVED_FIELDS})
     getter_names = {
         getattr(getattr(GetCreditBalanceResult, attr).fget, "_pulumi_name", None) or attr
         for attr in dir(GetCreditBalanceResult)
