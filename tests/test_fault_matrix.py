@@ -1,0 +1,259 @@
+"""One fault matrix across every surface: each emulator fault, through each way of reading a balance.
+
+Every cell must end in the right value (after retries) or the right clear, one-line error, quickly (small
+timeouts, one retry), with the token absent from every output, log and error. Surfaces: client, CLI, Python data
+functions under mocks, guard, dynamic provider, plugin Invoke, CrossGuard policy, Terraform protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import pulumi
+import pulumi.runtime
+import pytest
+from conftest import HEALTHY, SECRETS, LeakWatch, cfbilling_command, run_cli
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.runtime.proto import provider_pb2
+from pulumi_helpers import Collector, RecordingMocks, resolve
+from pulumi_policy import StackValidationArgs
+from test_functions import logging_for
+from test_plugin import Plugin
+
+import pulumi_cfbilling as cfbilling
+from pulumi_cfbilling.cache import shared_cache
+from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator, demo_fixture
+from pulumi_cfbilling.policy import validate_credit_balance
+from pulumi_cfbilling.resource import CreditBalanceProvider
+from pulumi_cfbilling.schema import GET_TOKEN
+
+TIMEOUT = 0.5  # seconds per attempt, for every surface
+RETRIES = 1
+
+
+@dataclass(frozen=True)
+class Fault:
+    """An emulator fault and what every surface must make of it."""
+
+    faults: list[dict[str, Any]]
+    error: str | None  # the CfBillingError class name, or None when the balance must be read
+    fragment: str = ""
+
+
+FAULTS: dict[str, Fault] = {
+    "stall past the timeout": Fault([{"kind": "stall", "seconds": 5}], "APITimeoutError", f"within the {TIMEOUT:g} s timeout"),
+    "429 with a short Retry-After": Fault([{"kind": "status", "status": 429, "retry_after": "0", "times": 1}], None),
+    "429 with a huge Retry-After": Fault([{"kind": "status", "status": 429, "retry_after": "86400"}], "RateLimitError", "asks to wait 86400 s"),
+    "5xx then success": Fault([{"kind": "status", "status": 503, "times": 1}], None),
+    "5xx forever": Fault([{"kind": "status", "status": 500}], "ServerError", "HTTP 500"),
+    "HTML from a proxy": Fault([{"kind": "status", "status": 502, "html": True}], "ServerError", "text/html"),
+    "truncated JSON": Fault([{"kind": "truncated"}], "APIResponseError", "not valid JSON"),
+    "success false on 200": Fault([{"kind": "success_false"}], "APIResponseError", "success: false"),
+    "result null": Fault([{"kind": "result_null"}], "APIResponseError", "result: null"),
+    "wrong types": Fault([{"kind": "wrong_types"}], "APIResponseError", "balance"),
+    "missing keys": Fault([{"kind": "missing_keys", "keys": ["balance", "topup_config"]}], "APIResponseError", "Field required"),
+    "dropped connection": Fault([{"kind": "drop"}], "APIConnectionError", "closed the connection"),
+    "redirect": Fault([{"kind": "redirect", "location": "https://elsewhere.example/x"}], "APIResponseError", "redirect to elsewhere.example"),
+    "oversized body": Fault([{"kind": "oversized"}], "APIResponseError", "larger than 1024 KiB"),
+    "400": Fault([{"kind": "status", "status": 400, "code": 9106}], "AuthenticationError", "code 9106"),
+    "401": Fault([{"kind": "status", "status": 401, "code": 10000}], "AuthenticationError", "code 10000"),
+    "403": Fault([{"kind": "status", "status": 403, "code": 9109}], "PermissionDeniedError", "code 9109"),
+    "404": Fault([{"kind": "status", "status": 404, "code": 7003}], "NotFoundError", "code 7003"),
+}
+
+
+@dataclass
+class Outcome:
+    """What a surface made of a fault: a balance in cents, or an error (class name when it has one) and text."""
+
+    balance: float | None = None
+    error: str | None = None
+    message: str = ""
+    extra_text: str = ""  # everything else the surface printed, searched for secrets
+
+
+ENV = {"CLOUDFLARE_API_TOKEN": DEMO_TOKEN, "CFBILLING_TIMEOUT": str(TIMEOUT), "CFBILLING_MAX_RETRIES": str(RETRIES)}
+CONFIG = {"cfbilling:apiToken": DEMO_TOKEN, "cfbilling:timeout": str(TIMEOUT), "cfbilling:maxRetries": str(RETRIES)}
+
+
+def via_client(emu: Emulator) -> Outcome:
+    client = cfbilling.BillingClient(api_token=DEMO_TOKEN, base_url=emu.base_url, timeout=TIMEOUT, max_retries=RETRIES)
+    try:
+        return Outcome(balance=client.get_credit_balance(HEALTHY).balance)
+    except cfbilling.CfBillingError as error:
+        return Outcome(error=type(error).__name__, message=str(error), extra_text=repr(error) + repr(vars(error)))
+
+
+def via_cli(emu: Emulator) -> Outcome:
+    result = run_cli("balance", "--account-id", HEALTHY, "--format", "json", env={**ENV, "CLOUDFLARE_BASE_URL": emu.base_url})
+    if result.returncode == 0:
+        return Outcome(balance=json.loads(result.stdout)["accounts"][0]["balance"], extra_text=result.stderr)
+    assert result.returncode == 3, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    document = json.loads(result.stdout)
+    return Outcome(error=document["errors"][0]["error"]["type"], message=line, extra_text=result.stdout)
+
+
+def _program(emu: Emulator, monkeypatch: pytest.MonkeyPatch, collector: Collector | None = None) -> None:
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({**CONFIG, "cfbilling:baseUrl": emu.base_url}))
+    pulumi.runtime.set_mocks(RecordingMocks(), preview=False, logger=logging_for(collector))
+    shared_cache.clear()
+
+
+def _pulumi_outcome(read: Callable[[], float]) -> Outcome:
+    try:
+        return Outcome(balance=read())
+    except cfbilling.CfBillingError as error:
+        assert isinstance(error, pulumi.RunError)  # so Pulumi prints the message and no traceback
+        return Outcome(error=type(error).__name__, message=str(error))
+
+
+def via_data_function(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Outcome:
+    _program(emu, monkeypatch)
+    return _pulumi_outcome(lambda: resolve(cfbilling.get_credit_balance_output(HEALTHY)).balance)
+
+
+def via_guard(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Outcome:
+    collector = Collector()
+    _program(emu, monkeypatch, collector)
+    mandatory = _pulumi_outcome(lambda: resolve(cfbilling.guard(HEALTHY, min_balance_usd=1)) and 4250.5)
+    advisory = resolve(cfbilling.guard(HEALTHY, min_balance_usd=1, enforcement="advisory"))
+    # The advisory guard shares the failed (or successful) read: it warns with the same message.
+    assert advisory["ok"] is (mandatory.error is None)
+    if mandatory.error is not None:
+        assert advisory["error"] == mandatory.message
+        assert collector.warnings() == [f"cfbilling guard (advisory): {mandatory.message}"]
+    mandatory.extra_text = json.dumps(advisory) + "\n".join(collector.warnings())
+    return mandatory
+
+
+def via_dynamic_provider(emu: Emulator) -> Outcome:
+    provider = CreditBalanceProvider()
+    provider.configure(ConfigureRequest(Config({**CONFIG, "cfbilling:baseUrl": emu.base_url}, "proj")))
+    try:
+        return Outcome(balance=provider.read(HEALTHY, {}).outs["balance"])  # type: ignore[index]
+    except cfbilling.CfBillingError as error:
+        return Outcome(error=type(error).__name__, message=str(error))
+
+
+def via_plugin(emu: Emulator, plugin: Plugin) -> Outcome:
+    shared = {k.removeprefix("cfbilling:"): PropertyValue(v) for k, v in CONFIG.items() if k != "cfbilling:apiToken"}
+    args = {**shared, "timeout": PropertyValue(TIMEOUT), "maxRetries": PropertyValue(float(RETRIES))}
+    args |= {"apiToken": PropertyValue(DEMO_TOKEN, is_secret=True), "baseUrl": PropertyValue(emu.base_url)}
+    plugin.call("Configure", provider_pb2.ConfigureRequest(args=PropertyValue.marshal_map(args), acceptSecrets=True))
+    try:
+        returned = plugin.invoke(GET_TOKEN, accountId=PropertyValue(HEALTHY))
+    except grpc.RpcError as error:
+        return Outcome(error=str(error.code()), message=str(error.details()))  # type: ignore[attr-defined]
+    return Outcome(balance=returned["balance"].value)  # type: ignore[arg-type]
+
+
+def via_policy(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Outcome:
+    for name, value in {**ENV, "CLOUDFLARE_BASE_URL": emu.base_url}.items():
+        monkeypatch.setenv(name, value)
+    violations: list[str] = []
+    config = {"accountIds": [HEALTHY], "minBalanceUsd": 1, "timeoutSeconds": TIMEOUT}
+    validate_credit_balance(StackValidationArgs([], config), lambda message, urn=None: violations.append(message))
+    if not violations:
+        return Outcome(balance=4250.5)
+    (violation,) = violations
+    assert violation.startswith(f"AI Gateway credits of account {HEALTHY} cannot be read: ")
+    return Outcome(error="violation", message=violation)
+
+
+def via_terraform(emu: Emulator) -> Outcome:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "CFBILLING_"))}
+    result = subprocess.run(  # noqa: S603
+        [*cfbilling_command(), "terraform-external"],
+        input=json.dumps({"account_id": HEALTHY, "timeout": str(TIMEOUT), "base_url": emu.base_url}),
+        env={**base, **ENV},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    if result.returncode == 0:
+        return Outcome(balance=float(json.loads(result.stdout)["balance"]), extra_text=result.stderr)
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    return Outcome(error="exit 3", message=line)
+
+
+# How each surface names an error class: plugin by gRPC status, policy as a violation, Terraform by exit code.
+GRPC_STATUS = {
+    "APITimeoutError": "StatusCode.DEADLINE_EXCEEDED",
+    "RateLimitError": "StatusCode.RESOURCE_EXHAUSTED",
+    "ServerError": "StatusCode.UNAVAILABLE",
+    "APIConnectionError": "StatusCode.UNAVAILABLE",
+    "APIResponseError": "StatusCode.UNKNOWN",
+    "AuthenticationError": "StatusCode.UNAUTHENTICATED",
+    "PermissionDeniedError": "StatusCode.PERMISSION_DENIED",
+    "NotFoundError": "StatusCode.NOT_FOUND",
+}
+SURFACES = ["client", "cli", "data function", "guard", "dynamic provider", "plugin", "policy", "terraform"]
+
+
+def expected_error(surface: str, error: str) -> str:
+    return {"plugin": GRPC_STATUS[error], "policy": "violation", "terraform": "exit 3"}.get(surface, error)
+
+
+@pytest.fixture(scope="module")
+def plugin() -> Iterator[Plugin]:
+    running = Plugin()
+    yield running
+    stdout, stderr = running.stop()
+    assert stdout == ""
+    for secret in SECRETS:
+        assert secret not in stderr + "".join(running.seen)
+
+
+@pytest.mark.parametrize("fault_name", list(FAULTS))
+@pytest.mark.parametrize("surface", SURFACES)
+def test_fault_matrix(
+    surface: str, fault_name: str, plugin: Plugin, monkeypatch: pytest.MonkeyPatch, log_watch: LeakWatch
+) -> None:
+    fault = FAULTS[fault_name]
+    with Emulator(fixture=demo_fixture()) as emu:
+        emu.set_faults(HEALTHY, fault.faults)
+        started = time.monotonic()
+        outcome = {
+            "client": lambda: via_client(emu),
+            "cli": lambda: via_cli(emu),
+            "data function": lambda: via_data_function(emu, monkeypatch),
+            "guard": lambda: via_guard(emu, monkeypatch),
+            "dynamic provider": lambda: via_dynamic_provider(emu),
+            "plugin": lambda: via_plugin(emu, plugin),
+            "policy": lambda: via_policy(emu, monkeypatch),
+            "terraform": lambda: via_terraform(emu),
+        }[surface]()
+        elapsed = time.monotonic() - started
+    if fault.error is None:
+        assert outcome.error is None, outcome.message
+        assert outcome.balance == 4250.5
+    else:
+        assert outcome.error == expected_error(surface, fault.error), outcome.message
+        assert fault.fragment in outcome.message
+        assert HEALTHY in outcome.message
+        assert "\n" not in outcome.message
+        assert "Traceback" not in outcome.message
+    # Generous: proves that no cell waits out a Retry-After or a stall, not how fast anything is.
+    assert elapsed < 20
+    for text in (outcome.message, outcome.extra_text, *log_watch.lines):
+        for secret in SECRETS:
+            assert secret not in text
+
+
+def test_matrix_covers_every_fault_the_issue_lists() -> None:
+    kinds = {f["kind"] for fault in FAULTS.values() for f in fault.faults}
+    assert kinds >= {"stall", "status", "truncated", "success_false", "result_null", "wrong_types", "missing_keys", "drop", "redirect", "oversized"}
+    statuses = {f.get("status") for fault in FAULTS.values() for f in fault.faults}
+    assert statuses >= {400, 401, 403, 404, 429, 500, 502, 503}
+    logging.getLogger(__name__).debug("%d faults x %d surfaces", len(FAULTS), len(SURFACES))
