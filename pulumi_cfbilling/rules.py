@@ -80,9 +80,11 @@ def parse_duration(value: str | timedelta | int | float, label: str = "duration"
             seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
     else:
         seconds = math.nan
-    if not (0 < seconds < 3650 * 86400):
+    # At least a second: a smaller amount would round to an empty timedelta, which no failure can be within.
+    if not (1 <= seconds < 3650 * 86400):
         raise ConfigurationError(
-            f"{label} {value!r} is not a valid duration: use a positive amount with a unit, such as 30m, 12h or 7d"
+            f"{label} {value!r} is not a valid duration: use an amount from 1s to 3650d with a unit, "
+            "such as 30m, 12h or 7d"
         )
     return timedelta(seconds=seconds)
 

@@ -51,9 +51,13 @@ class Fault:
 
 
 FAULTS: dict[str, Fault] = {
-    "stall past the timeout": Fault([{"kind": "stall", "seconds": 5}], "APITimeoutError", f"within the {TIMEOUT:g} s timeout"),
+    "stall past the timeout": Fault(
+        [{"kind": "stall", "seconds": 5}], "APITimeoutError", f"within the {TIMEOUT:g} s timeout"
+    ),
     "429 with a short Retry-After": Fault([{"kind": "status", "status": 429, "retry_after": "0", "times": 1}], None),
-    "429 with a huge Retry-After": Fault([{"kind": "status", "status": 429, "retry_after": "86400"}], "RateLimitError", "asks to wait 86400 s"),
+    "429 with a huge Retry-After": Fault(
+        [{"kind": "status", "status": 429, "retry_after": "86400"}], "RateLimitError", "asks to wait 86400 s"
+    ),
     "5xx then success": Fault([{"kind": "status", "status": 503, "times": 1}], None),
     "5xx forever": Fault([{"kind": "status", "status": 500}], "ServerError", "HTTP 500"),
     "HTML from a proxy": Fault([{"kind": "status", "status": 502, "html": True}], "ServerError", "text/html"),
@@ -61,9 +65,15 @@ FAULTS: dict[str, Fault] = {
     "success false on 200": Fault([{"kind": "success_false"}], "APIResponseError", "success: false"),
     "result null": Fault([{"kind": "result_null"}], "APIResponseError", "result: null"),
     "wrong types": Fault([{"kind": "wrong_types"}], "APIResponseError", "balance"),
-    "missing keys": Fault([{"kind": "missing_keys", "keys": ["balance", "topup_config"]}], "APIResponseError", "Field required"),
+    "missing keys": Fault(
+        [{"kind": "missing_keys", "keys": ["balance", "topup_config"]}], "APIResponseError", "Field required"
+    ),
     "dropped connection": Fault([{"kind": "drop"}], "APIConnectionError", "closed the connection"),
-    "redirect": Fault([{"kind": "redirect", "location": "https://elsewhere.example/x"}], "APIResponseError", "redirect to elsewhere.example"),
+    "redirect": Fault(
+        [{"kind": "redirect", "location": "https://elsewhere.example/x"}],
+        "APIResponseError",
+        "redirect to elsewhere.example",
+    ),
     "oversized body": Fault([{"kind": "oversized"}], "APIResponseError", "larger than 1024 KiB"),
     "400": Fault([{"kind": "status", "status": 400, "code": 9106}], "AuthenticationError", "code 9106"),
     "401": Fault([{"kind": "status", "status": 401, "code": 10000}], "AuthenticationError", "code 10000"),
@@ -95,7 +105,9 @@ def via_client(emu: Emulator) -> Outcome:
 
 
 def via_cli(emu: Emulator) -> Outcome:
-    result = run_cli("balance", "--account-id", HEALTHY, "--format", "json", env={**ENV, "CLOUDFLARE_BASE_URL": emu.base_url})
+    result = run_cli(
+        "balance", "--account-id", HEALTHY, "--format", "json", env={**ENV, "CLOUDFLARE_BASE_URL": emu.base_url}
+    )
     if result.returncode == 0:
         return Outcome(balance=json.loads(result.stdout)["accounts"][0]["balance"], extra_text=result.stderr)
     assert result.returncode == 3, result.stderr
@@ -114,8 +126,9 @@ def _pulumi_outcome(read: Callable[[], float]) -> Outcome:
     try:
         return Outcome(balance=read())
     except cfbilling.CfBillingError as error:
-        assert isinstance(error, pulumi.RunError)  # so Pulumi prints the message and no traceback
-        return Outcome(error=type(error).__name__, message=str(error))
+        failure = error
+    assert isinstance(failure, pulumi.RunError)  # so Pulumi prints the message and no traceback
+    return Outcome(error=type(failure).__name__, message=str(failure))
 
 
 def via_data_function(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Outcome:
@@ -173,11 +186,14 @@ def via_policy(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Outcome:
 
 def via_terraform(emu: Emulator) -> Outcome:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "CFBILLING_"))}
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [*cfbilling_command(), "terraform-external"],
         input=json.dumps({"account_id": HEALTHY, "timeout": str(TIMEOUT), "base_url": emu.base_url}),
         env={**base, **ENV},
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     if result.returncode == 0:
         return Outcome(balance=float(json.loads(result.stdout)["balance"]), extra_text=result.stderr)
@@ -253,7 +269,18 @@ def test_fault_matrix(
 
 def test_matrix_covers_every_fault_the_issue_lists() -> None:
     kinds = {f["kind"] for fault in FAULTS.values() for f in fault.faults}
-    assert kinds >= {"stall", "status", "truncated", "success_false", "result_null", "wrong_types", "missing_keys", "drop", "redirect", "oversized"}
+    assert kinds >= {
+        "stall",
+        "status",
+        "truncated",
+        "success_false",
+        "result_null",
+        "wrong_types",
+        "missing_keys",
+        "drop",
+        "redirect",
+        "oversized",
+    }
     statuses = {f.get("status") for fault in FAULTS.values() for f in fault.faults}
     assert statuses >= {400, 401, 403, 404, 429, 500, 502, 503}
     logging.getLogger(__name__).debug("%d faults x %d surfaces", len(FAULTS), len(SURFACES))
