@@ -31,6 +31,7 @@ def balance(args: argparse.Namespace) -> int:
         print(render_json([balance_document(o.balance, o.ref.label) for o in read if o.balance], errors=errors))
     else:
         print("\n\n".join(render_balance_text(o.balance, o.ref.label) for o in read if o.balance))
-        for outcome in failed:
-            print(f"cfbilling: error: {outcome.error}", file=sys.stderr)
+    # One line per unreadable account on stderr, whatever the format: scripts see it without parsing stdout.
+    for outcome in failed:
+        print(f"cfbilling: error: {outcome.error}", file=sys.stderr)
     return common.EXIT_API_ERROR if failed else common.EXIT_OK
