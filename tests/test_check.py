@@ -277,3 +277,27 @@ def test_balance_takes_the_same_account_options(emulator: Emulator, tmp_path: Pa
     assert [a["label"] for a in document["accounts"]] == ["production"]
     assert document["errors"][0]["accountId"] == LOW
     assert document["errors"][0]["error"]["codes"] == [7003]
+
+
+@pytest.mark.parametrize(
+    ("low", "unauthorized", "code"),
+    [(False, False, 0), (True, False, 1), (True, True, 3), (False, True, 3)],
+)
+def test_done_when_github_annotations_and_exit_codes(
+    emulator: Emulator, low: bool, unauthorized: bool, code: int
+) -> None:
+    """`check --account-id A --account-id B --min-balance-usd 20 --format github`: 0 both fine, 1 one low, 3 one 401."""
+    second = LOW if low else FAILING
+    if not low:
+        emulator.set_account(FAILING, {**emulator.accounts[HEALTHY], "faults": []})
+    if unauthorized:
+        emulator.set_faults(HEALTHY, [{"kind": "status", "status": 401, "code": 10000}])
+    result = check(
+        emulator, "--account-id", HEALTHY, "--account-id", second, "--min-balance-usd", "20", "--format", "github"
+    )
+    assert result.returncode == code, result.stdout + result.stderr
+    annotations = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
+    assert len(annotations) == int(low) + int(unauthorized)
+    if unauthorized:
+        assert "cannot read" in annotations[0]
+        assert "code 10000" in annotations[0]
