@@ -52,9 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cfbilling {__version__}")
     sub: Any = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def add(
-        name: str, handler: str, summary: str, example: str
-    ) -> argparse.ArgumentParser:
+    def add(name: str, handler: str, summary: str, example: str) -> argparse.ArgumentParser:
         command: argparse.ArgumentParser = sub.add_parser(
             name,
             help=summary,

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 
 from .errors import CfBillingError, ConfigurationError, GuardrailError
-from .pulumi_support import as_run_error, build_policy, fetch_balance, known_output
+from .pulumi_support import as_run_error, build_policy, fetch_balance, for_pulumi, known_output
 from .rules import Policy, evaluate
 
 __all__ = ["guard"]
@@ -56,7 +56,8 @@ def guard(
         max_topup_failure_age=max_topup_failure_age,
         min_topup_threshold_usd=min_topup_threshold_usd,
     )
-    try:
+
+    def validated() -> Policy:
         if enforcement not in ("mandatory", "advisory"):
             raise ConfigurationError(f"enforcement {enforcement!r} must be 'mandatory' or 'advisory'")
         if policy.is_empty:
@@ -64,11 +65,10 @@ def guard(
                 "guard() needs at least one guardrail: min_balance_usd, require_auto_topup, "
                 "require_payment_method, max_topup_failure_age or min_topup_threshold_usd"
             )
-    except CfBillingError as error:
-        failure = error
-    else:
-        return known_output(account_id, None, lambda account: _judge(account, policy, enforcement))
-    raise as_run_error(failure)
+        return policy
+
+    checked = for_pulumi(validated)
+    return known_output(account_id, None, lambda account: _judge(account, checked, enforcement))
 
 
 def _judge(account_id: str | None, policy: Policy, enforcement: str) -> dict[str, Any]:

@@ -21,7 +21,15 @@ from .models import CreditBalance
 from .pulumi_sources import pulumi_sources
 from .rules import Policy
 
-__all__ = ["as_run_error", "build_policy", "fetch_balance", "known_output", "program_settings"]
+__all__ = [
+    "as_run_error",
+    "build_policy",
+    "fetch_balance",
+    "for_pulumi",
+    "known_output",
+    "program_account",
+    "program_settings",
+]
 
 T = TypeVar("T")
 _E = TypeVar("_E", bound=CfBillingError)
@@ -45,18 +53,41 @@ def as_run_error(error: _E) -> _E:
     return error
 
 
-def build_policy(**values: Any) -> Policy:
-    """A :class:`Policy` from keyword values; a bad value is a ``ConfigurationError`` that is also a ``RunError``."""
+def for_pulumi(call: Callable[[], T]) -> T:
+    """Run ``call``; a ``CfBillingError`` it raises comes out as a ``RunError`` too, with no exception chained.
+
+    The one boundary between the library and Pulumi: Pulumi prints a ``RunError``'s message and no traceback.
+    """
     try:
-        return Policy.from_values(values)
+        return call()
     except CfBillingError as error:
         failure = error
+    # Raised outside the except block: nothing chained (the transport's frames hold request headers).
     raise as_run_error(failure)
 
 
-def program_settings() -> Settings:
+def build_policy(**values: Any) -> Policy:
+    """A :class:`Policy` from keyword values; a bad value is a ``ConfigurationError`` that is also a ``RunError``."""
+    return for_pulumi(lambda: Policy.from_values(values))
+
+
+def program_settings(*, require_credentials: bool = True) -> Settings:
     """Settings for this Pulumi program: Pulumi config ``cfbilling:*``, then ``cloudflare:*``, then the environment."""
-    return resolve_settings(*pulumi_sources(pulumi.runtime.get_config), Source.environment())
+    return resolve_settings(
+        *pulumi_sources(pulumi.runtime.get_config), Source.environment(), require_credentials=require_credentials
+    )
+
+
+def program_account(settings: Settings, account_id: str | None, what: str = "account_id") -> str:
+    """``account_id`` validated, or the configured account; a clear ``ConfigurationError`` when there is none."""
+    if account_id is not None:
+        return validate_account_id(account_id, what)
+    if settings.account_id is None:
+        raise ConfigurationError(
+            f"no account id: pass {what}, or run `pulumi config set cfbilling:accountId <id>` "
+            "(or set CLOUDFLARE_ACCOUNT_ID)"
+        )
+    return settings.account_id
 
 
 def fetch_balance(account_id: str | None) -> CreditBalance:
@@ -64,22 +95,12 @@ def fetch_balance(account_id: str | None) -> CreditBalance:
 
     Every failure is a ``CfBillingError`` that is also a ``pulumi.RunError``.
     """
-    try:
+
+    def fetch() -> CreditBalance:
         settings = program_settings()
-        if account_id is not None:
-            account = validate_account_id(account_id, "account_id")
-        elif settings.account_id is not None:
-            account = settings.account_id
-        else:
-            raise ConfigurationError(
-                "no account id: pass account_id, or run `pulumi config set cfbilling:accountId <id>` "
-                "(or set CLOUDFLARE_ACCOUNT_ID)"
-            )
-        return shared_cache.get(settings, account)
-    except CfBillingError as error:
-        failure = error
-    # Raised outside the except block: nothing chained, and Pulumi prints only the message.
-    raise as_run_error(failure)
+        return shared_cache.get(settings, program_account(settings, account_id))
+
+    return for_pulumi(fetch)
 
 
 def _dependency_outputs(depends_on: Any) -> pulumi.Output[Any]:

@@ -12,14 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pulumi.runtime
 from pulumi.dynamic import ConfigureRequest, CreateResult, ReadResult, Resource, ResourceProvider
 
 from .client import BillingClient
 from .config import Settings, Source, resolve_settings, validate_account_id
-from .errors import CfBillingError, ConfigurationError
 from .pulumi_sources import pulumi_sources
-from .pulumi_support import as_run_error
+from .pulumi_support import for_pulumi, program_account, program_settings
 
 __all__ = ["OUTPUT_NAMES", "CreditBalanceProvider", "CreditBalanceSnapshot"]
 
@@ -52,18 +50,14 @@ class CreditBalanceProvider(ResourceProvider):
         )
 
     def _read(self, account_id: str) -> dict[str, Any]:
-        try:
+        def read() -> dict[str, Any]:
             settings = self._settings or resolve_settings(Source.environment(), require_credentials=False)
             with BillingClient.from_settings(settings) as client:
-                document: dict[str, Any] = client.get_credit_balance(
-                    validate_account_id(account_id, "id")
-                ).to_document()
-            return document
-        except CfBillingError as error:
-            failure = error
-        # Pulumi's dynamic provider host prints the traceback of whatever read raises: raising here, outside the
-        # except block and close to the top, keeps it to a few frames under our one-line message.
-        raise as_run_error(failure)
+                return client.get_credit_balance(validate_account_id(account_id, "id")).to_document()
+
+        # Pulumi's dynamic provider host prints the traceback of whatever read raises: a RunError raised close
+        # to the top keeps it to a few frames under our one-line message.
+        return for_pulumi(read)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Read the account named by the resource id; called on every preview and up."""
@@ -126,24 +120,8 @@ class CreditBalanceSnapshot(Resource, module="cfbilling", name="CreditBalanceSna
 def _checked(account_id: pulumi.Input[str]) -> pulumi.Input[str]:
     if not isinstance(account_id, str):
         return account_id  # an Output: checked by the provider when it reads
-    try:
-        return validate_account_id(account_id, "account_id")
-    except CfBillingError as error:
-        failure = error
-    raise as_run_error(failure)
+    return for_pulumi(lambda: validate_account_id(account_id, "account_id"))
 
 
 def _configured_account() -> str:
-    try:
-        settings = resolve_settings(
-            *pulumi_sources(pulumi.runtime.get_config), Source.environment(), require_credentials=False
-        )
-        if settings.account_id is None:
-            raise ConfigurationError(
-                "CreditBalanceSnapshot needs an account: pass account_id, or run "
-                "`pulumi config set cfbilling:accountId <id>` (or set CLOUDFLARE_ACCOUNT_ID)"
-            )
-        return settings.account_id
-    except CfBillingError as error:
-        failure = error
-    raise as_run_error(failure)
+    return for_pulumi(lambda: program_account(program_settings(require_credentials=False), None))
