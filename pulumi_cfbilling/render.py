@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from .models import CreditBalance
 
-__all__ = ["DOCUMENT_VERSION", "balance_document", "format_usd", "render_balance_text", "render_json"]
+__all__ = ["DOCUMENT_VERSION", "balance_document", "format_usd", "render_balance_text", "render_json", "to_cents"]
 
 DOCUMENT_VERSION = 1
 """Bumped only on a breaking change to the JSON documents the CLI prints."""
+
+
+def to_cents(amount: Decimal) -> Decimal:
+    """``amount`` rounded half-up to the cent, whatever its size (the default 28-digit context would refuse 1e26)."""
+    with localcontext() as context:
+        context.prec = max(28, amount.adjusted() + 4)
+        return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def format_usd(amount: Decimal | None) -> str:
     """Dollars to the cent, sign first: ``Decimal('42.505')`` gives ``$42.51``, ``Decimal('-0.425')`` ``-$0.43``."""
     if amount is None:
         return "not set"
-    cents = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    cents = to_cents(amount)
     return f"-${-cents:,.2f}" if cents < 0 else f"${cents:,.2f}"
 
 

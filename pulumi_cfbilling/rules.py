@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import ConfigurationError
 from .models import CreditBalance
-from .render import format_usd
+from .render import format_usd, to_cents
 
 __all__ = [
     "PARAMETERS",
@@ -200,7 +200,7 @@ class Verdict:
 
 def _money(amount: Decimal) -> str:
     # Dollars to the cent, unless rounding would hide the difference the message is about.
-    if amount == amount.quantize(Decimal("0.01")):
+    if amount == to_cents(amount):
         return format_usd(amount)
     return f"-${-amount}" if amount < 0 else f"${amount}"
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from pulumi_cfbilling import CfBillingError, ConfigurationError, CreditBalance
 from pulumi_cfbilling.accounts import parse_accounts_file
 from pulumi_cfbilling.config import Source, resolve_settings, validate_account_id, validate_base_url
+from pulumi_cfbilling.render import render_balance_text
 from pulumi_cfbilling.response import MAX_BODY_BYTES, parse_credit_balance_response
 from pulumi_cfbilling.rules import Policy, evaluate, parse_duration
 
@@ -100,8 +101,8 @@ statuses = st.integers(100, 599) | st.sampled_from([200, 200, 200, 400, 401, 403
 
 def _accept(outcome: object) -> None:
     if isinstance(outcome, CreditBalance):
-        outcome.to_document()  # derived values never raise
-        json.dumps(outcome.to_document())
+        json.dumps(outcome.to_document())  # derived values never raise, and serialize
+        render_balance_text(outcome)  # nor does rendering them for people
         assert outcome.account_id == ACCOUNT
     else:
         assert isinstance(outcome, CfBillingError), repr(outcome)

@@ -225,3 +225,9 @@ def test_policy_errors_name_the_parameter(values: dict[str, Any], fragment: str)
 def test_empty_policy() -> None:
     assert Policy.from_values({}).is_empty
     assert not Policy.from_values({"require_auto_topup": True}).is_empty
+
+
+def test_huge_amounts_are_formatted_not_refused() -> None:
+    """Found by fuzzing: quantizing 1e26 dollars to the cent overflows decimal's default 28-digit context."""
+    (violation,) = evaluate(balance(balance=-1e28), Policy(min_balance_usd=Decimal(1)), now=NOW).violations
+    assert violation.message.startswith("balance -$100,000,000,000,000,000,000,000,000.00 is below")

@@ -1,7 +1,7 @@
 """A CrossGuard policy pack enforcing the AI Gateway credit guardrails on every stack it is applied to.
 
-    export CLOUDFLARE_API_TOKEN=<token with AI Gateway Read>
-    pulumi preview --policy-pack . --policy-pack-config policy-config.json
+export CLOUDFLARE_API_TOKEN=<token with AI Gateway Read>
+pulumi preview --policy-pack . --policy-pack-config policy-config.json
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack
