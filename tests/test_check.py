@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
-from conftest import FAILING, HEALTHY, LOW, UNKNOWN, assert_no_secret, run_cli
+from conftest import FAILING, HEALTHY, LOW, UNKNOWN, assert_no_secret, cfbilling_command, run_cli
 from test_cli import assert_one_line_error, env_for
 
 from pulumi_cfbilling.emulator import Emulator
@@ -301,3 +304,37 @@ def test_done_when_github_annotations_and_exit_codes(
     if unauthorized:
         assert "cannot read" in annotations[0]
         assert "code 10000" in annotations[0]
+
+
+def _stderr_on_a_terminal(emu: Emulator, *args: str, **env: str) -> str:
+    leader, follower = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "CFBILLING_")) and k != "CI"}
+    try:
+        subprocess.run(
+            [*cfbilling_command(), "check", *args],
+            env={**base, **env_for(emu), **env},
+            stdout=subprocess.DEVNULL,
+            stderr=follower,
+            timeout=60,
+            check=False,
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: everything was read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks).decode()
+    finally:
+        os.close(leader)
+
+
+def test_fleet_progress_on_an_interactive_terminal_only(emulator: Emulator) -> None:
+    args = ("--account-id", HEALTHY, "--account-id", LOW, "--account-id", FAILING, "--min-balance-usd", "1")
+    shown = _stderr_on_a_terminal(emulator, *args)
+    assert "cfbilling: 3/3 accounts read" in shown
+    assert _stderr_on_a_terminal(emulator, *args, CI="true") == ""
