@@ -29,7 +29,15 @@ if TYPE_CHECKING:
     from urllib3.response import BaseHTTPResponse
 
 from ._version import __version__
-from .config import Credentials, Settings, Source, resolve_settings, validate_account_id
+from .config import (
+    NO_CREDENTIALS,
+    Credentials,
+    Settings,
+    Source,
+    choose_account,
+    resolve_settings,
+    validate_account_id,
+)
 from .errors import APIConnectionError, APIError, APITimeoutError, ConfigurationError
 from .models import CreditBalance, TokenVerification
 from .pacer import Pacer
@@ -96,10 +104,7 @@ class BillingClient:
     def from_settings(cls, settings: Settings) -> BillingClient:
         """A client for already resolved settings (Pulumi config, CLI flags, ...)."""
         if settings.credentials is None:
-            raise ConfigurationError(
-                "no Cloudflare credentials found: set CLOUDFLARE_API_TOKEN, or in a Pulumi program "
-                "`pulumi config set --secret cfbilling:apiToken <token>`"
-            )
+            raise ConfigurationError(NO_CREDENTIALS)
         client = cls.__new__(cls)
         client._settings = settings
         client._session = _new_session(settings)
@@ -149,13 +154,12 @@ class BillingClient:
         )
 
     def _account(self, account_id: str | None) -> str:
-        if account_id is not None:
-            return validate_account_id(account_id, "account_id")
-        if self._settings.account_id is not None:
-            return self._settings.account_id
-        raise ConfigurationError(
-            "no account id given: pass one, or set CLOUDFLARE_ACCOUNT_ID (in Pulumi, cfbilling:accountId) "
-            "to the 32-character id from dash.cloudflare.com/<account id>"
+        return choose_account(
+            self._settings,
+            account_id,
+            "account_id",
+            "set CLOUDFLARE_ACCOUNT_ID (in Pulumi, cfbilling:accountId) to the 32-character id from "
+            "dash.cloudflare.com/<account id>",
         )
 
     def _get(self, url: str, action: str, account_id: str | None) -> tuple[int, dict[str, str], bytes, int]:

@@ -24,9 +24,11 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "ENVIRONMENT_VARIABLES",
+    "NO_CREDENTIALS",
     "Credentials",
     "Settings",
     "Source",
+    "choose_account",
     "resolve_settings",
     "validate_account_id",
     "validate_base_url",
@@ -129,7 +131,7 @@ def resolve_settings(*sources: Source, require_credentials: bool = True) -> Sett
     origins: dict[str, str] = {}
     credentials = _resolve_credentials(sources, origins)
     if credentials is None and require_credentials:
-        raise ConfigurationError(_NO_CREDENTIALS)
+        raise ConfigurationError(NO_CREDENTIALS)
 
     account_id = base_url = timeout = max_retries = None
     if found := _first(sources, "account_id", origins):
@@ -150,11 +152,23 @@ def resolve_settings(*sources: Source, require_credentials: bool = True) -> Sett
     )
 
 
-_NO_CREDENTIALS = (
+NO_CREDENTIALS = (
     "no Cloudflare credentials found: set CLOUDFLARE_API_TOKEN (a token with 'AI Gateway Read'), "
     "or CLOUDFLARE_API_KEY together with CLOUDFLARE_EMAIL; in a Pulumi program run "
     "`pulumi config set --secret cfbilling:apiToken <token>`"
 )
+
+
+def choose_account(settings: Settings, account_id: str | None, label: str, how_to_set: str) -> str:
+    """``account_id`` validated (named ``label`` in errors), else the configured account.
+
+    Without either, a ``ConfigurationError`` says ``how_to_set`` a default: each surface names its own way.
+    """
+    if account_id is not None:
+        return validate_account_id(account_id, label)
+    if settings.account_id is None:
+        raise ConfigurationError(f"no account id: pass {label}, or {how_to_set}")
+    return settings.account_id
 
 
 def _first(sources: tuple[Source, ...], key: str, origins: dict[str, str]) -> tuple[Value, str] | None:

@@ -28,7 +28,7 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from ._version import __version__
 from .cache import BalanceCache
-from .config import Settings, Source, resolve_settings, validate_account_id, validate_base_url
+from .config import Settings, Source, choose_account, resolve_settings, validate_account_id
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -49,10 +49,6 @@ __all__ = ["CfBillingProvider", "main"]
 logger = logging.getLogger("pulumi_cfbilling.plugin")
 
 _SNAKE_PARAMETERS = {camel: snake for snake, camel in PARAMETERS.items()}
-_CONFIG_VALIDATORS = {
-    "accountId": validate_account_id,
-    "baseUrl": validate_base_url,
-}
 
 
 class UnknownFunctionError(Exception):
@@ -163,7 +159,10 @@ class CfBillingProvider(p.Provider):
         if failures:
             return p.InvokeResponse(failures=failures)
         settings = self._configured()
-        balance = await asyncio.to_thread(self._cache.get, settings, account or self._default_account(settings))
+        # accountId, when given, was validated by _inputs; otherwise the provider's default applies.
+        how = "set the provider's accountId (cfbilling:accountId) or CLOUDFLARE_ACCOUNT_ID"
+        account = choose_account(settings, account, "accountId", how)
+        balance = await asyncio.to_thread(self._cache.get, settings, account)
         if policy is None:
             result = balance.to_document()
         else:
@@ -193,15 +192,6 @@ class CfBillingProvider(p.Provider):
         if self._settings is None:  # Configure was not called: the environment alone
             self._settings = resolve_settings(Source.environment(), require_credentials=False)
         return self._settings
-
-    @staticmethod
-    def _default_account(settings: Settings) -> str:
-        if settings.account_id is None:
-            raise ConfigurationError(
-                "no account: pass accountId, or set the provider's accountId (cfbilling:accountId) or "
-                "CLOUDFLARE_ACCOUNT_ID"
-            )
-        return settings.account_id
 
     async def cancel(self) -> None:
         """Nothing to abort: each call is a short request bounded by the configured timeout."""

@@ -15,8 +15,8 @@ import pulumi
 import pulumi.runtime
 
 from .cache import shared_cache
-from .config import Settings, Source, resolve_settings, validate_account_id
-from .errors import CfBillingError, ConfigurationError
+from .config import Settings, Source, choose_account, resolve_settings
+from .errors import CfBillingError
 from .models import CreditBalance
 from .pulumi_sources import pulumi_sources
 from .rules import Policy
@@ -80,14 +80,8 @@ def program_settings(*, require_credentials: bool = True) -> Settings:
 
 def program_account(settings: Settings, account_id: str | None, what: str = "account_id") -> str:
     """``account_id`` validated, or the configured account; a clear ``ConfigurationError`` when there is none."""
-    if account_id is not None:
-        return validate_account_id(account_id, what)
-    if settings.account_id is None:
-        raise ConfigurationError(
-            f"no account id: pass {what}, or run `pulumi config set cfbilling:accountId <id>` "
-            "(or set CLOUDFLARE_ACCOUNT_ID)"
-        )
-    return settings.account_id
+    how = "run `pulumi config set cfbilling:accountId <id>` (or set CLOUDFLARE_ACCOUNT_ID)"
+    return choose_account(settings, account_id, what, how)
 
 
 def fetch_balance(account_id: str | None) -> CreditBalance:

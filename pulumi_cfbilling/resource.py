@@ -16,24 +16,16 @@ from pulumi.dynamic import ConfigureRequest, CreateResult, ReadResult, Resource,
 
 from .client import BillingClient
 from .config import Settings, Source, resolve_settings, validate_account_id
+from .models import DERIVED_FIELDS, CreditBalance
 from .pulumi_sources import pulumi_sources
 from .pulumi_support import for_pulumi, program_account, program_settings
 
 __all__ = ["OUTPUT_NAMES", "CreditBalanceProvider", "CreditBalanceSnapshot"]
 
-# camelCase state key -> Python attribute, for every field of the canonical document.
+# camelCase state key -> Python attribute, for every field of the canonical document, from the model itself.
 OUTPUT_NAMES: dict[str, str] = {
-    "accountId": "account_id",
-    "balance": "balance",
-    "balanceUsd": "balance_usd",
-    "hasDefaultPaymentMethod": "has_default_payment_method",
-    "paymentMethod": "payment_method",
-    "topupConfig": "topup_config",
-    "firstTopupSuccess": "first_topup_success",
-    "autoTopupEnabled": "auto_topup_enabled",
-    "topupAmountUsd": "topup_amount_usd",
-    "topupThresholdUsd": "topup_threshold_usd",
-    "topupLastFailedAt": "topup_last_failed_at",
+    **{field.serialization_alias or name: name for name, field in CreditBalance.model_fields.items()},
+    **{derived.name: derived.attribute for derived in DERIVED_FIELDS},
 }
 _INPUT_NAMES = {python: camel for camel, python in OUTPUT_NAMES.items()}
 
