@@ -139,8 +139,11 @@ def package_schema() -> dict[str, Any]:
         "license": "Apache-2.0",
         "publisher": "pulumi-cfbilling",
         "language": {
-            "python": {"packageName": "pulumi_cfbilling"},
-            "nodejs": {"packageName": "@pulumi-cfbilling/cfbilling"},
+            # Not "pulumi_cfbilling": a generated Python SDK must not shadow this package, which Python
+            # programs use directly (no plugin needed).
+            "python": {"packageName": "pulumi_cfbilling_sdk", "respectSchemaVersion": True},
+            # Without it the generated package.json says "${VERSION}" and every invoke fails on the version.
+            "nodejs": {"packageName": "@pulumi-cfbilling/cfbilling", "respectSchemaVersion": True},
             "go": {"importBasePath": "github.com/pulumi-cfbilling/pulumi-cfbilling/sdk/go/cfbilling"},
             "csharp": {"rootNamespace": "PulumiCfbilling"},
         },
