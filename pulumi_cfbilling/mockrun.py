@@ -102,15 +102,22 @@ def _engine_like_mocks(config: Mapping[str, str], project: str, result: ProgramR
     from pulumi.dynamic.config import Config
     from pulumi.runtime.rpc import unwrap_rpc_secret
 
+    # An explicit pulumi-python provider is configured with its own inputs; the default one gets every key.
+    explicit: dict[str, dict[str, Any]] = {}
+
     class EngineLikeMocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
             result.resources.append(f"{args.typ}::{args.name}")
+            if args.typ == "pulumi:providers:pulumi-python":
+                explicit[f"{args.name}-id"] = dict(args.inputs)
             if not args.typ.startswith("pulumi-python:dynamic"):
                 return args.resource_id or f"{args.name}-id", dict(args.inputs)
             inputs = dict(args.inputs)
             serialized = unwrap_rpc_secret(inputs.pop("__provider"))
             provider = dill.loads(base64.b64decode(serialized))  # noqa: S301 - pickled by this very run
-            provider.configure(ConfigureRequest(Config(dict(config), project)))
+            provider_id = (args.provider or "").rpartition("::")[2]
+            given = explicit[provider_id] if provider_id in explicit else dict(config)
+            provider.configure(ConfigureRequest(Config(given, project)))
             if args.resource_id:
                 read = provider.read(args.resource_id, inputs)
                 return read.id, dict(read.outs or {})

@@ -2,9 +2,13 @@
 
 It is declared as a *read* of an external resource (``opts.id`` set to the account id), the way a Terraform data
 source works: the engine calls the provider's ``read`` on every preview and up, never creates, updates or deletes
-anything, and so never shows a diff. The provider object that Pulumi pickles into the state holds no
-credential: credentials are read at run time, in ``configure`` (Pulumi config ``cfbilling:*``/``cloudflare:*``)
-or from the environment.
+anything, and so never shows a diff.
+
+Nothing in the state holds a credential. The provider object Pulumi pickles into the state holds none. And the
+reads go through a provider instance of the snapshot's own (``<name>-reader``) that is given only the non-secret
+settings: the engine hands a dynamic provider's *default* instance the whole stack config and records it in the
+state, secrets included. Credentials therefore come from the environment of the ``pulumi`` run
+(``CLOUDFLARE_API_TOKEN``, or ``CLOUDFLARE_API_KEY`` with ``CLOUDFLARE_EMAIL``), read at run time.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from pulumi.dynamic import ConfigureRequest, CreateResult, ReadResult, Resource,
 
 from .client import BillingClient
 from .config import Settings, Source, resolve_settings, validate_account_id
+from .errors import ConfigurationError
 from .models import DERIVED_FIELDS, CreditBalance
-from .pulumi_sources import pulumi_sources
+from .pulumi_sources import CFBILLING_KEYS, pulumi_sources
 from .pulumi_support import for_pulumi, program_account, program_settings
 
 __all__ = ["OUTPUT_NAMES", "CreditBalanceProvider", "CreditBalanceSnapshot"]
@@ -94,10 +99,17 @@ class CreditBalanceSnapshot(Resource, module="cfbilling", name="CreditBalanceSna
     ) -> None:
         """Declare a read of ``account_id`` (default: ``cfbilling:accountId`` or ``CLOUDFLARE_ACCOUNT_ID``)."""
         account: pulumi.Input[str] = _configured_account() if account_id is None else _checked(account_id)
+        for_pulumi(_require_environment_credentials)
         # Python names here: the SDK keys its output resolvers by them, and translates to camelCase on the wire.
         props: dict[str, Any] = dict.fromkeys(OUTPUT_NAMES.values())
         props["account_id"] = account
-        read = pulumi.ResourceOptions(id=account)
+        reader = pulumi.ProviderResource(
+            "pulumi-python",
+            f"{resource_name}-reader",
+            _reader_settings(),
+            pulumi.ResourceOptions(parent=opts.parent if opts is not None else None),
+        )
+        read = pulumi.ResourceOptions(id=account, provider=reader)
         super().__init__(CreditBalanceProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, read))
 
     def translate_output_property(self, prop: str) -> str:
@@ -113,6 +125,27 @@ def _checked(account_id: pulumi.Input[str]) -> pulumi.Input[str]:
     if not isinstance(account_id, str):
         return account_id  # an Output: checked by the provider when it reads
     return for_pulumi(lambda: validate_account_id(account_id, "account_id"))
+
+
+# The settings the reader provider is given (full config keys, as the engine names them for dynamic providers):
+# everything but the credentials, which must never reach the state.
+_READER_SETTINGS = ("account_id", "base_url", "timeout", "max_retries")
+
+
+def _reader_settings() -> dict[str, Any]:
+    keys = (f"cfbilling:{CFBILLING_KEYS[setting]}" for setting in _READER_SETTINGS)
+    return {key: value for key in keys if (value := pulumi.runtime.get_config(key)) is not None}
+
+
+def _require_environment_credentials() -> None:
+    if resolve_settings(Source.environment(), require_credentials=False).credentials is not None:
+        return
+    if program_settings(require_credentials=False).credentials is not None:
+        raise ConfigurationError(
+            "CreditBalanceSnapshot reads credentials from the environment only, because Pulumi stores what it "
+            "gives a dynamic provider in the stack's state: set CLOUDFLARE_API_TOKEN where `pulumi` runs (the data "
+            "functions and guard() read cfbilling:apiToken in the program itself)"
+        )
 
 
 def _configured_account() -> str:

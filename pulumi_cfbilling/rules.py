@@ -198,9 +198,13 @@ class Verdict:
         return {"ok": self.ok, "violations": [v.to_dict() for v in self.violations]}
 
 
-def _money(amount: Decimal) -> str:
-    # Dollars to the cent, unless rounding would hide the difference the message is about.
-    if amount == to_cents(amount):
+def _money(amount: Decimal, against: Decimal) -> str:
+    """``amount`` to the cent as the tables show it, or exact where rounding would hide why a rule failed.
+
+    Exact (sign first) when the cents of ``amount`` equal those of ``against``, the limit it is compared with:
+    $19.995 against $20.00.
+    """
+    if to_cents(amount) != to_cents(against) or amount == to_cents(amount):
         return format_usd(amount)
     return f"-${-amount}" if amount < 0 else f"${amount}"
 
@@ -215,7 +219,8 @@ def _min_balance(balance: CreditBalance, policy: Policy, now: datetime) -> Viola
         return None
     return Violation(
         "min-balance",
-        f"balance {_money(balance.balance_usd)} is below the minimum of {_money(minimum)}",
+        f"balance {_money(balance.balance_usd, minimum)} is below the minimum of "
+        f"{_money(minimum, balance.balance_usd)}",
         float(balance.balance_usd),
         float(minimum),
     )
@@ -261,10 +266,11 @@ def _topup_threshold(balance: CreditBalance, policy: Policy, now: datetime) -> V
     threshold = balance.topup_threshold_usd
     if minimum is None or (threshold is not None and threshold >= minimum):
         return None
-    shown = "not set" if threshold is None else _money(threshold)
+    shown = "not set" if threshold is None else _money(threshold, minimum)
     return Violation(
         "topup-threshold",
-        f"automatic top-up threshold is {shown}, below the minimum of {_money(minimum)}",
+        f"automatic top-up threshold is {shown}, below the minimum of "
+        f"{_money(minimum, minimum if threshold is None else threshold)}",
         _number(threshold),
         float(minimum),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import HEALTHY, LOW
+from helpers import HEALTHY, LOW
 
 from pulumi_cfbilling import ConfigurationError
 from pulumi_cfbilling.accounts import AccountRef, parse_accounts_file, select_accounts

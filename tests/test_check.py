@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import FAILING, HEALTHY, LOW, UNKNOWN, assert_no_secret, cfbilling_command, run_cli
+from helpers import FAILING, HEALTHY, LOW, UNKNOWN, assert_no_secret, cfbilling_command, run_cli
 from test_cli import assert_one_line_error, env_for
 
 from pulumi_cfbilling.emulator import Emulator
@@ -136,7 +136,7 @@ def test_github_format_and_step_summary(emulator: Emulator, tmp_path: Path) -> N
     assert lines[0] == f"{HEALTHY}: pass (balance $42.51)"
     assert (
         lines[1]
-        == f"::error title=AI Gateway credits%3A {LOW} [min-balance]::balance $3.1275 is below the minimum of $20.00"
+        == f"::error title=AI Gateway credits%3A {LOW} [min-balance]::balance $3.13 is below the minimum of $20.00"
     )
     assert (
         lines[2] == f"::error title=AI Gateway credits%3A {LOW} [payment-method]::no default payment method is on file"

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import FAILING, HEALTHY, LOW, assert_no_secret, cfbilling_command, run_cli
+from helpers import FAILING, HEALTHY, LOW, assert_no_secret, cfbilling_command, run_cli
 
 from pulumi_cfbilling._version import __version__
 from pulumi_cfbilling.cli import build_parser

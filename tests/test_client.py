@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAILING, HEALTHY, LOW, SECRETS, UNKNOWN, LeakWatch, assert_no_secret
+from helpers import FAILING, HEALTHY, LOW, SECRETS, UNKNOWN, LeakWatch, assert_no_secret
 
 from pulumi_cfbilling import (
     APIConnectionError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import HEALTHY, UNKNOWN, assert_no_secret, run_cli
+from helpers import HEALTHY, UNKNOWN, assert_no_secret, run_cli
 
 from pulumi_cfbilling.emulator import DEMO_EMAIL, DEMO_KEY, DEMO_TOKEN, Emulator, demo_fixture
 

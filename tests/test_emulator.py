@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import HEALTHY, LOW, UNKNOWN
+from helpers import HEALTHY, LOW, UNKNOWN
 
 from pulumi_cfbilling.emulator import DEMO_EMAIL, DEMO_KEY, DEMO_TOKEN, Emulator, demo_fixture
 

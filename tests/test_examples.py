@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import HEALTHY, LOW, assert_no_secret
+from helpers import HEALTHY, LOW, assert_no_secret
 
 from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
 from pulumi_cfbilling.mockrun import run_in_subprocess
@@ -14,31 +14,35 @@ GUARDRAIL = EXAMPLES / "guardrail-python"
 
 
 def config(emulator: Emulator, account: str, **extra: str) -> dict[str, str]:
-    return {
-        "cfbilling:apiToken": DEMO_TOKEN,
-        "cfbilling:baseUrl": emulator.base_url,
-        "cfbilling:accountId": account,
-        **extra,
-    }
+    return {"cfbilling:baseUrl": emulator.base_url, "cfbilling:accountId": account, **extra}
+
+
+# The snapshot resource reads credentials from the environment only (nothing secret may reach the state).
+TOKEN_ENV = {"CLOUDFLARE_API_TOKEN": DEMO_TOKEN}
 
 
 def test_guardrail_example_exports_the_balance_and_verdict(emulator: Emulator) -> None:
-    result = run_in_subprocess(GUARDRAIL, config(emulator, HEALTHY))
+    result = run_in_subprocess(GUARDRAIL, config(emulator, HEALTHY), env=TOKEN_ENV)
     assert result.error is None
     assert result.outputs == {
+        "accountId": HEALTHY,
+        "balance": 4250.5,
         "balanceUsd": 42.505,
-        "autoTopupEnabled": True,
-        "topupThresholdUsd": 10.0,
         "hasDefaultPaymentMethod": True,
+        "autoTopupEnabled": True,
+        "topupAmountUsd": 20.0,
+        "topupThresholdUsd": 10.0,
+        "creditsOk": True,
         "snapshotBalance": 4250.5,
         "creditGuard": {"accountId": HEALTHY, "enforcement": "mandatory", "ok": True, "violations": [], "error": None},
     }
     assert "pulumi-python:dynamic/cfbilling:CreditBalanceSnapshot::credits" in result.resources
+    assert "pulumi:providers:pulumi-python::credits-reader" in result.resources
     assert_no_secret(str(result))
 
 
 def test_guardrail_example_stops_a_low_account(emulator: Emulator) -> None:
-    result = run_in_subprocess(GUARDRAIL, config(emulator, LOW), preview=True)
+    result = run_in_subprocess(GUARDRAIL, config(emulator, LOW), preview=True, env=TOKEN_ENV)
     assert result.error is not None
     assert result.error.startswith(f"AI Gateway credit guardrails failed for account {LOW}")
     assert "Traceback" not in result.error
@@ -46,7 +50,7 @@ def test_guardrail_example_stops_a_low_account(emulator: Emulator) -> None:
 
 
 def test_guardrail_example_advisory_goes_on_with_warnings(emulator: Emulator) -> None:
-    result = run_in_subprocess(GUARDRAIL, config(emulator, LOW, **{"guardrail-python:enforcement": "advisory"}))
+    result = run_in_subprocess(GUARDRAIL, config(emulator, LOW, **{"guardrail-python:enforcement": "advisory"}), env=TOKEN_ENV)
     assert result.error is None
     assert result.outputs["balanceUsd"] == 3.1275
     assert result.outputs["creditGuard"]["ok"] is False
@@ -55,7 +59,14 @@ def test_guardrail_example_advisory_goes_on_with_warnings(emulator: Emulator) ->
 
 def test_guardrail_example_reports_an_api_error_in_one_line(emulator: Emulator) -> None:
     emulator.set_faults(HEALTHY, [{"kind": "status", "status": 403, "code": 9109}])
-    result = run_in_subprocess(GUARDRAIL, config(emulator, HEALTHY, **{"cfbilling:maxRetries": "0"}))
+    result = run_in_subprocess(GUARDRAIL, config(emulator, HEALTHY, **{"cfbilling:maxRetries": "0"}), env=TOKEN_ENV)
     assert result.error is not None
     assert "code 9109" in result.error
     assert "\n" not in result.error
+
+
+def test_snapshot_refuses_credentials_that_only_config_holds(emulator: Emulator) -> None:
+    result = run_in_subprocess(GUARDRAIL, config(emulator, HEALTHY, **{"cfbilling:apiToken": DEMO_TOKEN}))
+    assert result.error is not None
+    assert result.error.startswith("CreditBalanceSnapshot reads credentials from the environment only")
+    assert_no_secret(str(result))

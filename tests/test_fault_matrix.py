@@ -20,7 +20,7 @@ import grpc
 import pulumi
 import pulumi.runtime
 import pytest
-from conftest import HEALTHY, SECRETS, LeakWatch, cfbilling_command, run_cli
+from helpers import HEALTHY, SECRETS, LeakWatch, cfbilling_command, run_cli
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.provider.experimental.property_value import PropertyValue

@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi.runtime
 import pytest
-from conftest import FAILING, HEALTHY, LOW, assert_no_secret
+from helpers import FAILING, HEALTHY, LOW, assert_no_secret
 from pulumi_helpers import Collector, RecordingMocks, is_known, resolve, serialize, unknown_output
 
 import pulumi_cfbilling as cfbilling
@@ -268,7 +268,7 @@ def test_check_credit_balance(program: SetUp) -> None:
     assert [v.rule for v in result.violations] == ["min-balance", "payment-method"]
     assert dict(result.violations[0]) == {
         "rule": "min-balance",
-        "message": "balance $3.1275 is below the minimum of $20.00",
+        "message": "balance $3.13 is below the minimum of $20.00",
         "observed": 3.1275,
         "expected": 20.0,
     }

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pulumi
 import pulumi.runtime
 import pytest
-from conftest import FAILING, HEALTHY, LOW, assert_no_secret
+from helpers import FAILING, HEALTHY, LOW, assert_no_secret
 from pulumi_helpers import Collector, RecordingMocks, is_known, resolve, serialize, unknown_output
 from test_functions import logging_for
 
@@ -94,7 +94,7 @@ def test_advisory_warns_on_each_violation_and_goes_on(engine_log: Collector) -> 
     assert verdict["ok"] is False
     assert [v["rule"] for v in verdict["violations"]] == ["min-balance", "payment-method"]
     assert engine_log.warnings() == [
-        f"cfbilling guard (advisory): account {LOW}: balance $3.1275 is below the minimum of $20.00 [min-balance]",
+        f"cfbilling guard (advisory): account {LOW}: balance $3.13 is below the minimum of $20.00 [min-balance]",
         f"cfbilling guard (advisory): account {LOW}: no default payment method is on file [payment-method]",
     ]
 

@@ -13,8 +13,8 @@ import grpc
 import pulumi
 import pulumi.runtime
 import pytest
-from conftest import FAILING, HEALTHY, LOW, SECRETS
 from google.protobuf import empty_pb2
+from helpers import FAILING, HEALTHY, LOW, SECRETS
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN  # what the engine sends for an unknown value

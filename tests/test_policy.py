@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import FAILING, HEALTHY, LOW, assert_no_secret
+from helpers import FAILING, HEALTHY, LOW, assert_no_secret
 from pulumi_policy import EnforcementLevel, StackValidationArgs, StackValidationPolicy
 
 from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator

@@ -10,7 +10,7 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import HEALTHY
+from helpers import HEALTHY
 
 from pulumi_cfbilling import BillingClient
 from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator

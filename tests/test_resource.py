@@ -9,7 +9,7 @@ import json
 import pulumi
 import pulumi.runtime
 import pytest
-from conftest import HEALTHY, LOW, SECRETS, assert_no_secret
+from helpers import HEALTHY, LOW, SECRETS, assert_no_secret
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider

@@ -128,8 +128,15 @@ def test_rules(name: str, credit: CreditBalance, policy: Policy, rules: list[str
 
 def test_min_balance_violation_values_and_message() -> None:
     (violation,) = evaluate(balance(balance=312.75), Policy(min_balance_usd=Decimal(20)), now=NOW).violations
-    assert violation.message == "balance $3.1275 is below the minimum of $20.00"
+    assert violation.message == "balance $3.13 is below the minimum of $20.00"
     assert (violation.observed, violation.expected) == (3.1275, 20.0)
+
+
+def test_money_stays_exact_where_rounding_would_hide_why_the_rule_failed() -> None:
+    (violation,) = evaluate(balance(balance=1999.5), Policy(min_balance_usd=Decimal(20)), now=NOW).violations
+    assert violation.message == "balance $19.995 is below the minimum of $20.00"
+    (violation,) = evaluate(balance(balance=-0.4), Policy(min_balance_usd=Decimal(0)), now=NOW).violations
+    assert violation.message == "balance -$0.004 is below the minimum of $0.00"
 
 
 def test_topup_failure_violation_names_time_and_error() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import run_cli
+from helpers import run_cli
 
 from pulumi_cfbilling.models import DERIVED_FIELDS, CreditBalance
 from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN, package_schema, schema_json
@@ -37,7 +37,7 @@ def test_required_keys_and_package_metadata() -> None:
     assert SCHEMA["name"] == "cfbilling"
     for key in ("displayName", "description", "repository", "license", "keywords"):
         assert SCHEMA[key], key
-    assert SCHEMA["language"]["python"]["packageName"] == "pulumi_cfbilling"
+    assert SCHEMA["language"]["python"]["packageName"] == "pulumi_cfbilling_sdk"
 
 
 def test_tokens_are_well_formed() -> None:

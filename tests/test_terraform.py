@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 
-from conftest import FAILING, HEALTHY, LOW, assert_no_secret, cfbilling_command
+from helpers import FAILING, HEALTHY, LOW, assert_no_secret, cfbilling_command
 
 from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
 
@@ -50,7 +50,7 @@ def test_a_failed_guardrail_is_data_and_exits_0(emulator: Emulator) -> None:
     assert output["violated_rules"] == "min-balance,auto-topup"
     assert (
         output["violations"]
-        == "balance $3.1275 is below the minimum of $20.00 [min-balance]; automatic top-up is off (no_payment_method) [auto-topup]"
+        == "balance $3.13 is below the minimum of $20.00 [min-balance]; automatic top-up is off (no_payment_method) [auto-topup]"
     )
     assert output["payment_method_brand"] == output["payment_method_last4"] == ""
 

@@ -1,7 +1,7 @@
 """Guard a deployment on the AI Gateway credit balance of a Cloudflare account.
 
 pulumi config set cfbilling:accountId 0123456789abcdef0123456789abcdef
-pulumi config set --secret cfbilling:apiToken <token with AI Gateway Read>
+export CLOUDFLARE_API_TOKEN=<token with AI Gateway Read>   # the snapshot resource reads it from the environment
 pulumi up
 """
 
@@ -11,6 +11,10 @@ import pulumi_cfbilling as cfbilling
 
 config = pulumi.Config()
 account_id = pulumi.Config("cfbilling").require("accountId")
+# Read with an explicit default: `get_float(...) or 20` would turn a configured 0 into 20.
+min_balance_usd = config.get_float("minBalanceUsd")
+if min_balance_usd is None:
+    min_balance_usd = 20.0
 
 # A data function: read once per run (shared with the guard below), in preview and in up.
 balance = cfbilling.get_credit_balance_output(account_id)
@@ -21,16 +25,23 @@ snapshot = cfbilling.CreditBalanceSnapshot("credits", account_id=account_id)
 # Stop the deployment (or just warn, with enforcement=advisory) when credits are not in order.
 verdict = cfbilling.guard(
     account_id,
-    min_balance_usd=config.get_float("minBalanceUsd") or 20,
+    min_balance_usd=min_balance_usd,
     require_auto_topup=True,
     require_payment_method=True,
     max_topup_failure_age="24h",
     enforcement=config.get("enforcement") or "mandatory",
 )
 
+# The outputs every example exports (Python, YAML, TypeScript, Go, Terraform), under the same names.
+pulumi.export("accountId", balance.account_id)
+pulumi.export("balance", balance.balance)
 pulumi.export("balanceUsd", balance.balance_usd)
-pulumi.export("autoTopupEnabled", balance.auto_topup_enabled)
-pulumi.export("topupThresholdUsd", balance.topup_threshold_usd)
 pulumi.export("hasDefaultPaymentMethod", balance.has_default_payment_method)
+pulumi.export("autoTopupEnabled", balance.auto_topup_enabled)
+pulumi.export("topupAmountUsd", balance.topup_amount_usd)
+pulumi.export("topupThresholdUsd", balance.topup_threshold_usd)
+pulumi.export("topupLastFailedAt", balance.topup_last_failed_at)
+pulumi.export("creditsOk", verdict.apply(lambda v: v["ok"]))
+
 pulumi.export("snapshotBalance", snapshot.balance)
 pulumi.export("creditGuard", verdict)

@@ -44,10 +44,44 @@ resource "terraform_data" "ai_gateway_ready" {
   }
 }
 
-output "balance_usd" {
-  value = tonumber(data.external.ai_gateway_credits.result.balance_usd)
+# The outputs every example exports (Python, YAML, TypeScript, Go, Terraform), under the same names, typed
+# back from the protocol's strings (an empty string is null).
+locals {
+  credits = data.external.ai_gateway_credits.result
 }
 
-output "auto_topup_enabled" {
-  value = data.external.ai_gateway_credits.result.auto_topup_enabled == "true"
+output "accountId" {
+  value = local.credits.account_id
+}
+
+output "balance" {
+  value = tonumber(local.credits.balance)
+}
+
+output "balanceUsd" {
+  value = tonumber(local.credits.balance_usd)
+}
+
+output "hasDefaultPaymentMethod" {
+  value = local.credits.has_default_payment_method == "true"
+}
+
+output "autoTopupEnabled" {
+  value = local.credits.auto_topup_enabled == "true"
+}
+
+output "topupAmountUsd" {
+  value = local.credits.topup_amount_usd == "" ? null : tonumber(local.credits.topup_amount_usd)
+}
+
+output "topupThresholdUsd" {
+  value = local.credits.topup_threshold_usd == "" ? null : tonumber(local.credits.topup_threshold_usd)
+}
+
+output "topupLastFailedAt" {
+  value = local.credits.topup_last_failed_at == "" ? null : local.credits.topup_last_failed_at
+}
+
+output "creditsOk" {
+  value = local.credits.ok == "true"
 }

@@ -1,0 +1,143 @@
+"""Real-engine benchmark: what our data functions and the provider plugin add to `pulumi preview`.
+
+    python3 engines/prepare.py && python benchmarks/engine.py [--rounds 7]
+
+Runs the Pulumi CLI built by engines/prepare.py (offline, local file backend) against the emulator on
+loopback. Each round previews every program once, in a shuffled order; medians are reported. Programs:
+
+- Python: an empty program; the same with one `get_credit_balance_output` call; with twenty calls.
+- YAML: an empty program; the same with the plugin's `getCreditBalance` invoke (plugin launch included).
+
+Targets: one data-function call adds under 0.3 s to a preview; twenty add under 0.1 s more than one; the
+plugin's launch and invoke add under 1 s to a YAML preview.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator, demo_fixture
+
+REPO = Path(__file__).resolve().parent.parent
+ACCOUNT = "0123456789abcdef0123456789abcdef"
+PY_HEADER = "import pulumi\nimport pulumi_cfbilling as cfbilling\n"
+PY_CALL = 'pulumi.export("b{i}", cfbilling.get_credit_balance_output("{account}").balance_usd)\n'
+YAML_INVOKE = """\
+plugins:
+  providers:
+    - name: cfbilling
+      path: {provider}
+variables:
+  credits:
+    fn::invoke:
+      function: cfbilling:index:getCreditBalance
+      arguments:
+        accountId: {account}
+outputs:
+  balanceUsd: ${{credits.balanceUsd}}
+"""
+
+
+def engines_env() -> dict[str, str]:
+    root = Path(os.environ.get("CFBILLING_ENGINES_CACHE") or Path.home() / ".cache" / "cfbilling-engines")
+    found = root / "env.json"
+    if not found.exists():
+        raise SystemExit("benchmarks/engine.py: run `python3 engines/prepare.py` first")
+    values: dict[str, str] = json.loads(found.read_text())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PULUMI_", "CLOUDFLARE_", "GO"))}
+    env.update(values)
+    env["PATH"] = values["CFBILLING_ENGINES_PATH"] + os.pathsep + os.environ["PATH"]
+    return env
+
+
+def python_program(where: Path, venv: Path, calls: int) -> Path:
+    where.mkdir(parents=True)
+    body = PY_HEADER + "".join(PY_CALL.format(i=i, account=ACCOUNT) for i in range(calls))
+    (where / "__main__.py").write_text(body)
+    (where / "Pulumi.yaml").write_text(
+        f"name: bench-py-{calls}\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: {venv}\n"
+    )
+    return where
+
+
+def yaml_program(where: Path, provider: Path | None) -> Path:
+    where.mkdir(parents=True)
+    body = f"name: bench-yaml-{'plugin' if provider else 'empty'}\nruntime: yaml\n"
+    if provider is not None:
+        body += YAML_INVOKE.format(provider=provider, account=ACCOUNT)
+    (where / "Pulumi.yaml").write_text(body)
+    return where
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    env = engines_env()
+    with tempfile.TemporaryDirectory() as scratch, Emulator(fixture=demo_fixture()) as emulator:
+        root = Path(scratch)
+        venv = root / "venv"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "pulumi-cfbilling"], env=env, check=True)
+        provider = root / "provider"
+        shutil.copytree(REPO / "provider", provider, ignore=shutil.ignore_patterns("venv"))
+        (provider / "venv").symlink_to(venv)
+        programs = {
+            "python, empty": python_program(root / "py0", venv, 0),
+            "python, 1 call": python_program(root / "py1", venv, 1),
+            "python, 20 calls": python_program(root / "py20", venv, 20),
+            "yaml, empty": yaml_program(root / "yaml0", None),
+            "yaml, plugin invoke": yaml_program(root / "yaml1", provider),
+        }
+        env.update(
+            PULUMI_HOME=str(root / "home"),
+            PULUMI_BACKEND_URL=f"file://{root}",
+            CLOUDFLARE_BASE_URL=emulator.base_url,
+            CLOUDFLARE_API_TOKEN=DEMO_TOKEN,
+        )
+        for program in programs.values():
+            subprocess.run(["pulumi", "stack", "init", "bench", "--non-interactive"], cwd=program, env=env, check=True,
+                           capture_output=True)
+            subprocess.run(["pulumi", "preview", "--non-interactive"], cwd=program, env=env, check=True,
+                           capture_output=True)  # warm-up: plugin venvs, byte-code caches
+        samples: dict[str, list[float]] = {name: [] for name in programs}
+        for _ in range(args.rounds):
+            order = list(programs.items())
+            random.shuffle(order)
+            for name, program in order:
+                started = time.perf_counter()
+                subprocess.run(["pulumi", "preview", "--non-interactive"], cwd=program, env=env, check=True,
+                               capture_output=True)
+                samples[name].append(time.perf_counter() - started)
+        requests = len(emulator.log)
+    med = {name: statistics.median(values) for name, values in samples.items()}
+    print(f"Real-engine `pulumi preview`, {args.rounds} interleaved rounds, medians ({requests} emulator requests)\n")
+    print("| program | median wall | spread (min-max) |\n|---|---:|---:|")
+    for name, values in samples.items():
+        print(f"| {name} | {med[name]:.2f} s | {min(values):.2f}-{max(values):.2f} s |")
+    one = med["python, 1 call"] - med["python, empty"]
+    twenty = med["python, 20 calls"] - med["python, 1 call"]
+    plugin = med["yaml, plugin invoke"] - med["yaml, empty"]
+    checks = [
+        (f"one data-function call adds {one:.2f} s", one < 0.3, "under 0.3 s"),
+        (f"twenty calls add {twenty:.2f} s more than one", twenty < 0.1, "under 0.1 s"),
+        (f"the plugin's launch and invoke add {plugin:.2f} s to a YAML preview", plugin < 1.0, "under 1 s"),
+    ]
+    print()
+    for text, ok, target in checks:
+        print(f"- {text} (target {target}: {'met' if ok else 'MISSED'})")
+    return 0 if all(ok for _, ok, _ in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

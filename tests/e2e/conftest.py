@@ -1,0 +1,43 @@
+"""Fixtures of the end-to-end suite: the engines, and virtualenvs holding this package, installed offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from e2e_support import HOW_TO, REQUIRED, Engines, load_prepare, make_venv
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def engines() -> Engines:
+    """The engines built by engines/prepare.py; a skip with the way to build them, or a failure in CI."""
+    found = Engines.find()
+    if found is None:
+        if REQUIRED:
+            pytest.fail(f"CFBILLING_E2E=required but {HOW_TO}")
+        pytest.skip(HOW_TO)
+    # The wheelhouse must hold a wheel of the code under test, not of the code prepare.py last saw.
+    prepare = load_prepare()
+    deps = next(Path(p) for p in found.wheel_sources() if "deps" in Path(p).name)
+    prepare.own_wheel(found.root, deps)
+    return found
+
+
+@pytest.fixture(scope="session")
+def program_venv(engines: Engines, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What a Python user has: a virtualenv holding pulumi and this package, and nothing else of ours."""
+    return make_venv(engines, tmp_path_factory.mktemp("program") / "venv", "pulumi-cfbilling")
+
+
+@pytest.fixture(scope="session")
+def policy_venv(engines: Engines, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The policy pack's virtualenv, from its requirements.txt as written."""
+    requirements = Path(__file__).resolve().parents[2] / "examples" / "policy-pack" / "requirements.txt"
+    return make_venv(engines, tmp_path_factory.mktemp("policy") / "venv", "-r", str(requirements))

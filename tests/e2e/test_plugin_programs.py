@@ -1,0 +1,143 @@
+"""YAML, TypeScript and Go programs calling the provider plugin under the real engine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from e2e_support import EXAMPLES, REPO, Engines, Project, assert_agreed_outputs, balance_json, run
+
+from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
+
+HEALTHY = "0123456789abcdef0123456789abcdef"
+LOW = "fedcba9876543210fedcba9876543210"
+
+
+def with_provider_folder(tmp_path: Path, venv: Path) -> Path:
+    """The repository's layout in a temp dir: examples/<name> beside provider/ (with its virtualenv)."""
+    provider = tmp_path / "provider"
+    shutil.copytree(REPO / "provider", provider, ignore=shutil.ignore_patterns("venv"))
+    (provider / "venv").symlink_to(venv)
+    (tmp_path / "examples").mkdir()
+    return provider
+
+
+def yaml_project(engines: Engines, tmp_path: Path, emulator: Emulator, venv: Path) -> Project:
+    with_provider_folder(tmp_path, venv)
+    return Project.create(
+        engines, EXAMPLES / "yaml", tmp_path / "examples", base_url=emulator.base_url, token=DEMO_TOKEN
+    )
+
+
+def test_yaml_example_through_plugins_providers(
+    engines: Engines, program_venv: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    project = yaml_project(engines, tmp_path, emulator, program_venv)
+    project.init({"cfbilling:accountId": HEALTHY})
+    project.preview()
+    project.up()
+    outputs = project.outputs()
+    assert_agreed_outputs(outputs, balance_json(project.env, HEALTHY))
+    assert outputs["creditsOk"] is True
+    assert DEMO_TOKEN not in project.transcript()
+
+
+def test_yaml_example_through_a_packages_entry(
+    engines: Engines, program_venv: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    """The README's other way: a `packages:` entry naming the plugin folder instead of the plugins block."""
+    project = yaml_project(engines, tmp_path, emulator, program_venv)
+    text = (project.dir / "Pulumi.yaml").read_text()
+    start, end = text.index("plugins:"), text.index("# Set with")
+    (project.dir / "Pulumi.yaml").write_text(text[:start] + text[end:] + "packages:\n  cfbilling: ../../provider\n")
+    project.init({"cfbilling:accountId": LOW})
+    project.up()
+    outputs = project.outputs()
+    assert_agreed_outputs(outputs, balance_json(project.env, LOW))
+    assert outputs["creditsOk"] is False
+    assert {v["rule"] for v in outputs["violations"]} == {"min-balance", "auto-topup", "payment-method"}
+
+
+def test_yaml_api_error_is_one_line_without_a_stack(
+    engines: Engines, program_venv: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.set_faults(HEALTHY, [{"kind": "status", "status": 403, "code": 9109}])
+    project = yaml_project(engines, tmp_path, emulator, program_venv)
+    project.init({"cfbilling:accountId": HEALTHY, "cfbilling:maxRetries": "0"})
+    result = project.preview(check=False)
+    printed = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "code 9109" in printed
+    assert "Traceback" not in printed
+
+
+def test_yaml_credentials_through_secret_provider_config(
+    engines: Engines, program_venv: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    """A YAML user without CLOUDFLARE_API_TOKEN sets cfbilling:apiToken as a secret; it never shows."""
+    with_provider_folder(tmp_path, program_venv)
+    project = Project.create(engines, EXAMPLES / "yaml", tmp_path / "examples", base_url=emulator.base_url, token=None)
+    project.init({"cfbilling:accountId": HEALTHY}, {"cfbilling:apiToken": DEMO_TOKEN})
+    project.up()
+    assert project.outputs()["balanceUsd"] == 42.505
+    assert DEMO_TOKEN not in project.transcript()
+    assert DEMO_TOKEN not in project.pulumi("stack", "export").stdout
+
+
+def generate_sdk(project: Project, language: str, *extra: str) -> None:
+    project.pulumi("package", "gen-sdk", str(REPO / "schema.json"), "--language", language, "--out", "sdk", *extra)
+
+
+def test_typescript_program_calls_both_functions_through_the_plugin(
+    engines: Engines, program_venv: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    project = Project.create(
+        engines,
+        EXAMPLES / "typescript",
+        tmp_path,
+        base_url=emulator.base_url,
+        token=DEMO_TOKEN,
+        extra_path=(program_venv / "bin",),  # pulumi-resource-cfbilling, as `pip install` puts it on PATH
+    )
+    generate_sdk(project, "nodejs", "--local")
+    run(["npm", "install", "--offline", "--no-audit", "--no-fund"], env=project.env, cwd=project.dir, timeout=600)
+    sdk = project.dir / "sdk" / "nodejs"
+    assert (sdk / "bin" / "index.js").exists(), "the generated SDK compiled on install"
+    wanted = json.loads((sdk / "package.json").read_text())["dependencies"]["typescript"]
+    used = json.loads((project.dir / "node_modules" / "typescript" / "package.json").read_text())["version"]
+    assert wanted.startswith("^")
+    assert used.split(".")[0] == wanted[1:].split(".")[0]
+    assert json.loads((sdk / "package.json").read_text())["version"] == json.loads(
+        (REPO / "schema.json").read_text()
+    )["version"]
+    project.init({"cfbilling:accountId": HEALTHY})
+    project.up()
+    outputs = project.outputs()
+    assert_agreed_outputs(outputs, balance_json(project.env, HEALTHY))
+    assert outputs["creditsOk"] is True
+    assert outputs["violations"] == []
+
+
+def test_go_program_calls_both_functions_through_the_plugin(
+    engines: Engines, program_venv: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    project = Project.create(
+        engines,
+        EXAMPLES / "go",
+        tmp_path,
+        base_url=emulator.base_url,
+        token=DEMO_TOKEN,
+        extra_path=(program_venv / "bin",),
+    )
+    generate_sdk(project, "go")
+    shutil.copyfile(project.dir / "sdk.go.mod", project.dir / "sdk" / "go" / "go.mod")
+    # The generated SDK compiles (in the program's module, whose go.sum covers it).
+    # (Named one by one: a `/...` pattern would make go resolve test-only modules too.)
+    sdk = "github.com/pulumi-cfbilling/pulumi-cfbilling/sdk/go/cfbilling"
+    run(["go", "build", sdk, f"{sdk}/config", f"{sdk}/internal"], env=project.env, cwd=project.dir, timeout=600)
+    project.init({"cfbilling:accountId": LOW})
+    project.up()
+    outputs = project.outputs()
+    assert_agreed_outputs(outputs, balance_json(project.env, LOW))
+    assert outputs["creditsOk"] is False
