@@ -10,28 +10,26 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .client import BillingClient
-from .config import Settings
-from .errors import (
-    APIConnectionError,
-    APIError,
-    APIResponseError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    CfBillingError,
-    CloudflareErrorDetail,
-    ConfigurationError,
-    GuardrailError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    ServerError,
-)
-from .models import CreditBalance, PaymentMethod, TopupConfig, cents_to_usd
-from .rules import Policy, Verdict, Violation, evaluate, parse_duration
 
 if TYPE_CHECKING:
+    from .client import BillingClient
+    from .config import Settings
+    from .errors import (
+        APIConnectionError,
+        APIError,
+        APIResponseError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        CfBillingError,
+        CloudflareErrorDetail,
+        ConfigurationError,
+        GuardrailError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        ServerError,
+    )
     from .functions import (
         AwaitableCheckCreditBalanceResult,
         AwaitableGetCreditBalanceResult,
@@ -43,20 +41,52 @@ if TYPE_CHECKING:
         get_credit_balance_output,
     )
     from .guard import guard
+    from .models import CreditBalance, PaymentMethod, TopupConfig, cents_to_usd
     from .resource import CreditBalanceSnapshot
+    from .rules import Policy, Verdict, Violation, evaluate, parse_duration
 
-# Name -> module, imported on first access (PEP 562): these modules import pulumi.
+_ERRORS = (
+    "APIConnectionError",
+    "APIError",
+    "APIResponseError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "CfBillingError",
+    "CloudflareErrorDetail",
+    "ConfigurationError",
+    "GuardrailError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+)
+
+# Name -> module, imported on first access (PEP 562): nothing heavier than this file loads until a name is used,
+# so the plugin prints its port and the CLI starts without paying for pydantic, requests or pulumi up front.
 _LAZY = {
+    **dict.fromkeys(_ERRORS, ".errors"),
     "AwaitableCheckCreditBalanceResult": ".functions",
     "AwaitableGetCreditBalanceResult": ".functions",
+    "BillingClient": ".client",
     "CheckCreditBalanceResult": ".functions",
+    "CreditBalance": ".models",
     "CreditBalanceSnapshot": ".resource",
     "GetCreditBalanceResult": ".functions",
+    "PaymentMethod": ".models",
+    "Policy": ".rules",
+    "Settings": ".config",
+    "TopupConfig": ".models",
+    "Verdict": ".rules",
+    "Violation": ".rules",
+    "cents_to_usd": ".models",
     "check_credit_balance": ".functions",
     "check_credit_balance_output": ".functions",
+    "evaluate": ".rules",
     "get_credit_balance": ".functions",
     "get_credit_balance_output": ".functions",
     "guard": ".guard",
+    "parse_duration": ".rules",
 }
 
 __all__ = [

@@ -12,11 +12,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import logging
 import re
 import sys
+import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import empty_pb2
@@ -27,7 +30,6 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
 
 from ._version import __version__
-from .cache import BalanceCache
 from .config import Settings, Source, choose_account, resolve_settings, validate_account_id
 from .errors import (
     APIConnectionError,
@@ -40,15 +42,27 @@ from .errors import (
     RateLimitError,
     ServerError,
 )
-from .pulumi_sources import CFBILLING_KEYS
-from .rules import PARAMETERS, Policy, evaluate
-from .schema import CHECK_TOKEN, GET_TOKEN, PACKAGE, schema_json
+from .pulumi_sources import CFBILLING_KEYS, CHECK_TOKEN, GET_TOKEN, PACKAGE
+
+if TYPE_CHECKING:
+    from .cache import BalanceCache
+    from .rules import Policy
+
+# The engine waits for the port line before anything else: what reading and checking balances needs
+# (pydantic, requests) loads on first use, warmed up in a thread right after the port is printed.
+_HEAVY_MODULES = (".cache", ".rules")
+_SCHEMA_FILE = resources.files(__package__ or "pulumi_cfbilling").joinpath("schema.json")
 
 __all__ = ["CfBillingProvider", "main"]
 
 logger = logging.getLogger("pulumi_cfbilling.plugin")
 
-_SNAKE_PARAMETERS = {camel: snake for snake, camel in PARAMETERS.items()}
+
+def _parameters() -> Mapping[str, str]:
+    """Guardrail parameters, snake_case -> camelCase (from the rules table)."""
+    from .rules import PARAMETERS
+
+    return PARAMETERS
 
 
 class UnknownFunctionError(Exception):
@@ -86,11 +100,23 @@ class CfBillingProvider(p.Provider):
     def __init__(self) -> None:
         self._settings: Settings | None = None
         self._config_problem: str | None = None
-        self._cache = BalanceCache()
+        self._balances: BalanceCache | None = None
+
+    @property
+    def _cache(self) -> BalanceCache:
+        if self._balances is None:
+            from .cache import BalanceCache
+
+            self._balances = BalanceCache()
+        return self._balances
 
     async def get_schema(self, request: p.GetSchemaRequest) -> p.GetSchemaResponse:
-        """The package schema, identical to the committed ``schema.json``."""
-        return p.GetSchemaResponse(schema=schema_json())
+        """The package schema: the generated ``schema.json`` shipped in the package (a test pins it to the models).
+
+        Read from the file rather than built: a YAML program's host asks for it from a plugin process of its
+        own, and building it would import pydantic first.
+        """
+        return p.GetSchemaResponse(schema=_SCHEMA_FILE.read_text("utf-8"))
 
     async def check_config(self, request: p.CheckRequest) -> p.CheckResponse:
         """Validate the provider configuration; unknown (computed) values are left for later."""
@@ -150,7 +176,8 @@ class CfBillingProvider(p.Provider):
             return p.InvokeResponse(failures=failures)
         args = {key: _plain(value) for key, value in request.args.items()}
         secret = any(value.contains_secret() for value in request.args.values())
-        allowed = {"accountId", *(_SNAKE_PARAMETERS if request.tok == CHECK_TOKEN else ())}
+        snake = {camel: name for name, camel in _parameters().items()}
+        allowed = {"accountId", *(snake if request.tok == CHECK_TOKEN else ())}
         failures = [
             p.CheckFailure(key, f"unknown input {key!r} for {request.tok}") for key in args if key not in allowed
         ]
@@ -166,6 +193,8 @@ class CfBillingProvider(p.Provider):
         if policy is None:
             result = balance.to_document()
         else:
+            from .rules import evaluate
+
             result = {"accountId": balance.account_id, **evaluate(balance, policy).to_dict()}
         return p.InvokeResponse(return_value={k: _property(v, secret) for k, v in result.items()})
 
@@ -179,9 +208,13 @@ class CfBillingProvider(p.Provider):
                 failures.append(p.CheckFailure("accountId", str(error)))
         policy = None
         if check:
-            values = {_SNAKE_PARAMETERS[k]: v for k, v in args.items() if k in _SNAKE_PARAMETERS}
+            from .rules import Policy
+
+            parameters = _parameters()
+            snake = {camel: name for name, camel in parameters.items()}
+            values = {snake[k]: v for k, v in args.items() if k in snake}
             try:
-                policy = Policy.from_values(values, labels=PARAMETERS.__getitem__)
+                policy = Policy.from_values(values, labels=parameters.__getitem__)
             except ConfigurationError as error:
                 failures.append(p.CheckFailure(_first_parameter(str(error), values), str(error)))
         return policy, account, failures
@@ -199,7 +232,8 @@ class CfBillingProvider(p.Provider):
 
 
 def _first_parameter(message: str, values: Mapping[str, Any]) -> str:
-    return next((PARAMETERS[k] for k in values if PARAMETERS[k] in message), "")
+    parameters = _parameters()
+    return next((parameters[k] for k in values if parameters[k] in message), "")
 
 
 _STATUS_CODES: tuple[tuple[type[CfBillingError], grpc.StatusCode], ...] = (
@@ -265,6 +299,11 @@ def _engine_address(argv: Sequence[str]) -> str:
     return str(addresses[-1])
 
 
+def _warm_up() -> None:
+    for module in _HEAVY_MODULES:
+        importlib.import_module(module, __package__)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Serve the plugin: print the port on stdout (and nothing else there), log to stderr."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -280,6 +319,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         await server.start()
         sys.stdout.write(f"{port}\n")
         sys.stdout.flush()
+        threading.Thread(target=_warm_up, name="cfbilling-warm-up", daemon=True).start()
         await server.wait_for_termination()
 
     with contextlib.suppress(KeyboardInterrupt):

@@ -11,7 +11,12 @@ from typing import Any
 
 from .config import Source
 
-__all__ = ["CFBILLING_KEYS", "CLOUDFLARE_KEYS", "pulumi_sources"]
+__all__ = ["CFBILLING_KEYS", "CHECK_TOKEN", "CLOUDFLARE_KEYS", "GET_TOKEN", "PACKAGE", "pulumi_sources"]
+
+PACKAGE = "cfbilling"
+"""The Pulumi package name: the config namespace and the first part of every token."""
+GET_TOKEN = f"{PACKAGE}:index:getCreditBalance"
+CHECK_TOKEN = f"{PACKAGE}:index:checkCreditBalance"
 
 CFBILLING_KEYS: Mapping[str, str] = {
     "api_token": "apiToken",

@@ -16,14 +16,11 @@ from typing import Any
 from ._version import __version__
 from .config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ENVIRONMENT_VARIABLES
 from .models import DERIVED_FIELDS, CreditBalance
-from .pulumi_sources import CFBILLING_KEYS
+from .pulumi_sources import CFBILLING_KEYS, CHECK_TOKEN, GET_TOKEN, PACKAGE
 from .rules import PARAMETER_SCHEMAS, RULE_IDS
 
 __all__ = ["CHECK_TOKEN", "GET_TOKEN", "PACKAGE", "package_schema", "schema_json"]
 
-PACKAGE = "cfbilling"
-GET_TOKEN = f"{PACKAGE}:index:getCreditBalance"
-CHECK_TOKEN = f"{PACKAGE}:index:checkCreditBalance"
 _TYPE_NAMES = {"PaymentMethod": "PaymentMethod", "TopupConfig": "TopupConfig"}
 
 _SETTING_DOCS: Mapping[str, tuple[str, str, bool]] = {

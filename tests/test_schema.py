@@ -15,7 +15,7 @@ from pulumi_cfbilling.models import DERIVED_FIELDS, CreditBalance
 from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN, package_schema, schema_json
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMITTED = ROOT / "schema.json"
+COMMITTED = ROOT / "pulumi_cfbilling" / "schema.json"
 # Copied from the metaschema (pkg/codegen/schema/pulumi.json), so these tests need nothing outside the repo.
 TOKEN = re.compile(r"^[a-zA-Z][-a-zA-Z0-9_]*:([^0-9][a-zA-Z0-9._/-]*)?:[^0-9][a-zA-Z0-9._/]*$")
 FUNCTION_TOKEN = re.compile(r"^[a-zA-Z][-a-zA-Z0-9_]*:([^0-9][a-zA-Z0-9._/-]*)?:[^0-9][a-zA-Z0-9._/-]*$")
@@ -28,7 +28,9 @@ SCHEMA: dict[str, Any] = json.loads(COMMITTED.read_text())
 def test_cfbilling_schema_prints_the_committed_file() -> None:
     result = run_cli("schema")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == COMMITTED.read_text(), "schema.json is stale: run `cfbilling schema > schema.json`"
+    assert result.stdout == COMMITTED.read_text(), (
+        "schema.json is stale: run `cfbilling schema > pulumi_cfbilling/schema.json`"
+    )
     assert schema_json() == COMMITTED.read_text()
 
 
@@ -178,3 +180,8 @@ def test_yaml_example_references_only_declared_tokens_and_outputs() -> None:
             assert field in SCHEMA["functions"][invoked[variable]]["outputs"]["properties"], reference
         else:
             assert variable in program.get("config", {}), reference
+
+
+def test_the_root_schema_json_is_the_packaged_one() -> None:
+    # Users point `pulumi package gen-sdk` at ./schema.json; the plugin serves the packaged copy.
+    assert (ROOT / "schema.json").read_text() == COMMITTED.read_text()

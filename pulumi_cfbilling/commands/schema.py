@@ -1,4 +1,4 @@
-"""``cfbilling schema``: print the Pulumi package schema, as committed in ``schema.json``."""
+"""``cfbilling schema``: print the Pulumi package schema, as generated into ``pulumi_cfbilling/schema.json``."""
 
 from __future__ import annotations
 
