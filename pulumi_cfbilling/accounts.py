@@ -10,6 +10,7 @@ are skipped::
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,13 +39,20 @@ class AccountRef:
 def parse_accounts_file(text: str, source: str = "accounts file") -> list[AccountRef]:
     """Parse an accounts file; errors name the file and line, and say how to fix it."""
     refs: list[AccountRef] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         account, *rest = line.split(None, 1)
         where = f"{source}:{number}"
         account_id = validate_account_id(account, f"{where}: account id")
+        if account_id in seen:
+            # Read twice, it would be requested and counted twice: almost surely a copy-paste slip.
+            raise ConfigurationError(
+                f"{where}: account {account_id} is already listed on line {seen[account_id]}; remove one of them"
+            )
+        seen[account_id] = number
         label = " ".join(rest[0].split()) if rest else ""
         if len(label) > _MAX_LABEL or not label.isprintable():
             raise ConfigurationError(f"{where}: the label must be printable and at most {_MAX_LABEL} characters")
@@ -55,13 +63,21 @@ def parse_accounts_file(text: str, source: str = "accounts file") -> list[Accoun
 
 
 def load_accounts_file(path: str | Path) -> list[AccountRef]:
-    """Read and parse an accounts file from disk."""
+    """Read and parse an accounts file from disk, or from stdin for ``-``."""
     try:
-        text = Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        data = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
         raise ConfigurationError(f"--accounts-file {path}: cannot read it ({reason})") from None
-    return parse_accounts_file(text, str(path))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    if "\x00" in text or (data and not text):
+        raise ConfigurationError(
+            f"--accounts-file {path} is not a UTF-8 text file: write one account id a line, optionally with a label"
+        )
+    return parse_accounts_file(text, "stdin" if str(path) == "-" else str(path))
 
 
 def select_accounts(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -18,11 +20,13 @@ from ._version import __version__
 from .errors import APIError, CfBillingError, ConfigurationError
 from .fleet import DEFAULT_CONCURRENCY
 
-__all__ = ["EXIT_API_ERROR", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+__all__ = ["EXIT_API_ERROR", "EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_API_ERROR = 3
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a program killed by SIGPIPE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,6 +38,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full command-line parser; each command's help ends with an example."""
+    # Options every command takes, before or after its name (`cfbilling --timeout 5 balance` works too).
+    # SUPPRESS keeps a flag given before the command from being reset by the command's own parser.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--verbose",
@@ -41,6 +47,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=argparse.SUPPRESS,
         help="log requests and retries on stderr (credentials are never logged)",
+    )
+    common.add_argument(
+        "--base-url",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="API base URL (default: CLOUDFLARE_BASE_URL or the public API)",
+    )
+    common.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        default=argparse.SUPPRESS,
+        help="timeout of each attempt as a whole (default 30)",
     )
     parser = _Parser(
         prog="cfbilling",
@@ -81,13 +100,6 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="N",
             help=f"accounts read at once (default {DEFAULT_CONCURRENCY})",
         )
-        connection_options(command)
-
-    def connection_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument(
-            "--base-url", metavar="URL", help="API base URL (default: CLOUDFLARE_BASE_URL or the public API)"
-        )
-        command.add_argument("--timeout", type=float, metavar="SECONDS", help="timeout per attempt (default 30)")
 
     balance = add(
         "balance",
@@ -126,7 +138,6 @@ def build_parser() -> argparse.ArgumentParser:
         "cfbilling doctor --account-id 0123456789abcdef0123456789abcdef",
     )
     doctor.add_argument("--account-id", metavar="ID", help="account to try (default: CLOUDFLARE_ACCOUNT_ID)")
-    connection_options(doctor)
 
     add(
         "terraform-external",
@@ -160,11 +171,51 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument(
         "--fixture", metavar="FILE", help="JSON file of tokens and accounts (default: sample accounts)"
     )
+    emulator.add_argument(
+        "--tls", action="store_true", help="serve HTTPS with a certificate made at start (needs openssl)"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    Ctrl-C ends any command at once (exit 130, one line); a closed pipe (``| head``) ends it quietly.
+    """
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        _interrupted()
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    raise AssertionError("unreachable")  # pragma: no cover - _interrupted never returns
+
+
+def _interrupted() -> None:
+    # A second Ctrl-C must not interrupt the exit itself (that is where tracebacks came from).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from ._transport import abort_all
+
+    abort_all()  # reads in flight are abandoned, their sockets shut down; no request starts after this
+    prefix = "\r\x1b[K" if sys.stderr.isatty() else ""  # erase a progress line first
+    try:
+        sys.stderr.write(f"{prefix}cfbilling: interrupted\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    # Worker threads blocked in a read or a retry wait would hold an ordinary exit; none has anything to save.
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _quiet_stdout() -> None:
+    # The reader went away (`| head`): point stdout at /dev/null so the interpreter's final flush is silent.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "verbose", False):
@@ -184,9 +235,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc, EXIT_API_ERROR)
     except CfBillingError as exc:  # pragma: no cover - every subclass is handled above
         return _fail(exc, EXIT_API_ERROR)
-    except KeyboardInterrupt:
-        print("cfbilling: interrupted", file=sys.stderr)
-        return 130
     return code
 
 

@@ -1,33 +1,33 @@
 """The HTTP client for the credit-balance endpoint: the only module that imports ``requests``.
 
 It moves bytes and nothing more: what a response means is decided by :mod:`pulumi_cfbilling.response`.
-Retries come from urllib3's ``Retry``; redirects are never followed; bodies are read up to a limit;
-credentials travel in an auth object so ``~/.netrc`` can never replace them, while proxies and CA bundles
-from the environment keep working.
+It owns its retry loop: each attempt (connect, status line, headers, body) is bounded by the timeout as a
+whole (:mod:`pulumi_cfbilling._transport`); 429, the transient 5xx and connection failures are retried with
+exponential backoff and jitter, or after a ``Retry-After`` of at most 60 s; a response that will be retried is
+closed, never drained. Redirects are never followed (nor parsed: a garbled ``Location`` is the parser's to
+report); bodies are read up to a limit; credentials travel in an auth object so ``~/.netrc`` can never
+replace them, while proxies and CA bundles from the environment (``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE``)
+keep working.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import random
 import ssl
 import time
 from collections.abc import Iterator
 from http.client import IncompleteRead, RemoteDisconnected
 from socket import gaierror
-from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Any
 
 import requests
 import requests.adapters
 import requests.auth
 import urllib3.exceptions
-from urllib3.util.retry import Retry
 
-if TYPE_CHECKING:
-    from typing_extensions import Self
-    from urllib3.connectionpool import ConnectionPool
-    from urllib3.response import BaseHTTPResponse
-
+from . import _transport
 from ._version import __version__
 from .config import (
     NO_CREDENTIALS,
@@ -43,7 +43,7 @@ from .models import CreditBalance, TokenVerification
 from .pacer import Pacer
 from .response import MAX_BODY_BYTES, parse_credit_balance_response, parse_response, parse_retry_after
 
-__all__ = ["MAX_REQUESTS_PER_SECOND", "MAX_RETRY_AFTER", "BillingClient"]
+__all__ = ["MAX_REQUESTS_PER_SECOND", "MAX_RETRY_AFTER", "RETRY_STATUSES", "BillingClient"]
 
 MAX_RETRY_AFTER = 60.0
 """The longest ``Retry-After`` honoured by waiting; a longer one fails at once with ``RateLimitError``."""
@@ -51,9 +51,13 @@ MAX_RETRY_AFTER = 60.0
 MAX_REQUESTS_PER_SECOND = 150.0
 """Pace of new requests per client: under Cloudflare's 200 requests/s per IP, leaving room for retries."""
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+"""Rate limiting and the transient 5xx, Cloudflare's own 520-524 included; nothing else is retried."""
 USER_AGENT = f"pulumi-cfbilling/{__version__}"
 POOL_SIZE = 32
+BACKOFF_BASE = 0.5
+BACKOFF_MAX = 10.0
+BACKOFF_JITTER = 0.5
 
 logger = logging.getLogger("pulumi_cfbilling")
 
@@ -163,34 +167,101 @@ class BillingClient:
         )
 
     def _get(self, url: str, action: str, account_id: str | None) -> tuple[int, dict[str, str], bytes, int]:
-        started = time.monotonic()
-        failure: APIError | None = None
-        self._pacer.wait()
-        try:
-            response = self._session.get(url, timeout=self._settings.timeout, allow_redirects=False, stream=True)
+        """GET ``url`` with retries; returns status, headers, body (up to the limit) and the number of attempts."""
+        attempts = self._settings.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            self._pacer.wait()
+            started = time.monotonic()
+            failure: _Failure | None = None
             try:
-                # Read one byte past the limit: enough to know the body is too large, never the whole of it.
-                body = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
-            finally:
-                response.close()
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            failure = _connection_error(exc, action, account_id, self._settings)
-        # Raised outside the except block so the exception has no __context__: the requests exception's
-        # frames hold the request headers, credentials included.
-        if failure is not None:
-            logger.debug("GET %s failed: %s", url, failure)
-            raise failure
-        history = getattr(getattr(response.raw, "retries", None), "history", ())
-        attempts = len(history) + 1
-        logger.debug(
-            "GET %s -> %d in %.0f ms (attempts: %d, CF-Ray: %s)",
-            url,
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-            attempts,
-            response.headers.get("CF-Ray", "-"),
+                status, headers, body = self._attempt(url, retry=attempt < attempts)
+            except _Failure as caught:
+                failure = caught
+            if failure is not None:
+                reason = f"{failure.error.__class__.__name__}: connection failure"
+                if attempt < attempts and failure.retryable and self._back_off(attempt, reason, None):
+                    continue
+                error = _connection_error(failure, action, account_id, self._settings, attempt)
+                del failure  # it holds the transport exception, whose frames hold the request headers
+                logger.debug("GET %s failed: %s", url, error)
+                # Raised outside any except block: no __context__ chains it to the transport exception.
+                raise error
+            logger.debug(
+                "GET %s -> %d in %.0f ms (attempt %d, CF-Ray: %s)",
+                url,
+                status,
+                (time.monotonic() - started) * 1000,
+                attempt,
+                headers.get("CF-Ray", "-"),
+            )
+            if body is None:  # a retryable status, closed unread
+                if not self._back_off(attempt, f"HTTP {status}", _retry_after(headers)):
+                    raise APIConnectionError(f"{action} was interrupted; nothing more was sent", account_id=account_id)
+                continue
+            return status, headers, body, attempt
+        raise AssertionError("unreachable: the last attempt always returns or raises")  # pragma: no cover
+
+    def _attempt(self, url: str, *, retry: bool) -> tuple[int, dict[str, str], bytes | None]:
+        """One exchange under one deadline. With ``retry``, a retryable answer comes back with no body."""
+        timeout = self._settings.timeout
+        try:
+            with _transport.Attempt(timeout) as attempt:
+                try:
+                    response = self._send(url, attempt)
+                    try:
+                        headers = dict(response.headers)
+                        status = response.status_code
+                        if retry and _should_retry(status, headers) and not attempt.aborted:
+                            return status, headers, None
+                        # Read one byte past the limit: enough to know the body is too large, never all of it.
+                        body: bytes = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
+                    finally:
+                        response.close()  # closes the connection: nothing is drained
+                except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+                    failure = _Failure(exc, timed_out=attempt.timed_out, aborted=attempt.aborted)
+                else:
+                    if not attempt.aborted:
+                        return status, headers, body
+                    # Shut down mid-way, http.client may take the cut for the end of the headers or body:
+                    # what arrived is not the answer.
+                    failure = _Failure(TimeoutError(), timed_out=attempt.timed_out, aborted=True)
+        except _transport.Interrupted:
+            failure = _Failure(_transport.Interrupted(), timed_out=False, aborted=True)
+        # Raised outside the except block so it has no __context__: the requests exception's frames hold the
+        # request headers, credentials included.
+        raise failure
+
+    def _send(self, url: str, attempt: _transport.Attempt) -> requests.Response:
+        # Session.send would call resolve_redirects even with redirects off, and parse the Location header;
+        # the adapter sends exactly one request. The environment's proxies and CA bundles still apply.
+        request = self._session.prepare_request(requests.Request("GET", url))
+        settings = self._session.merge_environment_settings(request.url, {}, True, None, None)
+        # requests itself reads REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE; OpenSSL's SSL_CERT_FILE comes between them.
+        bundles = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
+        verify = next((os.environ[name] for name in bundles if os.environ.get(name)), settings.get("verify"))
+        adapter = self._session.get_adapter(url)
+        remaining = attempt.remaining()
+        return adapter.send(
+            request,
+            stream=True,
+            timeout=(remaining, remaining),
+            verify=True if verify is None else verify,
+            cert=settings.get("cert"),
+            proxies=settings.get("proxies"),
         )
-        return response.status_code, dict(response.headers), body, attempts
+
+    def _back_off(self, attempt: int, reason: str, retry_after: float | None) -> bool:
+        """Wait before the next attempt; ``False`` when the process was interrupted meanwhile."""
+        if retry_after is not None:
+            wait = retry_after
+        else:
+            wait = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (attempt - 1)) + random.uniform(0, BACKOFF_JITTER)  # noqa: S311
+        logger.info("retrying after %s in %.2f s (retry %d)", reason, wait, attempt)
+        try:
+            _transport.wait(wait)
+        except _transport.Interrupted:
+            return False
+        return True
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -224,34 +295,45 @@ class _CloudflareAuth(requests.auth.AuthBase):
         return f"_CloudflareAuth({self._credentials!r})"
 
 
-class _Retry(Retry):
-    """urllib3's Retry, failing fast on a long Retry-After instead of sleeping through it.
+def _retry_after(headers: dict[str, str]) -> float | None:
+    return parse_retry_after(next((v for k, v in headers.items() if k.lower() == "retry-after"), None))
 
-    urllib3 would cap Retry-After at ``retry_after_max`` (six hours) and then sleep that long. Refusing to
-    retry returns the 429 itself (``raise_on_status=False``), so the response parser can say when to come back.
-    """
 
-    def increment(
-        self,
-        method: str | None = None,
-        url: str | None = None,
-        response: BaseHTTPResponse | None = None,
-        error: Exception | None = None,
-        _pool: ConnectionPool | None = None,
-        _stacktrace: TracebackType | None = None,
-    ) -> Self:
-        if response is not None:
-            wait = parse_retry_after(response.headers.get("Retry-After"))
-            if wait is not None and wait > MAX_RETRY_AFTER:
-                raise urllib3.exceptions.MaxRetryError(_pool, url or "", None)  # type: ignore[arg-type]
-        new = super().increment(method, url, response, error, _pool, _stacktrace)
-        reason = f"HTTP {response.status}" if response is not None else type(error).__name__
-        logger.info("retrying after %s (retry %d, %s left)", reason, len(new.history), new.total)
-        return new
+def _should_retry(status: int, headers: dict[str, str]) -> bool:
+    if status not in RETRY_STATUSES:
+        return False
+    wait = _retry_after(headers)
+    # A longer wait fails at once: the parser's message says when to come back.
+    return wait is None or wait <= MAX_RETRY_AFTER
 
-    def parse_retry_after(self, retry_after: str) -> float:
-        # urllib3 raises on a malformed header; a garbled Retry-After should fall back to backoff instead.
-        return parse_retry_after(retry_after) or 0.0
+
+class _Failure(Exception):
+    """A transport failure of one attempt, carrying what the final error message needs."""
+
+    def __init__(self, error: BaseException, *, timed_out: bool, aborted: bool) -> None:
+        super().__init__(type(error).__name__)
+        self.error, self.timed_out, self.aborted = error, timed_out, aborted
+
+    @property
+    def retryable(self) -> bool:
+        if isinstance(self.error, _transport.Interrupted) or (self.aborted and not self.timed_out):
+            return False
+        chain = list(_causes(self.error))
+        # A certificate the server cannot fix by the next attempt, or a URL requests cannot use, is final.
+        return not any(isinstance(e, (ssl.SSLCertVerificationError, ValueError)) for e in chain)
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    """requests' adapter on pools whose connections an attempt can abort (proxied ones included)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _transport.POOL_CLASSES
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _transport.POOL_CLASSES
+        return manager
 
 
 def _new_session(settings: Settings) -> requests.Session:
@@ -259,41 +341,29 @@ def _new_session(settings: Settings) -> requests.Session:
     if settings.credentials is not None:
         session.auth = _CloudflareAuth(settings.credentials)
     session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-    retry = _Retry(
-        total=settings.max_retries,
-        connect=settings.max_retries,
-        read=settings.max_retries,
-        status=settings.max_retries,
-        other=0,
-        redirect=0,
-        allowed_methods=frozenset({"GET"}),
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=0.5,
-        backoff_jitter=0.5,
-        backoff_max=10.0,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-        raise_on_redirect=False,
-    )
-    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=retry)
+    # Retries are ours (Client._get): urllib3's would drain a 503's body before retrying.
+    adapter = _Adapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
 
 
-def _connection_error(exc: BaseException, action: str, account_id: str | None, settings: Settings) -> APIError:
+def _connection_error(
+    failure: _Failure, action: str, account_id: str | None, settings: Settings, attempts_made: int
+) -> APIError:
     """Describe a transport failure from a fixed vocabulary: never ``str(exc)``, which may hold proxy URLs."""
-    chain = list(_causes(exc))
-    retried = any(isinstance(e, urllib3.exceptions.MaxRetryError) for e in chain)
-    attempts = f" on each of {settings.max_retries + 1} attempts" if retried and settings.max_retries else ""
+    if isinstance(failure.error, _transport.Interrupted) or (failure.aborted and not failure.timed_out):
+        return APIConnectionError(f"{action} was interrupted; nothing more was sent", account_id=account_id)
+    chain = list(_causes(failure.error))
+    attempts = f" on each of {attempts_made} attempts" if attempts_made > 1 else ""
     # urllib3's NewConnectionError subclasses ConnectTimeoutError for history's sake; it is not a timeout.
-    timed_out = any(
+    timed_out = failure.timed_out or any(
         isinstance(e, (TimeoutError, urllib3.exceptions.TimeoutError))
         and not isinstance(e, urllib3.exceptions.NewConnectionError)
         for e in chain
     )
     if timed_out:
-        what = f"no answer within the {settings.timeout:g} s timeout{attempts}"
+        what = f"no complete answer within the {settings.timeout:g} s timeout{attempts}"
         advice = "check the network or proxy, or raise the timeout (CFBILLING_TIMEOUT, --timeout)"
         cls: type[APIError] = APITimeoutError
     else:

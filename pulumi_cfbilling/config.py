@@ -208,6 +208,8 @@ def _validate_credential(value: Value, label: str) -> str:
     # Never echo the value: the message may end up in a CI log.
     if not isinstance(value, str):
         raise ConfigurationError(f"{label} must be a string; check how it is set")
+    if value.lower().startswith("bearer "):
+        raise ConfigurationError(f"{label} starts with a 'Bearer ' prefix: set the token alone, without it")
     if _CREDENTIAL.fullmatch(value) is None:
         bad = next(i for i, c in enumerate(value) if not ("\x21" <= c <= "\x7e"))
         raise ConfigurationError(

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from . import _transport
 from .accounts import AccountRef
 from .client import BillingClient
 from .errors import CfBillingError
@@ -68,10 +69,21 @@ def read_fleet(
                 progress(done, len(refs))
         return outcome
 
+    if progress is not None:
+        progress(0, len(refs))
     if len(refs) == 1:  # the common CI case: no pool to start (and import) for a single account
         return [tracked(refs[0])]
     from concurrent.futures import ThreadPoolExecutor
 
     workers = max(1, min(concurrency, len(refs)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cfbilling-fleet") as pool:
-        return list(pool.map(tracked, refs))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cfbilling-fleet")
+    try:
+        outcomes = list(pool.map(tracked, refs))
+    except BaseException:
+        # Ctrl-C (or any escape): abandon the reads in flight and start no other, instead of waiting for every
+        # read and its retries as leaving a `with` block would.
+        _transport.abort_all()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return outcomes

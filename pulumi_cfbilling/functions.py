@@ -118,8 +118,14 @@ class TopupConfigResult(dict):  # type: ignore[type-arg]
 
 
 @pulumi.output_type
-class GetCreditBalanceResult:
-    """The credit balance of one account, with its payment method and automatic top-up configuration."""
+class GetCreditBalanceResult(dict):  # type: ignore[type-arg]
+    """The credit balance of one account, with its payment method and automatic top-up configuration.
+
+    A dict subclass, so the whole result exports as a stack output with the canonical camelCase keys.
+    """
+
+    def _translate_property(self, prop: str) -> str:
+        return prop
 
     def __init__(
         self,
@@ -223,6 +229,7 @@ class AwaitableGetCreditBalanceResult(GetCreditBalanceResult):
             yield self
         # A plain (not awaitable) copy: Output.from_input would otherwise await it forever.
         plain = GetCreditBalanceResult.__new__(GetCreditBalanceResult)
+        plain.update(self)
         plain.__dict__.update(self.__dict__)
         return plain
 
@@ -267,8 +274,14 @@ class ViolationResult(dict):  # type: ignore[type-arg]
 
 
 @pulumi.output_type
-class CheckCreditBalanceResult:
-    """The guardrail verdict for one account."""
+class CheckCreditBalanceResult(dict):  # type: ignore[type-arg]
+    """The guardrail verdict for one account.
+
+    A dict subclass, so the whole result exports as a stack output with the canonical camelCase keys.
+    """
+
+    def _translate_property(self, prop: str) -> str:
+        return prop
 
     def __init__(self, *, account_id: str, ok: bool, violations: list[ViolationResult]) -> None:
         pulumi.set(self, "account_id", account_id)
@@ -302,6 +315,7 @@ class AwaitableCheckCreditBalanceResult(CheckCreditBalanceResult):
             yield self
         # A plain (not awaitable) copy: Output.from_input would otherwise await it forever.
         plain = CheckCreditBalanceResult.__new__(CheckCreditBalanceResult)
+        plain.update(self)
         plain.__dict__.update(self.__dict__)
         return plain
 

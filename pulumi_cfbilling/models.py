@@ -25,6 +25,7 @@ from pydantic import (
 
 __all__ = [
     "DERIVED_FIELDS",
+    "MAX_CENTS",
     "CreditBalance",
     "DerivedField",
     "Envelope",
@@ -51,6 +52,21 @@ def _number(value: object) -> int | float:
 
 Number = Annotated[int | float, PlainValidator(_number), WithJsonSchema({"type": "number"})]
 """A JSON number exactly as sent: never a string, a bool, NaN or infinity."""
+
+MAX_CENTS = 10**13
+"""The largest amount accepted, in cents either way ($100 billion): beyond it a number cannot be a balance, and
+Pulumi's 64-bit floats (and JSON readers) would lose it or turn it into infinity."""
+
+
+def _cents(value: object) -> int | float:
+    number = _number(value)
+    if not -MAX_CENTS <= number <= MAX_CENTS:
+        raise ValueError(f"must be within +/-10^{len(str(MAX_CENTS)) - 1} cents")
+    return number
+
+
+Cents = Annotated[int | float, PlainValidator(_cents), WithJsonSchema({"type": "number"})]
+"""An amount in US cents exactly as sent, finite and within :data:`MAX_CENTS`."""
 
 
 def cents_to_usd(cents: int | float) -> Decimal:
@@ -97,10 +113,10 @@ class PaymentMethod(_Model):
 class TopupConfig(_Model):
     """The automatic top-up configuration. Every key is optional: real responses leave some out."""
 
-    amount: Number | None = Field(
+    amount: Cents | None = Field(
         default=None, description="Amount bought by each automatic top-up, in US cents, as returned."
     )
-    threshold: Number | None = Field(
+    threshold: Cents | None = Field(
         default=None,
         description="Balance below which an automatic top-up is bought, in US cents, as returned.",
     )
@@ -132,7 +148,7 @@ class CreditBalance(_Model):
     account_id: str | None = Field(
         default=None, **_names("account_id", "accountId"), description="The Cloudflare account read."
     )
-    balance: Number = Field(description="Credit balance in US cents, as returned; may be fractional or negative.")
+    balance: Cents = Field(description="Credit balance in US cents, as returned; may be fractional or negative.")
     has_default_payment_method: bool = Field(
         **_names("has_default_payment_method", "hasDefaultPaymentMethod"),
         description="Whether the account has a default payment method on file.",

@@ -33,6 +33,7 @@ from ._version import __version__
 from .config import Settings, Source, choose_account, resolve_settings, validate_account_id
 from .errors import (
     APIConnectionError,
+    APIResponseError,
     APITimeoutError,
     AuthenticationError,
     CfBillingError,
@@ -245,6 +246,8 @@ _STATUS_CODES: tuple[tuple[type[CfBillingError], grpc.StatusCode], ...] = (
     (APITimeoutError, grpc.StatusCode.DEADLINE_EXCEEDED),
     (ServerError, grpc.StatusCode.UNAVAILABLE),
     (APIConnectionError, grpc.StatusCode.UNAVAILABLE),
+    # An answer that cannot be trusted (malformed, redirected, out of range): not ours to retry.
+    (APIResponseError, grpc.StatusCode.INTERNAL),
 )
 
 

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from .models import CreditBalance
+from .text import neutralize
 
 __all__ = ["DOCUMENT_VERSION", "balance_document", "format_usd", "render_balance_text", "render_json", "to_cents"]
 
@@ -27,7 +28,8 @@ def format_usd(amount: Decimal | None) -> str:
     if amount is None:
         return "not set"
     cents = to_cents(amount)
-    return f"-${-cents:,.2f}" if cents < 0 else f"${cents:,.2f}"
+    # Sign first, and kept when rounding reaches zero: -0.004 is "-$0.00" (never "$-0.00"); zero is "$0.00".
+    return f"-${abs(cents):,.2f}" if amount < 0 else f"${abs(cents):,.2f}"
 
 
 def _payment_method(balance: CreditBalance) -> str:
@@ -35,8 +37,8 @@ def _payment_method(balance: CreditBalance) -> str:
     if method is None:
         card = "none on file"
     else:
-        brand = method.brand or "card"
-        card = f"{brand} ending {method.last4}" if method.last4 else brand
+        brand = neutralize(method.brand) if method.brand else "card"
+        card = f"{brand} ending {neutralize(method.last4)}" if method.last4 else brand
     default = "a default payment method is on file" if balance.has_default_payment_method else "no default"
     return f"{card} ({default})"
 
@@ -48,7 +50,7 @@ def _auto_topup(balance: CreditBalance) -> str:
             f"on: adds {format_usd(balance.topup_amount_usd)} when the balance falls below "
             f"{format_usd(balance.topup_threshold_usd)}"
         )
-    reason = config.disabled_reason or "amount or threshold not set"
+    reason = neutralize(config.disabled_reason) if config.disabled_reason else "amount or threshold not set"
     return f"off ({reason})"
 
 
@@ -58,13 +60,13 @@ def _last_failure(balance: CreditBalance) -> str:
     if when is None and error is None:
         return "none"
     shown = when.strftime("%Y-%m-%d %H:%M UTC") if when else "time unknown"
-    return f"{shown}: {error}" if error else shown
+    return f"{shown}: {neutralize(error)}" if error else shown
 
 
 def render_balance_text(balance: CreditBalance, label: str | None = None) -> str:
     """A block of aligned lines describing one account's balance and top-up configuration."""
     rows = [
-        ("Account", f"{balance.account_id}" + (f" ({label})" if label else "")),
+        ("Account", f"{balance.account_id}" + (f" ({neutralize(label)})" if label else "")),
         ("Balance", f"{format_usd(balance.balance_usd)} ({balance.balance!r} cents)"),
         ("Payment method", _payment_method(balance)),
         ("Auto top-up", _auto_topup(balance)),
@@ -81,4 +83,5 @@ def balance_document(balance: CreditBalance, label: str | None = None) -> dict[s
 
 def render_json(accounts: Sequence[dict[str, Any]], **extra: Any) -> str:
     """The versioned JSON document the CLI prints: ``{"version": 1, ..., "accounts": [...]}``."""
-    return json.dumps({"version": DOCUMENT_VERSION, **extra, "accounts": list(accounts)}, indent=2)
+    # allow_nan=False: JSON has no Infinity or NaN, and the models keep every number finite and bounded.
+    return json.dumps({"version": DOCUMENT_VERSION, **extra, "accounts": list(accounts)}, indent=2, allow_nan=False)

@@ -14,6 +14,7 @@ from .errors import APIError, CfBillingError
 from .fleet import AccountOutcome
 from .render import DOCUMENT_VERSION, format_usd
 from .rules import Policy, format_duration
+from .text import neutralize
 
 __all__ = [
     "check_document",
@@ -88,37 +89,40 @@ def check_document(
     }
 
 
-def _verdict_line(outcome: AccountOutcome) -> str:
+def _verdict_line(outcome: AccountOutcome, advisory: bool = False) -> str:
     if outcome.error is not None:
         return f"ERROR: {outcome.error}"
     if outcome.verdict is not None and outcome.verdict.violations:
-        return "FAIL: " + "; ".join(f"{v.message} [{v.rule}]" for v in outcome.verdict.violations)
+        # Under --advisory a failed guardrail does not fail the run: the verdict says so.
+        verdict = "WARN (advisory)" if advisory else "FAIL"
+        return f"{verdict}: " + "; ".join(f"{v.message} [{v.rule}]" for v in outcome.verdict.violations)
     return "pass"
 
 
-def _row(outcome: AccountOutcome) -> tuple[str, str, str, str, str]:
+def _row(outcome: AccountOutcome, advisory: bool = False) -> tuple[str, str, str, str, str]:
     balance = outcome.balance
     return (
         outcome.ref.account_id,
-        outcome.ref.label or "-",
+        neutralize(outcome.ref.label) if outcome.ref.label else "-",
         format_usd(balance.balance_usd) if balance else "-",
         ("on" if balance.auto_topup_enabled else "off") if balance else "-",
-        _verdict_line(outcome),
+        _verdict_line(outcome, advisory),
     )
 
 
 def summary_line(outcomes: Sequence[AccountOutcome]) -> str:
-    """``2 of 3 accounts pass; 1 failed a guardrail; 0 could not be read``."""
+    """``2 of 3 accounts pass; 1 failed a guardrail; 0 could not be read`` (``1 of 1 account passes``)."""
     counts = _counts(outcomes)
+    accounts = "account passes" if counts["total"] == 1 else "accounts pass"
     return (
-        f"{counts['passed']} of {counts['total']} accounts pass; {counts['failed']} failed a guardrail; "
+        f"{counts['passed']} of {counts['total']} {accounts}; {counts['failed']} failed a guardrail; "
         f"{counts['errors']} could not be read"
     )
 
 
-def text_table(outcomes: Sequence[AccountOutcome]) -> str:
+def text_table(outcomes: Sequence[AccountOutcome], *, advisory: bool = False) -> str:
     """An aligned table, one line per account ending in its verdict, then a summary line."""
-    rows = [("ACCOUNT", "LABEL", "BALANCE", "AUTO TOP-UP", "VERDICT"), *(_row(o) for o in outcomes)]
+    rows = [("ACCOUNT", "LABEL", "BALANCE", "AUTO TOP-UP", "VERDICT"), *(_row(o, advisory) for o in outcomes)]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows]
     return "\n".join([*lines, summary_line(outcomes)])
@@ -137,7 +141,8 @@ def github_commands(outcomes: Sequence[AccountOutcome], *, advisory: bool) -> st
     lines = []
     level = "warning" if advisory else "error"
     for outcome in outcomes:
-        name = outcome.ref.name if outcome.ref.label is None else f"{outcome.ref.label} ({outcome.ref.account_id})"
+        label = outcome.ref.label
+        name = outcome.ref.name if label is None else f"{neutralize(label)} ({outcome.ref.account_id})"
         if outcome.error is not None:
             title = _escape_property(f"AI Gateway credits: cannot read {name}")
             lines.append(f"::error title={title}::{_escape_data(str(outcome.error))}")
@@ -154,7 +159,8 @@ def github_commands(outcomes: Sequence[AccountOutcome], *, advisory: bool) -> st
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    # One line (no forged heading or link can start), and no column break.
+    return neutralize(text, 4000).replace("|", "\\|")
 
 
 def markdown_summary(outcomes: Sequence[AccountOutcome]) -> str:
@@ -175,4 +181,4 @@ def markdown_summary(outcomes: Sequence[AccountOutcome]) -> str:
 
 def dumps(document: dict[str, Any]) -> str:
     """The JSON text of a document, indented for people and diff tools."""
-    return json.dumps(document, indent=2)
+    return json.dumps(document, indent=2, allow_nan=False)

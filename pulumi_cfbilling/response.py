@@ -27,6 +27,7 @@ from .errors import (
     ServerError,
 )
 from .models import CreditBalance, Envelope
+from .text import neutralize
 
 __all__ = ["MAX_BODY_BYTES", "parse_credit_balance_response", "parse_response", "parse_retry_after"]
 
@@ -35,12 +36,22 @@ MAX_BODY_BYTES = 1024 * 1024
 
 # 400 with these codes means the auth headers are missing or malformed (6003 wraps 6102/6103/6111).
 AUTH_CODES_ON_400 = frozenset({6003, 6102, 6103, 6111, 9106, 10000})
+# A wrong global API key or email, whatever the status.
+_KEY_CODES = frozenset({9103, 6102, 6103})
 # Cloudflare's messages are copied into our one-line errors; keep them short and single-line.
 _MAX_DETAIL = 200
 
 _CREDENTIAL_ADVICE = (
     "check the credentials: CLOUDFLARE_API_TOKEN must be a valid, active API token with 'AI Gateway Read' "
     "(or set CLOUDFLARE_API_KEY with CLOUDFLARE_EMAIL; in Pulumi, cfbilling:apiToken)"
+)
+_KEY_ADVICE = (
+    "the global API key or its email is wrong: check CLOUDFLARE_API_KEY (37 hex characters) and CLOUDFLARE_EMAIL "
+    "(the email of the key's user), or use an API token instead (CLOUDFLARE_API_TOKEN)"
+)
+_SHAPE_ADVICE = (
+    "CLOUDFLARE_API_TOKEN is not shaped like an API token: copy the token itself (40 characters), without a "
+    "'Bearer ' prefix or quotes"
 )
 _ADVICE: Mapping[type[APIStatusError], str] = {
     AuthenticationError: _CREDENTIAL_ADVICE,
@@ -164,8 +175,16 @@ def _raise_for_status(
     cls = _status_class(context.status, errors)
     said = "; ".join(str(e) for e in errors) if errors else (f"the body is {problem}" if problem else "")
     what = f"Cloudflare returned HTTP {context.status}" + (f" ({said})" if said else "")
+    codes = {e.code for e in errors}
     # Cloudflare sends 403 with code 10000 for a bad or expired token: that is about the credential itself.
-    advice = _CREDENTIAL_ADVICE if 10000 in {e.code for e in errors} else _ADVICE[cls]
+    if codes & _KEY_CODES:
+        advice = _KEY_ADVICE
+    elif 6111 in codes:
+        advice = _SHAPE_ADVICE
+    elif 10000 in codes:
+        advice = _CREDENTIAL_ADVICE
+    else:
+        advice = _ADVICE[cls]
     retry_after = parse_retry_after(retry_after_header)
     if cls is RateLimitError and retry_after is not None:
         if max_retry_after is not None and retry_after > max_retry_after:
@@ -183,7 +202,7 @@ def _raise_for_status(
 
 def _status_class(status: int, errors: tuple[CloudflareErrorDetail, ...]) -> type[APIStatusError]:
     codes = {e.code for e in errors}
-    if status == 401 or (status == 400 and codes & AUTH_CODES_ON_400):
+    if status == 401 or (status == 400 and codes & AUTH_CODES_ON_400) or codes & _KEY_CODES:
         return AuthenticationError
     by_status: dict[int, type[APIStatusError]] = {
         403: PermissionDeniedError,
@@ -256,14 +275,19 @@ def _error_details(document: Any) -> tuple[CloudflareErrorDetail, ...]:
     for item in items[:10]:
         if not isinstance(item, dict):
             continue
-        code = item.get("code")
-        message = item.get("message")
-        details.append(
-            CloudflareErrorDetail(
-                code=code if isinstance(code, int) and not isinstance(code, bool) else None,
-                message=_one_line(message, _MAX_DETAIL) if isinstance(message, str) else "",
+        # The sub-errors (6111 under 6003) say what exactly is wrong: they follow their parent.
+        chain = item.get("error_chain")
+        for entry in [item, *(chain[:5] if isinstance(chain, list) else [])]:
+            if not isinstance(entry, dict):
+                continue
+            code = entry.get("code")
+            message = entry.get("message")
+            details.append(
+                CloudflareErrorDetail(
+                    code=code if isinstance(code, int) and not isinstance(code, bool) else None,
+                    message=_one_line(message, _MAX_DETAIL) if isinstance(message, str) else "",
+                )
             )
-        )
     return tuple(details)
 
 
@@ -277,8 +301,7 @@ def _describe(exc: ValidationError) -> str:
 
 
 def _one_line(text: str, limit: int) -> str:
-    flat = "".join(c if c.isprintable() else " " for c in text).strip()
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+    return neutralize(text, limit).strip()
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -17,8 +17,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .errors import ConfigurationError
-from .models import CreditBalance
+from .models import MAX_CENTS, CreditBalance
 from .render import format_usd, to_cents
+from .text import neutralize
 
 __all__ = [
     "PARAMETERS",
@@ -81,7 +82,7 @@ def parse_duration(value: str | timedelta | int | float, label: str = "duration"
     else:
         seconds = math.nan
     # At least a second: a smaller amount would round to an empty timedelta, which no failure can be within.
-    if not (1 <= seconds < 3650 * 86400):
+    if not (1 <= seconds <= 3650 * 86400):
         raise ConfigurationError(
             f"{label} {value!r} is not a valid duration: use an amount from 1s to 3650d with a unit, "
             "such as 30m, 12h or 7d"
@@ -98,6 +99,10 @@ def format_duration(age: timedelta) -> str:
     return f"{seconds:g}s"
 
 
+# A guardrail amount has the models' bound: it is compared with balances and shown as a (finite) number.
+_MAX_USD = MAX_CENTS // 100
+
+
 def _usd(value: Any, label: str) -> Decimal:
     if isinstance(value, Decimal):
         amount = value
@@ -112,6 +117,8 @@ def _usd(value: Any, label: str) -> Decimal:
         amount = Decimal("NaN")
     if not amount.is_finite():
         raise ConfigurationError(f"{label} {value!r} is not an amount in US dollars; give a number such as 20 or 12.50")
+    if abs(amount) > _MAX_USD:
+        raise ConfigurationError(f"{label} {value!r} is out of range: give at most {_MAX_USD:,} US dollars either way")
     return amount
 
 
@@ -230,7 +237,8 @@ def _auto_topup(balance: CreditBalance, policy: Policy, now: datetime) -> Violat
     if not policy.require_auto_topup or balance.auto_topup_enabled:
         return None
     config = balance.topup_config
-    reason = config.disabled_reason or "amount or threshold not set"
+    # Messages are read by people (terminals, CI logs, Pulumi): the server's text is neutralised.
+    reason = neutralize(config.disabled_reason) if config.disabled_reason else "amount or threshold not set"
     return Violation("auto-topup", f"automatic top-up is off ({reason})", False, True)
 
 
@@ -246,7 +254,7 @@ def _topup_failure(balance: CreditBalance, policy: Policy, now: datetime) -> Vio
         return None
     when, error = balance.topup_last_failed_at, balance.topup_config.error
     expected = f"no failed automatic top-up within {format_duration(age)}"
-    why = f": {error}" if error else ""
+    why = f": {neutralize(error)}" if error else ""
     if when is None:
         if not error:
             return None

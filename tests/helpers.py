@@ -15,6 +15,8 @@ HEALTHY = "0123456789abcdef0123456789abcdef"
 LOW = "fedcba9876543210fedcba9876543210"
 FAILING = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 UNKNOWN = "00000000000000000000000000000000"
+# Shaped like a real API token (40 characters), but not one the emulator knows: 403 with code 10000.
+WRONG_TOKEN = "not-the-token-shaped-like-one-0123456789"
 
 # Secrets that must never show up anywhere but in the request headers they authenticate.
 SECRETS = (DEMO_TOKEN, DEMO_KEY)

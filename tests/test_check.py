@@ -336,5 +336,8 @@ def _stderr_on_a_terminal(emu: Emulator, *args: str, **env: str) -> str:
 def test_fleet_progress_on_an_interactive_terminal_only(emulator: Emulator) -> None:
     args = ("--account-id", HEALTHY, "--account-id", LOW, "--account-id", FAILING, "--min-balance-usd", "1")
     shown = _stderr_on_a_terminal(emulator, *args)
-    assert "cfbilling: 3/3 accounts read" in shown
+    # 0/3 from the start, then each read, and the line erased at the end (nothing else shares it).
+    assert shown.startswith("\rcfbilling: 0/3 accounts read")
+    assert "cfbilling: 2/3 accounts read" in shown
+    assert shown.endswith("\r\x1b[K")
     assert _stderr_on_a_terminal(emulator, *args, CI="true") == ""

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from helpers import FAILING, HEALTHY, LOW, assert_no_secret, cfbilling_command, run_cli
+from helpers import FAILING, HEALTHY, LOW, WRONG_TOKEN, assert_no_secret, cfbilling_command, run_cli
 
 from pulumi_cfbilling._version import __version__
 from pulumi_cfbilling.cli import build_parser
@@ -116,7 +116,7 @@ def test_unknown_flag_exit_2() -> None:
 
 
 def test_wrong_token_exit_3_with_code_and_ray(emulator: Emulator) -> None:
-    result = run_cli("balance", "--account-id", HEALTHY, env=env_for(emulator, CLOUDFLARE_API_TOKEN="wrong"))
+    result = run_cli("balance", "--account-id", HEALTHY, env=env_for(emulator, CLOUDFLARE_API_TOKEN=WRONG_TOKEN))
     assert_one_line_error(result, 3, "code 10000", "CF-Ray", HEALTHY)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import FAILING, HEALTHY, LOW, SECRETS, UNKNOWN, LeakWatch, assert_no_secret
+from helpers import FAILING, HEALTHY, LOW, SECRETS, UNKNOWN, WRONG_TOKEN, LeakWatch, assert_no_secret
 
 from pulumi_cfbilling import (
     APIConnectionError,
@@ -124,7 +124,7 @@ CASES: dict[str, Case] = {
         [{"kind": "stall", "seconds": 10}],
         APITimeoutError,
         1,
-        "no answer within the 0.3 s timeout",
+        "no complete answer within the 0.3 s timeout",
         {"timeout": 0.3, "max_retries": 0},
     ),
     "stall then success": Case(
@@ -140,7 +140,9 @@ CASES: dict[str, Case] = {
         [{"kind": "status", "status": 429, "retry_after": "0"}], RateLimitError, 3, "after 3 attempts", FAST
     ),
     "5xx then success": Case([{"kind": "status", "status": 503, "times": 2}], None, 3, "", FAST),
-    "5xx forever": Case([{"kind": "status", "status": 500}], ServerError, 3, "HTTP 500 (code 10001", FAST),
+    "5xx forever": Case([{"kind": "status", "status": 500}], ServerError, 3, "HTTP 500 (the body is not valid JSON (text/html", FAST),
+    "5xx with a JSON error": Case([{"kind": "status", "status": 500, "code": 10002}], ServerError, 3, "HTTP 500 (code 10002: Internal Server Error", FAST),
+    "cloudflare 520": Case([{"kind": "status", "status": 520}], ServerError, 3, "HTTP 520", FAST),
     "html from a proxy": Case([{"kind": "status", "status": 502, "html": True}], ServerError, 3, "text/html", FAST),
     "truncated json": Case([{"kind": "truncated"}], APIResponseError, 1, "not valid JSON", FAST),
     "empty body": Case([{"kind": "empty_body"}], APIResponseError, 1, "is empty", FAST),
@@ -230,12 +232,26 @@ def test_redirect_to_another_server_is_not_followed(make_client: MakeClient, emu
 
 def test_emulator_rejects_a_wrong_token(make_client: MakeClient) -> None:
     with pytest.raises(PermissionDeniedError, match="code 10000: Authentication error"):
-        make_client(api_token="not-the-token").get_credit_balance(HEALTHY)
+        make_client(api_token=WRONG_TOKEN).get_credit_balance(HEALTHY)
 
 
-def test_emulator_rejects_a_wrong_key(make_client: MakeClient) -> None:
-    with pytest.raises(PermissionDeniedError, match="code 10000"):
+def test_a_wrong_global_key_is_9103_with_advice_about_the_key(make_client: MakeClient) -> None:
+    with pytest.raises(AuthenticationError, match="code 9103") as caught:
+        make_client(api_token=None, api_key="f" * 37, email=DEMO_EMAIL).get_credit_balance(HEALTHY)
+    assert "check CLOUDFLARE_API_KEY (37 hex characters) and CLOUDFLARE_EMAIL" in str(caught.value)
+
+
+def test_a_malformed_key_or_email_is_6003_with_advice_about_the_key(make_client: MakeClient) -> None:
+    with pytest.raises(AuthenticationError, match="code 6003") as caught:
         make_client(api_token=None, api_key="wrong", email=DEMO_EMAIL).get_credit_balance(HEALTHY)
+    assert "code 6103" in str(caught.value)
+    assert "check CLOUDFLARE_API_KEY" in str(caught.value)
+
+
+def test_a_token_not_shaped_like_one_is_6111_with_advice_about_its_shape(make_client: MakeClient) -> None:
+    with pytest.raises(AuthenticationError, match="code 6111") as caught:
+        make_client(api_token="wrong-token").get_credit_balance(HEALTHY)
+    assert "not shaped like an API token" in str(caught.value)
 
 
 def test_account_the_token_cannot_see(make_client: MakeClient) -> None:

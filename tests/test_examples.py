@@ -70,3 +70,21 @@ def test_snapshot_refuses_credentials_that_only_config_holds(emulator: Emulator)
     assert result.error is not None
     assert result.error.startswith("CreditBalanceSnapshot reads credentials from the environment only")
     assert_no_secret(str(result))
+
+
+def test_whole_results_export_as_stack_outputs(emulator: Emulator, tmp_path: Path) -> None:
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text("name: whole\nruntime: python\n")
+    (program / "__main__.py").write_text(
+        "import pulumi\nimport pulumi_cfbilling as cfbilling\n"
+        'pulumi.export("credits", cfbilling.get_credit_balance_output())\n'
+        'pulumi.export("verdict", cfbilling.check_credit_balance_output(min_balance_usd=20))\n'
+        f'pulumi.export("plain", cfbilling.get_credit_balance("{HEALTHY}"))\n'
+    )
+    result = run_in_subprocess(program, config(emulator, HEALTHY), env=TOKEN_ENV)
+    assert result.error is None
+    assert result.outputs["credits"]["topupConfig"]["amount"] == 2000
+    assert result.outputs["credits"]["balanceUsd"] == 42.505
+    assert result.outputs["plain"] == result.outputs["credits"]
+    assert result.outputs["verdict"] == {"accountId": HEALTHY, "ok": True, "violations": []}

@@ -209,7 +209,7 @@ GRPC_STATUS = {
     "RateLimitError": "StatusCode.RESOURCE_EXHAUSTED",
     "ServerError": "StatusCode.UNAVAILABLE",
     "APIConnectionError": "StatusCode.UNAVAILABLE",
-    "APIResponseError": "StatusCode.UNKNOWN",
+    "APIResponseError": "StatusCode.INTERNAL",
     "AuthenticationError": "StatusCode.UNAUTHENTICATED",
     "PermissionDeniedError": "StatusCode.PERMISSION_DENIED",
     "NotFoundError": "StatusCode.NOT_FOUND",

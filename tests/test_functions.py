@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi.runtime
 import pytest
-from helpers import FAILING, HEALTHY, LOW, assert_no_secret
+from helpers import FAILING, HEALTHY, LOW, WRONG_TOKEN, assert_no_secret
 from pulumi_helpers import Collector, RecordingMocks, is_known, resolve, serialize, unknown_output
 
 import pulumi_cfbilling as cfbilling
@@ -189,7 +189,7 @@ def test_account_from_pulumi_config(program: SetUp, emulator: Emulator) -> None:
 def test_cfbilling_config_wins_over_cloudflare_config(program: SetUp, emulator: Emulator) -> None:
     program(
         config={
-            "cfbilling:apiToken": "wrong",
+            "cfbilling:apiToken": WRONG_TOKEN,
             "cloudflare:apiToken": DEMO_TOKEN,
             "cfbilling:baseUrl": emulator.base_url,
         }

@@ -293,7 +293,7 @@ def test_bad_inputs_are_check_failures(
         ({"kind": "status", "status": 401, "code": 10000}, grpc.StatusCode.UNAUTHENTICATED, "code 10000"),
         ({"kind": "status", "status": 404, "code": 7003}, grpc.StatusCode.NOT_FOUND, "code 7003"),
         ({"kind": "status", "status": 429, "retry_after": "600"}, grpc.StatusCode.RESOURCE_EXHAUSTED, "code 971"),
-        ({"kind": "result_null"}, grpc.StatusCode.UNKNOWN, "result: null"),
+        ({"kind": "result_null"}, grpc.StatusCode.INTERNAL, "result: null"),
     ],
 )
 def test_api_errors_are_clean_grpc_errors(

@@ -70,7 +70,7 @@ def test_a_stalled_api_is_bounded_by_timeout_seconds(emulator: Emulator, monkeyp
     monkeypatch.setenv("CFBILLING_MAX_RETRIES", "0")
     emulator.set_faults(HEALTHY, [{"kind": "stall", "seconds": 30}])
     (violation,) = run({"accountIds": [HEALTHY], "minBalanceUsd": 1, "timeoutSeconds": 0.5})
-    assert "no answer within the 0.5 s timeout" in violation
+    assert "no complete answer within the 0.5 s timeout" in violation
 
 
 def test_missing_credentials_is_a_violation(monkeypatch: pytest.MonkeyPatch) -> None:

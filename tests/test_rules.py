@@ -8,8 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from pulumi_cfbilling import ConfigurationError, CreditBalance
+from pulumi_cfbilling.render import format_usd
 from pulumi_cfbilling.rules import RULE_IDS, Policy, evaluate, format_duration, parse_duration
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
@@ -236,5 +238,16 @@ def test_empty_policy() -> None:
 
 def test_huge_amounts_are_formatted_not_refused() -> None:
     """Found by fuzzing: quantizing 1e26 dollars to the cent overflows decimal's default 28-digit context."""
-    (violation,) = evaluate(balance(balance=-1e28), Policy(min_balance_usd=Decimal(1)), now=NOW).violations
-    assert violation.message.startswith("balance -$100,000,000,000,000,000,000,000,000.00 is below")
+    assert format_usd(Decimal("-1e26")) == "-$100,000,000,000,000,000,000,000,000.00"
+
+
+def test_amounts_beyond_the_bound_are_refused_with_the_field_name() -> None:
+    with pytest.raises(ValidationError, match=r"balance\n.*must be within \+/-10\^13 cents"):
+        balance(balance=-1e28)
+    (violation,) = evaluate(balance(balance=-1e13), Policy(min_balance_usd=Decimal(1)), now=NOW).violations
+    assert violation.message.startswith("balance -$100,000,000,000.00 is below")
+
+
+def test_guardrail_amounts_beyond_the_bound_are_configuration_errors() -> None:
+    with pytest.raises(ConfigurationError, match="out of range"):
+        Policy.from_values({"min_balance_usd": "1e400"})

@@ -10,6 +10,7 @@ cfbilling check \
   --accounts-file "${ACCOUNTS_FILE:-$here/accounts.txt}" \
   --min-balance-usd "${MIN_BALANCE_USD:-20}" \
   --require-auto-topup \
+  --require-payment-method \
   --max-topup-failure-age 24h
 status=$?
 

@@ -29,7 +29,7 @@ def balance(args: argparse.Namespace) -> int:
             if o.error is not None
         ]
         print(render_json([balance_document(o.balance, o.ref.label) for o in read if o.balance], errors=errors))
-    else:
+    elif read:
         print("\n\n".join(render_balance_text(o.balance, o.ref.label) for o in read if o.balance))
     # One line per unreadable account on stderr, whatever the format: scripts see it without parsing stdout.
     for outcome in failed:

@@ -57,5 +57,9 @@ def check(args: argparse.Namespace) -> int:
                 # The verdict stands; a summary that cannot be written is worth a warning, not a failure.
                 print(f"cfbilling: warning: cannot append to GITHUB_STEP_SUMMARY ({exc.strerror})", file=sys.stderr)
     else:
-        print(text_table(outcomes))
+        print(text_table(outcomes, advisory=args.advisory))
+    # One line per unreadable account on stderr, whatever the format, as `balance` does.
+    for outcome in outcomes:
+        if outcome.error is not None:
+            print(f"cfbilling: error: {outcome.error}", file=sys.stderr)
     return code

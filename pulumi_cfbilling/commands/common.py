@@ -12,7 +12,17 @@ from ..config import Settings, Source, resolve_settings
 from ..errors import ConfigurationError
 from ..fleet import MAX_CONCURRENCY
 
-__all__ = ["EXIT_API_ERROR", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "accounts", "concurrency", "progress", "settings"]
+__all__ = [
+    "CLEAR_LINE",
+    "EXIT_API_ERROR",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "accounts",
+    "concurrency",
+    "progress",
+    "settings",
+]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -43,13 +53,20 @@ def concurrency(args: argparse.Namespace) -> int:
     return value
 
 
+CLEAR_LINE = "\r\x1b[K"
+
+
 def progress(total: int) -> Callable[[int, int], None] | None:
-    """A progress line on stderr for fleets, on an interactive terminal only (never in CI logs)."""
+    """A progress line on stderr for fleets, on an interactive terminal only (never in CI logs).
+
+    It shows ``0/N`` from the start and is erased when the last account is read, so nothing printed after it
+    shares its line.
+    """
     if total < 2 or not sys.stderr.isatty() or os.environ.get("CI"):
         return None
 
     def show(done: int, of: int) -> None:
-        end = "\n" if done == of else ""
-        print(f"\rcfbilling: {done}/{of} accounts read", end=end, file=sys.stderr, flush=True)
+        text = CLEAR_LINE if done == of else f"\rcfbilling: {done}/{of} accounts read"
+        print(text, end="", file=sys.stderr, flush=True)
 
     return show

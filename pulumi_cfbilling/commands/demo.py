@@ -15,11 +15,11 @@ from typing import Any
 
 from ..accounts import AccountRef
 from ..client import BillingClient
-from ..emulator import DEMO_TOKEN, Emulator, demo_fixture
 from ..fleet import read_fleet
 from ..render import render_balance_text
 from ..report import text_table
 from ..rules import Policy
+from ..testing.emulator import DEMO_TOKEN, Emulator, demo_fixture
 from .check import exit_code
 
 __all__ = ["demo"]
@@ -67,8 +67,9 @@ def _demo_pulumi_program(emu: Emulator, fixture: dict[str, Any]) -> None:
         verdict = "deployment stopped" if result.error else "deployment goes ahead"
         warned = f" with {len(result.warnings)} warnings" if result.warnings and not result.error else ""
         print(f"{label} ({account_id}), {enforcement} guard: {verdict}{warned}")
-        for name, value in result.outputs.items():
-            print(f"  {name:<24} {json.dumps(value)}")
+        # Sorted: the same demo prints the same lines, whatever order the program resolved them in.
+        for name, value in sorted(result.outputs.items()):
+            print(f"  {name:<24} {json.dumps(value, sort_keys=True)}")
         for warning in result.warnings:
             print(f"  warning: {warning}")
         if result.error:

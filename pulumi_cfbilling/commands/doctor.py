@@ -15,6 +15,7 @@ from ..config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Set
 from ..errors import APIError, AuthenticationError, CfBillingError, ConfigurationError, PermissionDeniedError
 from ..models import TokenVerification
 from ..render import format_usd
+from ..text import neutralize
 from . import common
 
 __all__ = ["doctor"]
@@ -40,7 +41,7 @@ def doctor(args: argparse.Namespace) -> int:
     print("cfbilling doctor")
     width = max(len(f.topic) for f in findings)
     for finding in findings:
-        print(f"  {finding.verdict:<4}  {finding.topic:<{width}}  {finding.detail}")
+        print(f"  {finding.verdict:<4}  {finding.topic:<{width}}  {neutralize(finding.detail, 400)}")
         if finding.fix:
             print(f"  {'':<4}  {'':<{width}}  fix: {finding.fix}")
     print({0: "Everything works.", 2: "Fix the configuration above.", 3: "Fix the access problem above."}[code])
@@ -113,11 +114,17 @@ def _settings_findings(settings: Settings) -> list[Finding]:
         Finding(
             "ok",
             "timeouts",
-            f"{settings.timeout:g} s per attempt {_origin(settings, 'timeout')}, {settings.max_retries} retries "
-            f"{_origin(settings, 'max_retries')} (defaults {DEFAULT_TIMEOUT:g} s and {DEFAULT_MAX_RETRIES})",
+            f"{settings.timeout:g} s per attempt {_with_default(settings, 'timeout', f'{DEFAULT_TIMEOUT:g} s')}, "
+            f"{settings.max_retries} retries {_with_default(settings, 'max_retries', str(DEFAULT_MAX_RETRIES))}",
         )
     )
     return findings
+
+
+def _with_default(settings: Settings, key: str, default: str) -> str:
+    """``(default)``, or where the value came from and what the default would have been."""
+    origin = _origin(settings, key)
+    return origin if origin == "(default)" else f"{origin} (default {default})"
 
 
 def _token_findings(client: BillingClient, settings: Settings) -> tuple[list[Finding], int]:

@@ -80,6 +80,9 @@ import pulumi_cfbilling as cfbilling
 
 credits = cfbilling.get_credit_balance_output()
 pulumi.export("balanceUsd", credits.balance_usd)
+# Whole results export too (their keys are the canonical camelCase names).
+pulumi.export("credits", credits)
+pulumi.export("verdict", cfbilling.check_credit_balance_output(min_balance_usd=20))
 """
 
 
@@ -103,7 +106,10 @@ def test_a_virtualenv_with_this_package_needs_no_plugin(
     project.init({"cfbilling:accountId": HEALTHY})
     project.preview()
     project.up()
-    assert project.outputs() == {"balanceUsd": 42.505}
+    outputs = project.outputs()
+    assert outputs["balanceUsd"] == 42.505
+    assert_agreed_outputs(outputs["credits"], balance_json(project.env, HEALTHY))
+    assert outputs["verdict"] == {"accountId": HEALTHY, "ok": True, "violations": []}
     # With plugin downloads allowed, `pulumi install` asks for every plugin the host lists: none of ours.
     install_env = {k: v for k, v in project.env.items() if k != "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"}
     result = Project(engines, project.dir, install_env).pulumi("install")
