@@ -31,7 +31,10 @@ def test_wheel_sdist_and_plugin_tarball_install_and_serve_a_yaml_program(
     (wheel,) = dist.glob("pulumi_cfbilling-*.whl")
     (sdist,) = dist.glob("pulumi_cfbilling-*.tar.gz")
     assert wheel.name == f"pulumi_cfbilling-{__version__}-py3-none-any.whl"
-    assert "pulumi_cfbilling/pulumi-plugin.json" in zipfile.ZipFile(wheel).namelist()
+    packed = set(zipfile.ZipFile(wheel).namelist())
+    for data in ("pulumi-plugin.json", "schema.json", "check_report.schema.json", "testing/demo_fixture.json",
+                 "testing/credit_balance_result.schema.json", "py.typed"):
+        assert f"pulumi_cfbilling/{data}" in packed, data
     with tarfile.open(sdist) as archive:
         assert any(name.endswith("pulumi_cfbilling/pulumi-plugin.json") for name in archive.getnames())
 
