@@ -178,6 +178,18 @@ def test_cli_retries_an_endless_503_without_draining_it() -> None:
     assert server.bytes_sent < 64 * 1024 * 1024
 
 
+def test_plugin_retries_an_endless_503_without_draining_it(plugin: Plugin) -> None:
+    with serving(endless_503) as server:
+        configure(plugin, server, timeout=5.0, retries=1)
+        started = time.monotonic()
+        error = invoke_error(plugin)
+        elapsed = time.monotonic() - started
+    assert error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL)  # type: ignore[attr-defined]
+    assert server.connections == 2
+    assert server.bytes_sent < 64 * 1024 * 1024
+    assert elapsed < 20
+
+
 # --- 3. Nothing from the HTTP layer escapes the exception tree -----------------------------------------------------
 
 BAD_LOCATIONS = ["http://[", "http://example.com:99999/x", "http://[::1:80/", "\x00://"]

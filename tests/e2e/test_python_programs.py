@@ -99,18 +99,18 @@ def test_a_virtualenv_with_this_package_needs_no_plugin(
         "name: trap\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
         f"    virtualenv: {program_venv}\n"
     )
-    project = Project.create(
-        engines, program, tmp_path, base_url=emulator.base_url, token=DEMO_TOKEN, name="program"
-    )
+    project = Project.create(engines, program, tmp_path, base_url=emulator.base_url, token=None, name="program")
     assert str(program_venv / "bin") not in project.env["PATH"]
-    project.init({"cfbilling:accountId": HEALTHY})
+    # The README's way: the token as secret config, read by the data function in the program itself.
+    project.init({"cfbilling:accountId": HEALTHY}, {"cfbilling:apiToken": DEMO_TOKEN})
     project.preview()
     project.up()
     outputs = project.outputs()
     assert outputs["balanceUsd"] == 42.505
-    assert_agreed_outputs(outputs["credits"], balance_json(project.env, HEALTHY))
+    assert_agreed_outputs(outputs["credits"], balance_json({**project.env, "CLOUDFLARE_API_TOKEN": DEMO_TOKEN}, HEALTHY))
     assert outputs["verdict"] == {"accountId": HEALTHY, "ok": True, "violations": []}
     # With plugin downloads allowed, `pulumi install` asks for every plugin the host lists: none of ours.
+    assert DEMO_TOKEN not in project.transcript()
     install_env = {k: v for k, v in project.env.items() if k != "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"}
     result = Project(engines, project.dir, install_env).pulumi("install")
     printed = result.stdout + result.stderr
