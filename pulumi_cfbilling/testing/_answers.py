@@ -47,6 +47,17 @@ _DEFAULT_ERRORS: Mapping[int, tuple[int, str]] = {
     405: (7001, "Method not allowed"),
     429: (971, "Please wait and consider throttling your request speed"),
 }
+# Cloudflare's message for each code a fault may name, so a fault with only a code reads like the real thing.
+_MESSAGES: Mapping[int, str] = {
+    971: "Please wait and consider throttling your request speed",
+    6003: "Invalid request headers",
+    7000: "No route for that URI",
+    7003: "Could not route to the requested resource, perhaps your object identifier is invalid?",
+    9103: "Unknown X-Auth-Key or X-Auth-Email",
+    9106: "Missing X-Auth-Key, X-Auth-Email or Authorization headers",
+    9109: "Unauthorized to access requested resource",
+    10000: "Authentication error",
+}
 _REASONS: Mapping[int, str] = {
     500: "Internal Server Error",
     502: "Bad Gateway",
@@ -121,8 +132,9 @@ def _status(fault: Mapping[str, Any]) -> Answer:
         answer = _html(status)
         answer.headers = (*answer.headers, *headers)
         return answer
-    code, message = default or (int(fault["code"]), _REASONS.get(status, "Error"))
-    return error(status, int(fault.get("code", code)), str(fault.get("message", message)), headers=headers)
+    code = int(fault.get("code", default[0] if default else 0))
+    message = _MESSAGES.get(code) or (default[1] if default and code == default[0] else _REASONS.get(status, "Error"))
+    return error(status, code, str(fault.get("message", message)), headers=headers)
 
 
 def faulty(result: Mapping[str, Any], fault: Mapping[str, Any]) -> Answer:
