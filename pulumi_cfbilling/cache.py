@@ -2,7 +2,8 @@
 
 A Pulumi program may read the same account from a data function, a guard and an output at once; each would
 otherwise send its own request. Reads are keyed by base URL, account and a digest of the credential (never the
-credential itself), and the first reader's result, or its error, is shared by every later one.
+credential itself), and the first reader's result, or its error, is shared by every later one. A cache lives as
+long as its owner says: one per program run (the Pulumi surfaces), one per configured plugin.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from .client import BillingClient
 from .config import Settings
 from .models import CreditBalance
 
-__all__ = ["BalanceCache", "shared_cache"]
+__all__ = ["BalanceCache"]
 
 
 def _credential_digest(settings: Settings) -> str:
@@ -62,7 +63,3 @@ class BalanceCache:
             self._clients.clear()
         for client in clients:
             client.close()
-
-
-shared_cache = BalanceCache()
-"""The cache every Pulumi surface of this process shares."""

@@ -8,13 +8,15 @@ import this module; the CLI never does, so it never pays for ``pulumi``.
 from __future__ import annotations
 
 import asyncio
+import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import pulumi
 import pulumi.runtime
 
-from .cache import shared_cache
+from .cache import BalanceCache
 from .config import Settings, Source, choose_account, resolve_settings
 from .errors import CfBillingError
 from .models import CreditBalance
@@ -29,6 +31,7 @@ __all__ = [
     "known_output",
     "program_account",
     "program_settings",
+    "run_cache",
 ]
 
 T = TypeVar("T")
@@ -51,6 +54,24 @@ def as_run_error(error: _E) -> _E:
             run_cls = _RUN_ERROR_CLASSES[cls] = type(cls.__name__, (cls, pulumi.RunError), namespace)
         error.__class__ = run_cls  # type: ignore[assignment]
     return error
+
+
+# One cache per program run, keyed by the run's resource monitor: every run (each `pulumi up`, each Automation
+# API update in a long-lived process, each set_mocks) has its own, so nothing read, and no error, outlives its run.
+_run_caches: weakref.WeakKeyDictionary[Any, BalanceCache] = weakref.WeakKeyDictionary()
+_run_caches_lock = threading.Lock()
+
+
+def run_cache() -> BalanceCache:
+    """The read cache of the current program run (a fresh one, shared by nobody, outside a run)."""
+    monitor = pulumi.runtime.settings.get_monitor()
+    if monitor is None:
+        return BalanceCache()
+    with _run_caches_lock:
+        cache = _run_caches.get(monitor)
+        if cache is None:
+            cache = _run_caches[monitor] = BalanceCache()
+        return cache
 
 
 def for_pulumi(call: Callable[[], T]) -> T:
@@ -92,7 +113,7 @@ def fetch_balance(account_id: str | None) -> CreditBalance:
 
     def fetch() -> CreditBalance:
         settings = program_settings()
-        return shared_cache.get(settings, program_account(settings, account_id))
+        return run_cache().get(settings, program_account(settings, account_id))
 
     return for_pulumi(fetch)
 

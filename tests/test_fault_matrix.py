@@ -31,7 +31,6 @@ from test_functions import logging_for
 from test_plugin import Plugin
 
 import pulumi_cfbilling as cfbilling
-from pulumi_cfbilling.cache import shared_cache
 from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator, demo_fixture
 from pulumi_cfbilling.policy import validate_credit_balance
 from pulumi_cfbilling.resource import CreditBalanceProvider
@@ -119,7 +118,6 @@ def via_cli(emu: Emulator) -> Outcome:
 def _program(emu: Emulator, monkeypatch: pytest.MonkeyPatch, collector: Collector | None = None) -> None:
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({**CONFIG, "cfbilling:baseUrl": emu.base_url}))
     pulumi.runtime.set_mocks(RecordingMocks(), preview=False, logger=logging_for(collector))
-    shared_cache.clear()
 
 
 def _pulumi_outcome(read: Callable[[], float]) -> Outcome:

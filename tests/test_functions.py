@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -14,14 +14,13 @@ from helpers import FAILING, HEALTHY, LOW, WRONG_TOKEN, assert_no_secret
 from pulumi_helpers import Collector, RecordingMocks, is_known, resolve, serialize, unknown_output
 
 import pulumi_cfbilling as cfbilling
-from pulumi_cfbilling.cache import shared_cache
 from pulumi_cfbilling.emulator import DEMO_EMAIL, DEMO_KEY, DEMO_TOKEN, Emulator
 
 SetUp = Callable[..., RecordingMocks]
 
 
 @pytest.fixture
-def program(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Iterator[SetUp]:
+def program(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> SetUp:
     """Set up the mock runtime with Pulumi config (by default the demo token and the emulator's base URL)."""
 
     def set_up(
@@ -34,11 +33,9 @@ def program(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Iterator[Set
         mocks = RecordingMocks()
         logger = logging_for(collector)
         pulumi.runtime.set_mocks(mocks, preview=preview, logger=logger)
-        shared_cache.clear()
         return mocks
 
-    yield set_up
-    shared_cache.clear()
+    return set_up
 
 
 def logging_for(collector: Collector | None) -> Any:

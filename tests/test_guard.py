@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pulumi
 import pulumi.runtime
@@ -13,20 +12,17 @@ from pulumi_helpers import Collector, RecordingMocks, is_known, resolve, seriali
 from test_functions import logging_for
 
 import pulumi_cfbilling as cfbilling
-from pulumi_cfbilling.cache import shared_cache
 from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
 
 
 @pytest.fixture
-def engine_log(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Iterator[Collector]:
+def engine_log(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Collector:
     monkeypatch.setenv(
         "PULUMI_CONFIG", json.dumps({"cfbilling:apiToken": DEMO_TOKEN, "cfbilling:baseUrl": emulator.base_url})
     )
     collector = Collector()
     pulumi.runtime.set_mocks(RecordingMocks(), preview=False, logger=logging_for(collector))
-    shared_cache.clear()
-    yield collector
-    shared_cache.clear()
+    return collector
 
 
 EVERYTHING: dict[str, object] = {
@@ -142,6 +138,5 @@ def test_mandatory_guard_stops_preview_too(monkeypatch: pytest.MonkeyPatch, emul
         "PULUMI_CONFIG", json.dumps({"cfbilling:apiToken": DEMO_TOKEN, "cfbilling:baseUrl": emulator.base_url})
     )
     pulumi.runtime.set_mocks(RecordingMocks(), preview=True)
-    shared_cache.clear()
     with pytest.raises(cfbilling.GuardrailError, match=r"\[min-balance\]"):
         resolve(cfbilling.guard(LOW, min_balance_usd=20))

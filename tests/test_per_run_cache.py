@@ -29,7 +29,6 @@ def one_run(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> float | str:
     return first
 
 
-@pytest.mark.xfail(strict=True, reason="the process-wide cache keeps the first run's error for ever")
 def test_a_second_run_does_not_see_the_first_runs_error(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CFBILLING_MAX_RETRIES", "0")
     emulator.set_faults(HEALTHY, [{"kind": "status", "status": 403, "code": 9109}])

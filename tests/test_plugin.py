@@ -22,7 +22,6 @@ from pulumi_helpers import RecordingMocks
 
 import pulumi_cfbilling as cfbilling
 from pulumi_cfbilling._version import __version__
-from pulumi_cfbilling.cache import shared_cache
 from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
 from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN
 
@@ -160,13 +159,12 @@ def test_configure_sets_the_flags(plugin: Plugin, emulator: Emulator) -> None:
 
 
 @pytest.fixture
-def python_result(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Iterator[Any]:
+def python_result(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Any:
     """What the Python data function returns for an account, under mocks, as canonical camelCase values."""
     monkeypatch.setenv(
         "PULUMI_CONFIG", json.dumps({"cfbilling:apiToken": DEMO_TOKEN, "cfbilling:baseUrl": emulator.base_url})
     )
     pulumi.runtime.set_mocks(RecordingMocks())
-    shared_cache.clear()
 
     def read(account: str) -> dict[str, Any]:
         result = cfbilling.get_credit_balance(account)
@@ -179,8 +177,7 @@ def python_result(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Iterat
         values = {camel: getattr(result, attr) for attr, camel in names.items()}
         return {k: dict(v) if isinstance(v, dict) else v for k, v in values.items()}
 
-    yield read
-    shared_cache.clear()
+    return read
 
 
 @pytest.mark.parametrize("account", [HEALTHY, LOW, FAILING])

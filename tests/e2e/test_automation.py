@@ -14,7 +14,6 @@ from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
 HEALTHY = "0123456789abcdef0123456789abcdef"
 
 
-@pytest.mark.xfail(strict=True, reason="the process-wide cache keeps the first run's error for ever")
 def test_an_inline_program_run_twice_sees_the_fault_cleared(
     engines: Engines, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
