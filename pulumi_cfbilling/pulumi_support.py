@@ -41,19 +41,22 @@ _RUN_ERROR_CLASSES: dict[type[CfBillingError], type[CfBillingError]] = {}
 
 
 def as_run_error(error: _E) -> _E:
-    """Make ``error`` also a ``pulumi.RunError``, so Pulumi prints its one-line message and no traceback.
+    """``error`` as a ``pulumi.RunError`` too, so Pulumi prints its one-line message and no traceback.
 
-    The error keeps its own class in its ancestry (``except AuthenticationError`` still works); only a
-    subclass that also derives from ``RunError`` is swapped in.
+    A new object of a subclass of the error's own class that also derives from ``RunError`` (so
+    ``except AuthenticationError`` still works), with the same message and attributes; the original is untouched.
     """
+    if isinstance(error, pulumi.RunError):
+        return error
     cls: type[CfBillingError] = type(error)
-    if not isinstance(error, pulumi.RunError):
-        run_cls = _RUN_ERROR_CLASSES.get(cls)
-        if run_cls is None:
-            namespace = {"__module__": cls.__module__, "__doc__": cls.__doc__, "__qualname__": cls.__qualname__}
-            run_cls = _RUN_ERROR_CLASSES[cls] = type(cls.__name__, (cls, pulumi.RunError), namespace)
-        error.__class__ = run_cls  # type: ignore[assignment]
-    return error
+    run_cls = _RUN_ERROR_CLASSES.get(cls)
+    if run_cls is None:
+        namespace = {"__module__": cls.__module__, "__doc__": cls.__doc__, "__qualname__": cls.__qualname__}
+        run_cls = _RUN_ERROR_CLASSES[cls] = type(cls.__name__, (cls, pulumi.RunError), namespace)
+    wrapped = run_cls.__new__(run_cls)
+    wrapped.args = error.args
+    wrapped.__dict__.update(error.__dict__)
+    return wrapped  # type: ignore[return-value]
 
 
 # One cache per program run, keyed by the run's resource monitor: every run (each `pulumi up`, each Automation

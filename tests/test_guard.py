@@ -140,3 +140,21 @@ def test_mandatory_guard_stops_preview_too(monkeypatch: pytest.MonkeyPatch, emul
     pulumi.runtime.set_mocks(RecordingMocks(), preview=True)
     with pytest.raises(cfbilling.GuardrailError, match=r"\[min-balance\]"):
         resolve(cfbilling.guard(LOW, min_balance_usd=20))
+
+
+def test_errors_are_wrapped_for_pulumi_without_touching_the_original() -> None:
+    import pickle
+
+    from pulumi_cfbilling.errors import AuthenticationError
+    from pulumi_cfbilling.pulumi_support import as_run_error
+
+    original = AuthenticationError("m", account_id="a", status_code=401, ray_id="r")
+    wrapped = as_run_error(original)
+    assert type(original) is AuthenticationError
+    assert wrapped is not original
+    assert isinstance(wrapped, AuthenticationError)
+    assert isinstance(wrapped, pulumi.RunError)
+    assert (str(wrapped), wrapped.account_id, wrapped.status_code, wrapped.ray_id) == ("m", "a", 401, "r")
+    assert as_run_error(wrapped) is wrapped
+    copy = pickle.loads(pickle.dumps(original))
+    assert type(copy) is AuthenticationError
