@@ -34,7 +34,7 @@ def test_all_pass_exits_0(emulator: Emulator) -> None:
     result = check(emulator, "--account-id", HEALTHY, "--min-balance-usd", "20")
     assert result.returncode == 0, result.stderr
     assert "pass" in result.stdout
-    assert "1 of 1 accounts pass" in result.stdout
+    assert "1 of 1 account passes" in result.stdout
 
 
 def test_a_failed_guardrail_exits_1_and_text_is_an_aligned_table(emulator: Emulator) -> None:
