@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator, demo_fixture
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator, demo_fixture
 
 REPO = Path(__file__).resolve().parent.parent
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -95,7 +95,8 @@ def main() -> int:
         root = Path(scratch)
         venv = root / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "pulumi-cfbilling"], env=env, check=True)
+        install = [str(venv / "bin" / "pip"), "install", "--quiet", "pulumi-cfbilling[pulumi]"]
+        subprocess.run(install, env=env, check=True)
         provider = root / "provider"
         shutil.copytree(REPO / "provider", provider, ignore=shutil.ignore_patterns("venv"))
         (provider / "venv").symlink_to(venv)

@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from pulumi_cfbilling.emulator import DEMO_TOKEN
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN
 from pulumi_cfbilling.testing.hostile import Connection, envelope, head, healthy_result, serving
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"

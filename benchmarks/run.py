@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pulumi_cfbilling import BillingClient
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator, demo_fixture
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator, demo_fixture
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = HERE / "scripts"
@@ -180,7 +180,7 @@ def part_c(emu: Emulator, env: dict[str, str], rounds: int, workdir: Path) -> tu
         contenders[f"{calls} call{'s' if calls > 1 else ''}"] = [
             sys.executable,
             "-m",
-            "pulumi_cfbilling.mockrun",
+            "pulumi_cfbilling.testing.mockrun",
             str(program),
             "--config",
             config,

@@ -129,10 +129,19 @@ __all__ = [
 ]
 
 
+_PULUMI_MODULES = frozenset({".functions", ".guard", ".resource"})
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if module in _PULUMI_MODULES:
+        from ._requires import pulumi_problem
+
+        problem = pulumi_problem()
+        if problem is not None:
+            raise ImportError(f"cannot use pulumi_cfbilling.{name}: {problem}")
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value  # later lookups skip this function
     return value

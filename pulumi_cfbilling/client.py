@@ -28,6 +28,8 @@ import requests.auth
 import urllib3.exceptions
 
 from . import _transport
+from ._pacer import Pacer
+from ._response import MAX_BODY_BYTES, parse_credit_balance_response, parse_response, parse_retry_after
 from ._version import __version__
 from .config import (
     NO_CREDENTIALS,
@@ -40,8 +42,6 @@ from .config import (
 )
 from .errors import APIConnectionError, APIError, APITimeoutError, ConfigurationError
 from .models import CreditBalance, TokenVerification
-from .pacer import Pacer
-from .response import MAX_BODY_BYTES, parse_credit_balance_response, parse_response, parse_retry_after
 
 __all__ = ["MAX_REQUESTS_PER_SECOND", "MAX_RETRY_AFTER", "RETRY_STATUSES", "BillingClient"]
 

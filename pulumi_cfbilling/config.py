@@ -11,24 +11,30 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 from .secrets import Secret
 
 __all__ = [
+    "CFBILLING_KEYS",
+    "CHECK_TOKEN",
+    "CLOUDFLARE_KEYS",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "ENVIRONMENT_VARIABLES",
+    "GET_TOKEN",
     "NO_CREDENTIALS",
+    "PACKAGE",
     "Credentials",
     "Settings",
     "Source",
     "choose_account",
+    "pulumi_sources",
     "resolve_settings",
     "validate_account_id",
     "validate_base_url",
@@ -296,3 +302,34 @@ def _validate_retries(value: Value, label: str) -> int:
             f"(retries after the first try; default {DEFAULT_MAX_RETRIES})"
         )
     return retries
+
+
+# -- Pulumi config as sources: cfbilling:* first, then pulumi-cloudflare's own keys ---------------------------
+
+PACKAGE = "cfbilling"
+"""The Pulumi package name: the config namespace and the first part of every token."""
+GET_TOKEN = f"{PACKAGE}:index:getCreditBalance"
+CHECK_TOKEN = f"{PACKAGE}:index:checkCreditBalance"
+
+CFBILLING_KEYS: Mapping[str, str] = {
+    "api_token": "apiToken",
+    "api_key": "apiKey",
+    "email": "email",
+    "account_id": "accountId",
+    "base_url": "baseUrl",
+    "timeout": "timeout",
+    "max_retries": "maxRetries",
+}
+# pulumi-cloudflare's provider keys: its users configure nothing new.
+CLOUDFLARE_KEYS: Mapping[str, str] = {"api_token": "apiToken", "api_key": "apiKey", "email": "email"}
+
+
+def pulumi_sources(read: Callable[[str], Any]) -> tuple[Source, Source]:
+    """The ``cfbilling`` and ``cloudflare`` config namespaces as sources; ``read`` takes a full key."""
+
+    def source(namespace: str, keys: Mapping[str, str]) -> Source:
+        labels = {setting: f"Pulumi config {namespace}:{key}" for setting, key in keys.items()}
+        values = {setting: read(f"{namespace}:{key}") for setting, key in keys.items()}
+        return Source(f"Pulumi config {namespace}", values, labels)
+
+    return source("cfbilling", CFBILLING_KEYS), source("cloudflare", CLOUDFLARE_KEYS)

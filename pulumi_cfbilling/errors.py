@@ -23,11 +23,9 @@ credential, and none is chained to a ``requests``/``urllib3`` exception, whose f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .rules import Verdict
+from typing import Protocol
 
 __all__ = [
     "APIConnectionError",
@@ -45,6 +43,19 @@ __all__ = [
     "RateLimitError",
     "ServerError",
 ]
+
+
+class _Violation(Protocol):
+    @property
+    def rule(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+
+
+class _Verdict(Protocol):
+    # What GuardrailError needs of rules.Verdict, named here so errors (the bottom layer) imports nothing above.
+    @property
+    def violations(self) -> Sequence[_Violation]: ...
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ class ConfigurationError(CfBillingError):
 class GuardrailError(CfBillingError):
     """A mandatory guard found violations; ``verdict`` lists them. The message names each one."""
 
-    def __init__(self, account_id: str, verdict: Verdict) -> None:
+    def __init__(self, account_id: str, verdict: _Verdict) -> None:
         listed = "; ".join(f"{v.message} [{v.rule}]" for v in verdict.violations)
         count = len(verdict.violations)
         super().__init__(

@@ -17,8 +17,8 @@ from typing import Any
 
 import pulumi
 
+from ._pulumi import build_policy, fetch_balance, known_output
 from .models import CreditBalance
-from .pulumi_support import build_policy, fetch_balance, known_output
 from .rules import Policy, evaluate
 
 __all__ = [

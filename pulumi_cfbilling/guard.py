@@ -14,8 +14,8 @@ from typing import Any
 
 import pulumi
 
+from ._pulumi import as_run_error, build_policy, fetch_balance, for_pulumi, known_output
 from .errors import CfBillingError, ConfigurationError, GuardrailError
-from .pulumi_support import as_run_error, build_policy, fetch_balance, for_pulumi, known_output
 from .rules import Policy, evaluate
 
 __all__ = ["guard"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import (
@@ -33,6 +33,8 @@ __all__ = [
     "TokenVerification",
     "TopupConfig",
     "cents_to_usd",
+    "format_usd",
+    "to_cents",
     "unix_time_to_datetime",
 ]
 
@@ -76,6 +78,22 @@ def cents_to_usd(cents: int | float) -> Decimal:
     This is the one place that encodes the unit of ``balance``, ``amount`` and ``threshold``.
     """
     return Decimal(repr(cents)) / 100
+
+
+def to_cents(amount: Decimal) -> Decimal:
+    """``amount`` rounded half-up to the cent, whatever its size (the default 28-digit context would refuse 1e26)."""
+    with localcontext() as context:
+        context.prec = max(28, amount.adjusted() + 4)
+        return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def format_usd(amount: Decimal | None) -> str:
+    """Dollars to the cent, sign first: ``Decimal('42.505')`` gives ``$42.51``, ``Decimal('-0.425')`` ``-$0.43``."""
+    if amount is None:
+        return "not set"
+    cents = to_cents(amount)
+    # Sign first, and kept when rounding reaches zero: -0.004 is "-$0.00" (never "$-0.00"); zero is "$0.00".
+    return f"-${abs(cents):,.2f}" if amount < 0 else f"${abs(cents):,.2f}"
 
 
 def unix_time_to_datetime(value: int | float) -> datetime:

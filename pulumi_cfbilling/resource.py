@@ -18,12 +18,11 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import ConfigureRequest, CreateResult, ReadResult, Resource, ResourceProvider
 
+from ._pulumi import for_pulumi, program_account, program_settings
 from .client import BillingClient
-from .config import Settings, Source, resolve_settings, validate_account_id
+from .config import CFBILLING_KEYS, Settings, Source, pulumi_sources, resolve_settings, validate_account_id
 from .errors import ConfigurationError
 from .models import DERIVED_FIELDS, CreditBalance
-from .pulumi_sources import CFBILLING_KEYS, pulumi_sources
-from .pulumi_support import for_pulumi, program_account, program_settings
 
 __all__ = ["OUTPUT_NAMES", "CreditBalanceProvider", "CreditBalanceSnapshot"]
 

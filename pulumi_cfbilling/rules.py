@@ -17,8 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .errors import ConfigurationError
-from .models import MAX_CENTS, CreditBalance
-from .render import format_usd, to_cents
+from .models import MAX_CENTS, CreditBalance, format_usd, to_cents
 from .text import neutralize
 
 __all__ = [

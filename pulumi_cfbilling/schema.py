@@ -14,9 +14,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._version import __version__
-from .config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ENVIRONMENT_VARIABLES
+from .config import (
+    CFBILLING_KEYS,
+    CHECK_TOKEN,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ENVIRONMENT_VARIABLES,
+    GET_TOKEN,
+    PACKAGE,
+)
 from .models import DERIVED_FIELDS, CreditBalance
-from .pulumi_sources import CFBILLING_KEYS, CHECK_TOKEN, GET_TOKEN, PACKAGE
 from .rules import PARAMETER_SCHEMAS, RULE_IDS
 
 __all__ = ["CHECK_TOKEN", "GET_TOKEN", "PACKAGE", "package_schema", "schema_json"]

@@ -54,13 +54,14 @@ def build(dist: Path, out: Path) -> Path:
         # an index, or PIP_NO_INDEX with PIP_FIND_LINKS).
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(bundled), "--find-links", str(dist),
-             f"pulumi-cfbilling=={version}"],
+             f"pulumi-cfbilling[pulumi]=={version}"],
             check=True,
         )
         (root / "PulumiPlugin.yaml").write_text(PLUGIN_YAML)
         shutil.copyfile(REPO / "provider" / "__main__.py", root / "__main__.py")
         # Relative to this file: pip reads --find-links in a requirements file against the file's folder.
-        (root / "requirements.txt").write_text(f"--no-index\n--find-links wheels\npulumi-cfbilling=={version}\n")
+        requirement = f"pulumi-cfbilling[pulumi]=={version}"
+        (root / "requirements.txt").write_text(f"--no-index\n--find-links wheels\n{requirement}\n")
         out.mkdir(parents=True, exist_ok=True)
         target = out / f"pulumi-resource-cfbilling-v{version}-{_platform()}.tar.gz"
         with tarfile.open(target, "w:gz") as tar:

@@ -13,7 +13,7 @@ from helpers import LeakWatch
 from hypothesis import settings
 
 from pulumi_cfbilling import BillingClient
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator, demo_fixture
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator, demo_fixture
 
 settings.register_profile("ci", max_examples=2000, deadline=None)
 settings.register_profile("long", max_examples=50_000, deadline=None)

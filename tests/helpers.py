@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pulumi_cfbilling.emulator import DEMO_KEY, DEMO_TOKEN
+from pulumi_cfbilling.testing.emulator import DEMO_KEY, DEMO_TOKEN
 
 HEALTHY = "0123456789abcdef0123456789abcdef"
 LOW = "fedcba9876543210fedcba9876543210"

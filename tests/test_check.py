@@ -15,7 +15,7 @@ import pytest
 from helpers import FAILING, HEALTHY, LOW, UNKNOWN, assert_no_secret, cfbilling_command, run_cli
 from test_cli import assert_one_line_error, env_for
 
-from pulumi_cfbilling.emulator import Emulator
+from pulumi_cfbilling.testing.emulator import Emulator
 
 SCHEMA = json.loads(resources.files("pulumi_cfbilling").joinpath("check_report.schema.json").read_text("utf-8"))
 

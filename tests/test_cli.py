@@ -13,7 +13,7 @@ from helpers import FAILING, HEALTHY, LOW, WRONG_TOKEN, assert_no_secret, cfbill
 
 from pulumi_cfbilling._version import __version__
 from pulumi_cfbilling.cli import build_parser
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 
 def env_for(emu: Emulator, **extra: str) -> dict[str, str]:

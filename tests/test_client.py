@@ -30,7 +30,7 @@ from pulumi_cfbilling import (
     ServerError,
 )
 from pulumi_cfbilling._version import __version__
-from pulumi_cfbilling.emulator import DEMO_EMAIL, DEMO_KEY, Emulator
+from pulumi_cfbilling.testing.emulator import DEMO_EMAIL, DEMO_KEY, Emulator
 
 MakeClient = Callable[..., BillingClient]
 

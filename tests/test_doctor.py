@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from helpers import HEALTHY, UNKNOWN, assert_no_secret, run_cli
 
-from pulumi_cfbilling.emulator import DEMO_EMAIL, DEMO_KEY, DEMO_TOKEN, Emulator, demo_fixture
+from pulumi_cfbilling.testing.emulator import DEMO_EMAIL, DEMO_KEY, DEMO_TOKEN, Emulator, demo_fixture
 
 
 @pytest.fixture

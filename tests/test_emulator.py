@@ -18,7 +18,7 @@ from pulumi_cfbilling import (
     ConfigurationError,
     PermissionDeniedError,
 )
-from pulumi_cfbilling.emulator import DEMO_EMAIL, DEMO_KEY, DEMO_TOKEN, Emulator, demo_fixture
+from pulumi_cfbilling.testing.emulator import DEMO_EMAIL, DEMO_KEY, DEMO_TOKEN, Emulator, demo_fixture
 
 
 def get(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from helpers import HEALTHY, LOW, assert_no_secret
 
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
-from pulumi_cfbilling.mockrun import run_in_subprocess
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.testing.mockrun import run_in_subprocess
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 GUARDRAIL = EXAMPLES / "guardrail-python"

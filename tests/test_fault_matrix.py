@@ -31,10 +31,10 @@ from test_functions import logging_for
 from test_plugin import Plugin
 
 import pulumi_cfbilling as cfbilling
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator, demo_fixture
 from pulumi_cfbilling.policy import validate_credit_balance
 from pulumi_cfbilling.resource import CreditBalanceProvider
 from pulumi_cfbilling.schema import GET_TOKEN
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator, demo_fixture
 
 TIMEOUT = 0.5  # seconds per attempt, for every surface
 RETRIES = 1

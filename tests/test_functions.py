@@ -14,7 +14,7 @@ from helpers import FAILING, HEALTHY, LOW, WRONG_TOKEN, assert_no_secret
 from pulumi_helpers import Collector, RecordingMocks, is_known, resolve, serialize, unknown_output
 
 import pulumi_cfbilling as cfbilling
-from pulumi_cfbilling.emulator import DEMO_EMAIL, DEMO_KEY, DEMO_TOKEN, Emulator
+from pulumi_cfbilling.testing.emulator import DEMO_EMAIL, DEMO_KEY, DEMO_TOKEN, Emulator
 
 SetUp = Callable[..., RecordingMocks]
 

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pulumi_cfbilling import CfBillingError, ConfigurationError, CreditBalance
+from pulumi_cfbilling._response import MAX_BODY_BYTES, parse_credit_balance_response
 from pulumi_cfbilling.accounts import parse_accounts_file
+from pulumi_cfbilling.cli._render import render_balance_text
 from pulumi_cfbilling.config import Source, resolve_settings, validate_account_id, validate_base_url
-from pulumi_cfbilling.render import render_balance_text
-from pulumi_cfbilling.response import MAX_BODY_BYTES, parse_credit_balance_response
 from pulumi_cfbilling.rules import Policy, evaluate, parse_duration
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"

@@ -12,7 +12,7 @@ from pulumi_helpers import Collector, RecordingMocks, is_known, resolve, seriali
 from test_functions import logging_for
 
 import pulumi_cfbilling as cfbilling
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 
 @pytest.fixture
@@ -145,8 +145,8 @@ def test_mandatory_guard_stops_preview_too(monkeypatch: pytest.MonkeyPatch, emul
 def test_errors_are_wrapped_for_pulumi_without_touching_the_original() -> None:
     import pickle
 
+    from pulumi_cfbilling._pulumi import as_run_error
     from pulumi_cfbilling.errors import AuthenticationError
-    from pulumi_cfbilling.pulumi_support import as_run_error
 
     original = AuthenticationError("m", account_id="a", status_code=401, ray_id="r")
     wrapped = as_run_error(original)

@@ -32,8 +32,8 @@ from pulumi_cfbilling import (
     BillingClient,
     ServerError,
 )
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
 from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 from pulumi_cfbilling.testing.hostile import (
     Connection,
     HostileServer,

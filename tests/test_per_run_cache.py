@@ -11,7 +11,7 @@ from helpers import HEALTHY
 from pulumi_helpers import RecordingMocks
 
 import pulumi_cfbilling as cfbilling
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 
 def one_run(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> float | str:

@@ -22,8 +22,8 @@ from pulumi_helpers import RecordingMocks
 
 import pulumi_cfbilling as cfbilling
 from pulumi_cfbilling._version import __version__
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
 from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,8 +8,8 @@ import pytest
 from helpers import FAILING, HEALTHY, LOW, assert_no_secret
 from pulumi_policy import EnforcementLevel, StackValidationArgs, StackValidationPolicy
 
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
 from pulumi_cfbilling.policy import CONFIG_SCHEMA, POLICY_NAME, credit_balance_policy, validate_credit_balance
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 
 @pytest.fixture(autouse=True)

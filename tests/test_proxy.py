@@ -13,7 +13,7 @@ import pytest
 from helpers import HEALTHY
 
 from pulumi_cfbilling import BillingClient
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 
 class _Forward(BaseHTTPRequestHandler):

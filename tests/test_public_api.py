@@ -24,10 +24,10 @@ def test_every_module_all_is_sorted() -> None:
     import importlib
     import pkgutil
 
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("__") or info.name == "demo_program":  # programs run on import
+    for info in pkgutil.walk_packages(package.__path__, prefix="pulumi_cfbilling."):
+        if info.name.endswith(("__main__", "demo_program")):  # programs run on import
             continue
-        module = importlib.import_module(f"pulumi_cfbilling.{info.name}")
+        module = importlib.import_module(info.name)
         names = getattr(module, "__all__", None)
         if names is not None:
             assert list(names) == sorted(names, key=isort_order), info.name
@@ -77,7 +77,9 @@ def test_errors_survive_pickling_with_their_details() -> None:
 
 def test_importing_the_package_and_cli_does_not_import_pulumi_or_grpc() -> None:
     code = (
-        "import sys, pulumi_cfbilling, pulumi_cfbilling.cli, pulumi_cfbilling.commands; "
+        "import sys, pulumi_cfbilling, pulumi_cfbilling.cli, pulumi_cfbilling.cli.balance, pulumi_cfbilling.cli.check, "
+        "pulumi_cfbilling.cli.doctor, pulumi_cfbilling.cli.terraform, pulumi_cfbilling.cli.schema, "
+        "pulumi_cfbilling.cli.emulator, pulumi_cfbilling.cli.demo; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'grpc')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -17,8 +17,8 @@ from pulumi.runtime.rpc import unwrap_rpc_secret
 from pulumi_helpers import RecordingMocks, resolve
 
 import pulumi_cfbilling as cfbilling
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
 from pulumi_cfbilling.resource import OUTPUT_NAMES, CreditBalanceProvider
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 
 def configured(emulator: Emulator, **extra: str) -> CreditBalanceProvider:

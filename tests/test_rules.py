@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from pulumi_cfbilling import ConfigurationError, CreditBalance
-from pulumi_cfbilling.render import format_usd
+from pulumi_cfbilling.models import format_usd
 from pulumi_cfbilling.rules import RULE_IDS, Policy, evaluate, format_duration, parse_duration
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ import subprocess
 
 from helpers import FAILING, HEALTHY, LOW, assert_no_secret, cfbilling_command
 
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 
 def external(emu: Emulator, query: object, **env: str) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,7 @@ import pytest
 from helpers import FAILING, HEALTHY, LOW, cfbilling_command, run_cli
 
 from pulumi_cfbilling import ConfigurationError, parse_duration
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -33,7 +33,7 @@ def engines() -> Engines:
 @pytest.fixture(scope="session")
 def program_venv(engines: Engines, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What a Python user has: a virtualenv holding pulumi and this package, and nothing else of ours."""
-    return make_venv(engines, tmp_path_factory.mktemp("program") / "venv", "pulumi-cfbilling")
+    return make_venv(engines, tmp_path_factory.mktemp("program") / "venv", "pulumi-cfbilling[pulumi]")
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from e2e_support import Engines
 
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 HEALTHY = "0123456789abcdef0123456789abcdef"
 

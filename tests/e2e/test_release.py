@@ -12,7 +12,7 @@ from pathlib import Path
 from e2e_support import EXAMPLES, REPO, Engines, Project, assert_agreed_outputs, balance_json, make_venv, run
 
 from pulumi_cfbilling import __version__
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 HEALTHY = "0123456789abcdef0123456789abcdef"
 
@@ -65,3 +65,24 @@ def test_wheel_sdist_and_plugin_tarball_install_and_serve_a_yaml_program(
     project.init({"cfbilling:accountId": HEALTHY})
     project.up()
     assert_agreed_outputs(project.outputs(), balance_json(project.env, HEALTHY))
+
+
+def test_without_the_pulumi_extra_the_cli_works_and_pulumi_surfaces_say_what_to_install(
+    engines: Engines, tmp_path: Path
+) -> None:
+    venv = make_venv(engines, tmp_path / "venv", "pulumi-cfbilling")
+    env = engines.environ()
+    python = str(venv / "bin" / "python")
+    present = run([python, "-c", "import importlib.util as u; print(u.find_spec('pulumi') is None)"], env=env)
+    assert present.stdout.strip() == "True", "the plain install brings no Pulumi SDK"
+    demo = run([str(venv / "bin" / "cfbilling"), "demo"], env=env, timeout=120)
+    assert "The Pulumi part of the demo needs the Pulumi SDK: pip install 'pulumi-cfbilling[pulumi]'" in demo.stdout
+    assert "exit code" in demo.stdout  # the fleet check still ran
+    plugin = run([str(venv / "bin" / "pulumi-resource-cfbilling"), "127.0.0.1:9"], env=env, check=False)
+    assert plugin.returncode == 1
+    assert plugin.stderr.strip().endswith("need the Pulumi SDK: pip install 'pulumi-cfbilling[pulumi]'")
+    imported = run([python, "-c", "from pulumi_cfbilling import get_credit_balance"], env=env, check=False)
+    assert imported.stderr.strip().splitlines()[-1] == (
+        "ImportError: cannot use pulumi_cfbilling.get_credit_balance: the Pulumi surfaces of pulumi-cfbilling need "
+        "the Pulumi SDK: pip install 'pulumi-cfbilling[pulumi]'"
+    )

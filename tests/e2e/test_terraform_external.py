@@ -9,7 +9,7 @@ from pathlib import Path
 
 from e2e_support import EXAMPLES, Engines, assert_agreed_outputs, balance_json, run
 
-from pulumi_cfbilling.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 HEALTHY = "0123456789abcdef0123456789abcdef"
 LOW = "fedcba9876543210fedcba9876543210"

@@ -10,11 +10,12 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import APIError, CfBillingError
-from .fleet import AccountOutcome
-from .render import DOCUMENT_VERSION, format_usd
-from .rules import Policy, format_duration
-from .text import neutralize
+from ..errors import APIError, CfBillingError
+from ..fleet import AccountOutcome
+from ..models import format_usd
+from ..rules import Policy, format_duration
+from ..text import neutralize
+from ._render import DOCUMENT_VERSION
 
 __all__ = [
     "check_document",

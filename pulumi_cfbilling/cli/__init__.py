@@ -16,9 +16,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from ._version import __version__
-from .errors import APIError, CfBillingError, ConfigurationError
-from .fleet import DEFAULT_CONCURRENCY
+from .._version import __version__
+from ..errors import APIError, CfBillingError, ConfigurationError
+from ..fleet import DEFAULT_CONCURRENCY
 
 __all__ = ["EXIT_API_ERROR", "EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -195,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _interrupted() -> None:
     # A second Ctrl-C must not interrupt the exit itself (that is where tracebacks came from).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from ._transport import abort_all
+    from .._transport import abort_all
 
     abort_all()  # reads in flight are abandoned, their sockets shut down; no request starts after this
     prefix = "\r\x1b[K" if sys.stderr.isatty() else ""  # erase a progress line first
@@ -226,7 +226,7 @@ def _run(argv: Sequence[str] | None) -> int:
         return EXIT_USAGE
     # Only the chosen command's module is imported: `cfbilling check` never loads the emulator or the demo.
     module = "terraform" if handler_name == "terraform_external" else handler_name
-    handler = getattr(importlib.import_module(f".commands.{module}", __package__), handler_name)
+    handler = getattr(importlib.import_module(f".{module}", __package__), handler_name)
     try:
         code: int = handler(args)
     except ConfigurationError as exc:

@@ -16,11 +16,11 @@ from typing import Any
 from ..accounts import AccountRef
 from ..client import BillingClient
 from ..fleet import read_fleet
-from ..render import render_balance_text
-from ..report import text_table
 from ..rules import Policy
 from ..testing.emulator import DEMO_TOKEN, Emulator, demo_fixture
-from .check import exit_code
+from ._common import exit_code
+from ._render import render_balance_text
+from ._report import text_table
 
 __all__ = ["demo"]
 
@@ -45,10 +45,15 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def _demo_pulumi_program(emu: Emulator, fixture: dict[str, Any]) -> None:
-    # Imported here: the Pulumi part of the demo is the only CLI path that needs pulumi, in a child process.
-    from ..mockrun import run_in_subprocess
+    from .._requires import pulumi_problem
 
-    program = Path(__file__).parent.parent / "demo_program.py"
+    if pulumi_problem() is not None:
+        print("(The Pulumi part of the demo needs the Pulumi SDK: pip install 'pulumi-cfbilling[pulumi]'.)\n")
+        return
+    # Imported here: the Pulumi part of the demo is the only CLI path that needs pulumi, in a child process.
+    from ..testing.mockrun import run_in_subprocess
+
+    program = Path(__file__).parent.parent / "testing" / "demo_program.py"
     print(
         "A Pulumi program, run under the Pulumi SDK's mock runtime (no Pulumi CLI or account needed), reads each\n"
         "account, guards it (balance >= $20, auto top-up on, a payment method, no failed top-up in 24h) and\n"

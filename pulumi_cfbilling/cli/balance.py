@@ -7,9 +7,9 @@ import sys
 
 from ..client import BillingClient
 from ..fleet import read_fleet
-from ..render import balance_document, render_balance_text, render_json
-from ..report import error_document
-from . import common
+from . import _common as common
+from ._render import balance_document, render_balance_text, render_json
+from ._report import error_document
 
 __all__ = ["balance"]
 

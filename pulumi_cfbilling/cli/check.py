@@ -12,24 +12,14 @@ import sys
 
 from ..client import BillingClient
 from ..errors import ConfigurationError
-from ..fleet import AccountOutcome, read_fleet
-from ..report import check_document, dumps, github_commands, markdown_summary, text_table
+from ..fleet import read_fleet
 from ..rules import PARAMETERS, Policy
-from . import common
+from . import _common as common
+from ._report import check_document, dumps, github_commands, markdown_summary, text_table
 
-__all__ = ["GUARDRAIL_FLAGS", "check", "exit_code"]
+__all__ = ["GUARDRAIL_FLAGS", "check"]
 
 GUARDRAIL_FLAGS = {name: "--" + name.replace("_", "-") for name in PARAMETERS}
-
-
-def exit_code(outcomes: list[AccountOutcome], *, advisory: bool) -> int:
-    """3 if any account is unreadable, else 1 if any guardrail failed (unless advisory), else 0."""
-    statuses = {o.status for o in outcomes}
-    if "error" in statuses:
-        return common.EXIT_API_ERROR
-    if "fail" in statuses and not advisory:
-        return common.EXIT_FAILED
-    return common.EXIT_OK
 
 
 def check(args: argparse.Namespace) -> int:
@@ -42,7 +32,7 @@ def check(args: argparse.Namespace) -> int:
     workers = common.concurrency(args)
     with BillingClient.from_settings(settings) as client:
         outcomes = read_fleet(client, refs, policy=policy, concurrency=workers, progress=common.progress(len(refs)))
-    code = exit_code(outcomes, advisory=args.advisory)
+    code = common.exit_code(outcomes, advisory=args.advisory)
     if args.format == "json":
         enforcement = "advisory" if args.advisory else "mandatory"
         print(dumps(check_document(outcomes, policy, enforcement=enforcement, exit_code=code)))

@@ -17,10 +17,9 @@ import pulumi
 import pulumi.runtime
 
 from .cache import BalanceCache
-from .config import Settings, Source, choose_account, resolve_settings
+from .config import Settings, Source, choose_account, pulumi_sources, resolve_settings
 from .errors import CfBillingError
 from .models import CreditBalance
-from .pulumi_sources import pulumi_sources
 from .rules import Policy
 
 __all__ = [

@@ -1,69 +1,54 @@
-"""``pulumi-resource-cfbilling``: the provider plugin that serves the same functions to every Pulumi language.
+"""The cfbilling provider: configuration (``cfbilling:*``, then the environment) and the two functions.
 
-Built on ``pulumi.provider.experimental``: GetPluginInfo, GetSchema (``schema.json``), CheckConfig, Configure,
-Invoke of ``cfbilling:index:getCreditBalance`` and ``cfbilling:index:checkCreditBalance``, and Cancel. Bad inputs
-come back as check failures; API and configuration errors abort the call with a gRPC status whose message is
-the library's one-line error (the experimental servicer would append a Python stack). Blocking HTTP runs in a
-thread, off the event loop. Stdout carries only the port line the engine reads; logs go to stderr.
+Bad inputs come back as check failures; API and configuration errors raise a ``CfBillingError``, which the
+server (:mod:`._server`) turns into a gRPC status with the library's one-line message.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
-import importlib
 import logging
-import re
-import sys
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-import grpc
-from google.protobuf import empty_pb2
 from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
-from pulumi.provider.experimental.server import ProviderServicer
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
 
-from ._version import __version__
-from .config import Settings, Source, choose_account, resolve_settings, validate_account_id
-from .errors import (
-    APIConnectionError,
-    APIResponseError,
-    APITimeoutError,
-    AuthenticationError,
-    CfBillingError,
-    ConfigurationError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    ServerError,
+from ..config import (
+    CFBILLING_KEYS,
+    CHECK_TOKEN,
+    GET_TOKEN,
+    PACKAGE,
+    Settings,
+    Source,
+    choose_account,
+    resolve_settings,
+    validate_account_id,
 )
-from .pulumi_sources import CFBILLING_KEYS, CHECK_TOKEN, GET_TOKEN, PACKAGE
+from ..errors import (
+    ConfigurationError,
+)
 
 if TYPE_CHECKING:
-    from .cache import BalanceCache
-    from .rules import Policy
+    from ..cache import BalanceCache
+    from ..rules import Policy
 
 # The engine waits for the port line before anything else: what reading and checking balances needs
 # (pydantic, requests) loads on first use, warmed up in a thread right after the port is printed.
-_HEAVY_MODULES = (".cache", ".rules")
-_SCHEMA_FILE = resources.files(__package__ or "pulumi_cfbilling").joinpath("schema.json")
-
-__all__ = ["CfBillingProvider", "main"]
-
 logger = logging.getLogger("pulumi_cfbilling.plugin")
+_SCHEMA_FILE = resources.files("pulumi_cfbilling").joinpath("schema.json")
+
+__all__ = ["CfBillingProvider", "UnknownFunctionError"]
 
 
 def _parameters() -> Mapping[str, str]:
     """Guardrail parameters, snake_case -> camelCase (from the rules table)."""
-    from .rules import PARAMETERS
+    from ..rules import PARAMETERS
 
-    return PARAMETERS
+    parameters: Mapping[str, str] = PARAMETERS
+    return parameters
 
 
 class UnknownFunctionError(Exception):
@@ -106,7 +91,7 @@ class CfBillingProvider(p.Provider):
     @property
     def _cache(self) -> BalanceCache:
         if self._balances is None:
-            from .cache import BalanceCache
+            from ..cache import BalanceCache
 
             self._balances = BalanceCache()
         return self._balances
@@ -194,7 +179,7 @@ class CfBillingProvider(p.Provider):
         if policy is None:
             result = balance.to_document()
         else:
-            from .rules import evaluate
+            from ..rules import evaluate
 
             result = {"accountId": balance.account_id, **evaluate(balance, policy).to_dict()}
         return p.InvokeResponse(return_value={k: _property(v, secret) for k, v in result.items()})
@@ -209,7 +194,7 @@ class CfBillingProvider(p.Provider):
                 failures.append(p.CheckFailure("accountId", str(error)))
         policy = None
         if check:
-            from .rules import Policy
+            from ..rules import Policy
 
             parameters = _parameters()
             snake = {camel: name for name, camel in parameters.items()}
@@ -237,97 +222,3 @@ def _first_parameter(message: str, values: Mapping[str, Any]) -> str:
     return next((parameters[k] for k in values if parameters[k] in message), "")
 
 
-_STATUS_CODES: tuple[tuple[type[CfBillingError], grpc.StatusCode], ...] = (
-    (ConfigurationError, grpc.StatusCode.FAILED_PRECONDITION),
-    (AuthenticationError, grpc.StatusCode.UNAUTHENTICATED),
-    (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
-    (NotFoundError, grpc.StatusCode.NOT_FOUND),
-    (RateLimitError, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (APITimeoutError, grpc.StatusCode.DEADLINE_EXCEEDED),
-    (ServerError, grpc.StatusCode.UNAVAILABLE),
-    (APIConnectionError, grpc.StatusCode.UNAVAILABLE),
-    # An answer that cannot be trusted (malformed, redirected, out of range): not ours to retry.
-    (APIResponseError, grpc.StatusCode.INTERNAL),
-)
-
-
-def _status(error: Exception) -> grpc.StatusCode:
-    if isinstance(error, UnknownFunctionError):
-        return grpc.StatusCode.INVALID_ARGUMENT
-    return next((code for cls, code in _STATUS_CODES if isinstance(error, cls)), grpc.StatusCode.UNKNOWN)
-
-
-class _Servicer(ProviderServicer):
-    """The experimental servicer, with an Invoke that fails with our one-line message instead of a stack."""
-
-    async def Invoke(self, request: provider_pb2.InvokeRequest, context: Any) -> provider_pb2.InvokeResponse:
-        try:
-            response = await self._provider.invoke(
-                p.InvokeRequest(request.tok, PropertyValue.unmarshal_map(request.args))
-            )
-        except (CfBillingError, UnknownFunctionError) as error:
-            failure: Exception = error
-        else:
-            fields: dict[str, Any] = {
-                "return": PropertyValue.marshal_map(response.return_value) if response.return_value else None
-            }
-            if response.failures:
-                fields["failures"] = [
-                    provider_pb2.CheckFailure(property=f.property, reason=f.reason) for f in response.failures
-                ]
-            return provider_pb2.InvokeResponse(**fields)
-        logger.info("invoke %s failed: %s", request.tok, failure)
-        await context.abort(_status(failure), str(failure))
-        raise AssertionError("context.abort returned")  # pragma: no cover - abort always raises
-
-    async def Cancel(self, request: empty_pb2.Empty, context: Any) -> empty_pb2.Empty:
-        await self._provider.cancel()
-        return empty_pb2.Empty()
-
-
-_ENGINE_ADDRESS = re.compile(r"^[\w.\-\[\]:]*:\d+$")
-
-
-def _engine_address(argv: Sequence[str]) -> str:
-    # The engine passes flags (--logtostderr, -v=9, --tracing ...) and its address; a language host may put the
-    # plugin's folder first. The address is the positional argument that looks like host:port.
-    parser = argparse.ArgumentParser(prog="pulumi-resource-cfbilling", add_help=False)
-    parser.add_argument("positional", nargs="*")
-    known, _ = parser.parse_known_args(list(argv))
-    addresses = [a for a in known.positional if _ENGINE_ADDRESS.match(a)]
-    if not addresses:
-        raise SystemExit(
-            "pulumi-resource-cfbilling: the engine address (host:port) is missing; the Pulumi engine starts this plugin"
-        )
-    return str(addresses[-1])
-
-
-def _warm_up() -> None:
-    for module in _HEAVY_MODULES:
-        importlib.import_module(module, __package__)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Serve the plugin: print the port on stdout (and nothing else there), log to stderr."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    engine = _engine_address(args)
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="pulumi-resource-cfbilling: %(message)s")
-
-    async def serve() -> None:
-        server = grpc.aio.server(options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)])
-        provider_pb2_grpc.add_ResourceProviderServicer_to_server(
-            _Servicer(args, __version__, CfBillingProvider(), engine_address=engine), server
-        )
-        port = server.add_insecure_port("127.0.0.1:0")
-        await server.start()
-        sys.stdout.write(f"{port}\n")
-        sys.stdout.flush()
-        threading.Thread(target=_warm_up, name="cfbilling-warm-up", daemon=True).start()
-        await server.wait_for_termination()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve())
-
-
-if __name__ == "__main__":
-    main()

@@ -13,10 +13,9 @@ from dataclasses import dataclass, replace
 from ..client import BillingClient
 from ..config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Settings, validate_account_id
 from ..errors import APIError, AuthenticationError, CfBillingError, ConfigurationError, PermissionDeniedError
-from ..models import TokenVerification
-from ..render import format_usd
+from ..models import TokenVerification, format_usd
 from ..text import neutralize
-from . import common
+from . import _common as common
 
 __all__ = ["doctor"]
 

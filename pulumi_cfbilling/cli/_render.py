@@ -4,32 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
-from .models import CreditBalance
-from .text import neutralize
+from ..models import CreditBalance, format_usd
+from ..text import neutralize
 
-__all__ = ["DOCUMENT_VERSION", "balance_document", "format_usd", "render_balance_text", "render_json", "to_cents"]
+__all__ = ["DOCUMENT_VERSION", "balance_document", "render_balance_text", "render_json"]
 
 DOCUMENT_VERSION = 1
 """Bumped only on a breaking change to the JSON documents the CLI prints."""
-
-
-def to_cents(amount: Decimal) -> Decimal:
-    """``amount`` rounded half-up to the cent, whatever its size (the default 28-digit context would refuse 1e26)."""
-    with localcontext() as context:
-        context.prec = max(28, amount.adjusted() + 4)
-        return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def format_usd(amount: Decimal | None) -> str:
-    """Dollars to the cent, sign first: ``Decimal('42.505')`` gives ``$42.51``, ``Decimal('-0.425')`` ``-$0.43``."""
-    if amount is None:
-        return "not set"
-    cents = to_cents(amount)
-    # Sign first, and kept when rounding reaches zero: -0.004 is "-$0.00" (never "$-0.00"); zero is "$0.00".
-    return f"-${abs(cents):,.2f}" if amount < 0 else f"${abs(cents):,.2f}"
 
 
 def _payment_method(balance: CreditBalance) -> str:

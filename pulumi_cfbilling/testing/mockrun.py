@@ -6,7 +6,7 @@ outputs are serialized with ``rpc.serialize_properties`` exactly as for a real e
 refuse fails here too; and a ``pulumi.RunError`` ends the run with its one-line message.
 
 Pulumi's root stack survives a second ``set_mocks`` in one process, so each program runs in a process of its own:
-:func:`run_in_subprocess` starts ``python -m pulumi_cfbilling.mockrun``, which prints the result as JSON.
+:func:`run_in_subprocess` starts ``python -m pulumi_cfbilling.testing.mockrun``, which prints the result as JSON.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def run_program(
 
     result = ProgramResult()
     project = project or _project_name(program)
-    logger = logging.getLogger("pulumi_cfbilling.mockrun")
+    logger = logging.getLogger("pulumi_cfbilling.testing.mockrun")
     logger.propagate = False
     logger.addHandler(_Collector(result))
     pulumi.runtime.set_mocks(
@@ -139,7 +139,7 @@ def run_in_subprocess(
     timeout: float = 120,
 ) -> ProgramResult:
     """Run ``program`` under mocks in a fresh Python process and return its result."""
-    command = [sys.executable, "-m", "pulumi_cfbilling.mockrun", str(program), "--config", json.dumps(dict(config))]
+    command = [sys.executable, "-m", __name__, str(program), "--config", json.dumps(dict(config))]
     if preview:
         command.append("--preview")
     completed = subprocess.run(  # noqa: S603 - our own module, arguments we built
@@ -154,8 +154,8 @@ def run_in_subprocess(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m pulumi_cfbilling.mockrun PROGRAM --config JSON [--preview]``: print the result as JSON."""
-    parser = argparse.ArgumentParser(prog="python -m pulumi_cfbilling.mockrun")
+    """``python -m pulumi_cfbilling.testing.mockrun PROGRAM --config JSON [--preview]``: print the result as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m pulumi_cfbilling.testing.mockrun")
     parser.add_argument("program", type=Path)
     parser.add_argument("--config", default="{}", help="stack config as a JSON object of full keys")
     parser.add_argument("--preview", action="store_true")

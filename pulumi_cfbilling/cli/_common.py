@@ -10,7 +10,7 @@ from collections.abc import Callable
 from ..accounts import AccountRef, select_accounts
 from ..config import Settings, Source, resolve_settings
 from ..errors import ConfigurationError
-from ..fleet import MAX_CONCURRENCY
+from ..fleet import MAX_CONCURRENCY, AccountOutcome
 
 __all__ = [
     "CLEAR_LINE",
@@ -20,6 +20,7 @@ __all__ = [
     "EXIT_USAGE",
     "accounts",
     "concurrency",
+    "exit_code",
     "progress",
     "settings",
 ]
@@ -30,6 +31,16 @@ EXIT_USAGE = 2
 EXIT_API_ERROR = 3
 
 _FLAG_LABELS = {"account_id": "--account-id", "base_url": "--base-url", "timeout": "--timeout"}
+
+
+def exit_code(outcomes: list[AccountOutcome], *, advisory: bool) -> int:
+    """3 if any account is unreadable, else 1 if any guardrail failed (unless advisory), else 0."""
+    statuses = {o.status for o in outcomes}
+    if "error" in statuses:
+        return EXIT_API_ERROR
+    if "fail" in statuses and not advisory:
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def settings(args: argparse.Namespace, *, require_credentials: bool = True) -> Settings:

@@ -1,0 +1,5 @@
+"""``python -m pulumi_cfbilling.plugin``: the provider plugin."""
+
+from . import main
+
+main()
