@@ -5,21 +5,25 @@ configuration; ``check_credit_balance`` / ``check_credit_balance_output`` evalua
 They call the Cloudflare API directly from the program's process (no plugin to install), in preview and in up,
 and share one request per account per run. As in generated SDKs, credentials are not arguments: they come from
 Pulumi config (``cfbilling:apiToken``, or pulumi-cloudflare's ``cloudflare:apiToken``) or the environment.
-Every value is a plain number, string, bool, list or dict, so it can be exported as a stack output.
+
+The results are derived from the models, not written out again: each is a dict of the canonical camelCase keys
+(so a whole result exports as a stack output) whose snake_case attributes are the model's field names
+(``result.balance_usd``, ``result.topup_config.disabled_reason``). Every value is a plain number, string, bool,
+list or dict.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from datetime import timedelta
-from decimal import Decimal
-from typing import Any
+import dataclasses
+from collections.abc import Generator, Mapping
+from typing import Any, ClassVar
 
 import pulumi
+from pydantic import BaseModel
 
 from ._pulumi import build_policy, fetch_balance, known_output
-from .models import CreditBalance
-from .rules import Policy, evaluate
+from .models import DERIVED_FIELDS, CreditBalance, PaymentMethod, TopupConfig
+from .rules import Policy, Violation, evaluate, guardrail_docs
 
 __all__ = [
     "AwaitableCheckCreditBalanceResult",
@@ -38,187 +42,57 @@ __all__ = [
 InvokeOpts = pulumi.InvokeOptions | pulumi.InvokeOutputOptions | None
 
 
-@pulumi.output_type
-class PaymentMethodResult(dict):  # type: ignore[type-arg]
-    """The card on file. A dict subclass, as in generated SDKs, so it exports as a plain object."""
-
-    def _translate_property(self, prop: str) -> str:
-        # Keys stay the canonical camelCase names, so the object exports as the documented JSON shape.
-        return prop
-
-    def __init__(self, *, brand: str | None = None, last4: str | None = None) -> None:
-        pulumi.set(self, "brand", brand)
-        pulumi.set(self, "last4", last4)
-
-    @property
-    @pulumi.getter
-    def brand(self) -> str | None:
-        """Card brand, such as visa."""
-        return pulumi.get(self, "brand")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter
-    def last4(self) -> str | None:
-        """Last four digits of the card number."""
-        return pulumi.get(self, "last4")  # type: ignore[no-any-return]
+def _model_names(model: type[BaseModel]) -> dict[str, str]:
+    """Attribute (snake_case) -> key (camelCase), from the model's own fields."""
+    return {name: field.serialization_alias or name for name, field in model.model_fields.items()}
 
 
-@pulumi.output_type
-class TopupConfigResult(dict):  # type: ignore[type-arg]
-    """Automatic top-up configuration, raw values as returned (amounts in US cents)."""
+class _Result(dict):  # type: ignore[type-arg]
+    """A result: the canonical document as a dict, read through the model's snake_case attribute names."""
 
-    def _translate_property(self, prop: str) -> str:
-        # Keys stay the canonical camelCase names, so the object exports as the documented JSON shape.
-        return prop
+    NAMES: ClassVar[Mapping[str, str]] = {}
+    NESTED: ClassVar[Mapping[str, type[_Result]]] = {}
 
-    def __init__(
-        self,
-        *,
-        amount: float | None = None,
-        threshold: float | None = None,
-        disabled_reason: str | None = None,
-        error: str | None = None,
-        last_failed_at: float | None = None,
-    ) -> None:
-        pulumi.set(self, "amount", amount)
-        pulumi.set(self, "threshold", threshold)
-        pulumi.set(self, "disabled_reason", disabled_reason)
-        pulumi.set(self, "error", error)
-        pulumi.set(self, "last_failed_at", last_failed_at)
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        nested = {key: None if document[key] is None else cls(document[key]) for key, cls in self.NESTED.items()}
+        super().__init__({**document, **nested})
 
-    @property
-    @pulumi.getter
-    def amount(self) -> float | None:
-        """Amount of each automatic top-up, in US cents."""
-        return pulumi.get(self, "amount")  # type: ignore[no-any-return]
+    def __getattr__(self, name: str) -> Any:
+        key = self.NAMES.get(name)
+        if key is None or key not in self:
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+        return self[key]
 
-    @property
-    @pulumi.getter
-    def threshold(self) -> float | None:
-        """Balance in US cents below which an automatic top-up is bought."""
-        return pulumi.get(self, "threshold")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter(name="disabledReason")
-    def disabled_reason(self) -> str | None:
-        """Why automatic top-up is disabled, if it is."""
-        return pulumi.get(self, "disabled_reason")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter
-    def error(self) -> str | None:
-        """Why the last automatic top-up failed."""
-        return pulumi.get(self, "error")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter(name="lastFailedAt")
-    def last_failed_at(self) -> float | None:
-        """Unix time in milliseconds of the last failed automatic top-up, as returned."""
-        return pulumi.get(self, "last_failed_at")  # type: ignore[no-any-return]
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self.NAMES})
 
 
-@pulumi.output_type
-class GetCreditBalanceResult(dict):  # type: ignore[type-arg]
-    """The credit balance of one account, with its payment method and automatic top-up configuration.
+class PaymentMethodResult(_Result):
+    """The card on file: ``brand``, ``last4``."""
 
-    A dict subclass, so the whole result exports as a stack output with the canonical camelCase keys.
+    NAMES: ClassVar[Mapping[str, str]] = _model_names(PaymentMethod)
+
+
+class TopupConfigResult(_Result):
+    """Automatic top-up configuration, raw values as returned (amounts in US cents).
+
+    Attributes: ``amount``, ``threshold``, ``disabled_reason``, ``error``, ``last_failed_at``.
     """
 
-    def _translate_property(self, prop: str) -> str:
-        return prop
+    NAMES: ClassVar[Mapping[str, str]] = _model_names(TopupConfig)
 
-    def __init__(
-        self,
-        *,
-        account_id: str,
-        balance: float,
-        balance_usd: float,
-        has_default_payment_method: bool,
-        payment_method: PaymentMethodResult | None,
-        topup_config: TopupConfigResult,
-        first_topup_success: bool | None,
-        auto_topup_enabled: bool,
-        topup_amount_usd: float | None,
-        topup_threshold_usd: float | None,
-        topup_last_failed_at: str | None,
-    ) -> None:
-        pulumi.set(self, "account_id", account_id)
-        pulumi.set(self, "balance", balance)
-        pulumi.set(self, "balance_usd", balance_usd)
-        pulumi.set(self, "has_default_payment_method", has_default_payment_method)
-        pulumi.set(self, "payment_method", payment_method)
-        pulumi.set(self, "topup_config", topup_config)
-        pulumi.set(self, "first_topup_success", first_topup_success)
-        pulumi.set(self, "auto_topup_enabled", auto_topup_enabled)
-        pulumi.set(self, "topup_amount_usd", topup_amount_usd)
-        pulumi.set(self, "topup_threshold_usd", topup_threshold_usd)
-        pulumi.set(self, "topup_last_failed_at", topup_last_failed_at)
 
-    @property
-    @pulumi.getter(name="accountId")
-    def account_id(self) -> str:
-        """The Cloudflare account read."""
-        return pulumi.get(self, "account_id")  # type: ignore[no-any-return]
+class GetCreditBalanceResult(_Result):
+    """The credit balance of one account: every field of :class:`CreditBalance` and its derived values."""
 
-    @property
-    @pulumi.getter
-    def balance(self) -> float:
-        """Credit balance in US cents, exactly as returned; may be fractional or negative."""
-        return pulumi.get(self, "balance")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter(name="balanceUsd")
-    def balance_usd(self) -> float:
-        """Credit balance in US dollars (640.19 cents is 6.4019)."""
-        return pulumi.get(self, "balance_usd")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter(name="hasDefaultPaymentMethod")
-    def has_default_payment_method(self) -> bool:
-        """Whether a default payment method is on file."""
-        return pulumi.get(self, "has_default_payment_method")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter(name="paymentMethod")
-    def payment_method(self) -> PaymentMethodResult | None:
-        """The card on file, or None."""
-        return pulumi.get(self, "payment_method")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter(name="topupConfig")
-    def topup_config(self) -> TopupConfigResult:
-        """Automatic top-up configuration, raw values as returned."""
-        return pulumi.get(self, "topup_config")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter(name="firstTopupSuccess")
-    def first_topup_success(self) -> bool | None:
-        """Whether the first manual top-up succeeded; None when Cloudflare did not say."""
-        return pulumi.get(self, "first_topup_success")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter(name="autoTopupEnabled")
-    def auto_topup_enabled(self) -> bool:
-        """Whether automatic top-up is on: amount and threshold set, and no disabledReason."""
-        return pulumi.get(self, "auto_topup_enabled")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter(name="topupAmountUsd")
-    def topup_amount_usd(self) -> float | None:
-        """Amount of each automatic top-up in US dollars, or None."""
-        return pulumi.get(self, "topup_amount_usd")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter(name="topupThresholdUsd")
-    def topup_threshold_usd(self) -> float | None:
-        """Balance in US dollars below which an automatic top-up is bought, or None."""
-        return pulumi.get(self, "topup_threshold_usd")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter(name="topupLastFailedAt")
-    def topup_last_failed_at(self) -> str | None:
-        """Time of the last failed automatic top-up, ISO-8601 UTC, or None."""
-        return pulumi.get(self, "topup_last_failed_at")  # type: ignore[no-any-return]
+    NAMES: ClassVar[Mapping[str, str]] = {
+        **_model_names(CreditBalance),
+        **{d.attribute: d.name for d in DERIVED_FIELDS},
+    }
+    NESTED: ClassVar[Mapping[str, type[_Result]]] = {
+        "paymentMethod": PaymentMethodResult,
+        "topupConfig": TopupConfigResult,
+    }
 
 
 class AwaitableGetCreditBalanceResult(GetCreditBalanceResult):
@@ -228,83 +102,22 @@ class AwaitableGetCreditBalanceResult(GetCreditBalanceResult):
         if False:  # pragma: no cover - makes this a generator, as in generated SDKs
             yield self
         # A plain (not awaitable) copy: Output.from_input would otherwise await it forever.
-        plain = GetCreditBalanceResult.__new__(GetCreditBalanceResult)
-        plain.update(self)
-        plain.__dict__.update(self.__dict__)
-        return plain
+        return GetCreditBalanceResult(self)
 
 
-@pulumi.output_type
-class ViolationResult(dict):  # type: ignore[type-arg]
-    """One broken guardrail: rule id, message, and the observed and expected values."""
+class ViolationResult(_Result):
+    """One broken guardrail: ``rule``, ``message``, ``observed``, ``expected``."""
 
-    def _translate_property(self, prop: str) -> str:
-        # Keys stay the canonical camelCase names, so the object exports as the documented JSON shape.
-        return prop
-
-    def __init__(self, *, rule: str, message: str, observed: Any, expected: Any) -> None:
-        pulumi.set(self, "rule", rule)
-        pulumi.set(self, "message", message)
-        pulumi.set(self, "observed", observed)
-        pulumi.set(self, "expected", expected)
-
-    @property
-    @pulumi.getter
-    def rule(self) -> str:
-        """Rule id: min-balance, auto-topup, payment-method, topup-failure or topup-threshold."""
-        return pulumi.get(self, "rule")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter
-    def message(self) -> str:
-        """What is wrong, in words."""
-        return pulumi.get(self, "message")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter
-    def observed(self) -> Any:
-        """The value found (dollars, a bool, a time or a text)."""
-        return pulumi.get(self, "observed")
-
-    @property
-    @pulumi.getter
-    def expected(self) -> Any:
-        """The value the guardrail asks for."""
-        return pulumi.get(self, "expected")
+    NAMES: ClassVar[Mapping[str, str]] = {f.name: f.name for f in dataclasses.fields(Violation)}
 
 
-@pulumi.output_type
-class CheckCreditBalanceResult(dict):  # type: ignore[type-arg]
-    """The guardrail verdict for one account.
+class CheckCreditBalanceResult(_Result):
+    """The guardrail verdict for one account: ``account_id``, ``ok``, ``violations``."""
 
-    A dict subclass, so the whole result exports as a stack output with the canonical camelCase keys.
-    """
+    NAMES: ClassVar[Mapping[str, str]] = {"account_id": "accountId", "ok": "ok", "violations": "violations"}
 
-    def _translate_property(self, prop: str) -> str:
-        return prop
-
-    def __init__(self, *, account_id: str, ok: bool, violations: list[ViolationResult]) -> None:
-        pulumi.set(self, "account_id", account_id)
-        pulumi.set(self, "ok", ok)
-        pulumi.set(self, "violations", violations)
-
-    @property
-    @pulumi.getter(name="accountId")
-    def account_id(self) -> str:
-        """The Cloudflare account checked."""
-        return pulumi.get(self, "account_id")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter
-    def ok(self) -> bool:
-        """True when every guardrail passes."""
-        return pulumi.get(self, "ok")  # type: ignore[no-any-return]
-
-    @property
-    @pulumi.getter
-    def violations(self) -> list[ViolationResult]:
-        """Every broken guardrail, in rule order."""
-        return pulumi.get(self, "violations")  # type: ignore[no-any-return]
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        super().__init__({**document, "violations": [ViolationResult(v) for v in document["violations"]]})
 
 
 class AwaitableCheckCreditBalanceResult(CheckCreditBalanceResult):
@@ -313,36 +126,11 @@ class AwaitableCheckCreditBalanceResult(CheckCreditBalanceResult):
     def __await__(self) -> Generator[Any, None, CheckCreditBalanceResult]:
         if False:  # pragma: no cover - makes this a generator, as in generated SDKs
             yield self
-        # A plain (not awaitable) copy: Output.from_input would otherwise await it forever.
-        plain = CheckCreditBalanceResult.__new__(CheckCreditBalanceResult)
-        plain.update(self)
-        plain.__dict__.update(self.__dict__)
-        return plain
+        return CheckCreditBalanceResult(self)
 
 
-def _balance_fields(balance: CreditBalance) -> dict[str, Any]:
-    """Constructor arguments of the result classes, from the canonical document (one list of names)."""
-    document = balance.to_document()
-    payment, topup = document["paymentMethod"], document["topupConfig"]
-    return dict(
-        account_id=document["accountId"],
-        balance=document["balance"],
-        balance_usd=document["balanceUsd"],
-        has_default_payment_method=document["hasDefaultPaymentMethod"],
-        payment_method=None if payment is None else PaymentMethodResult(**payment),
-        topup_config=TopupConfigResult(
-            amount=topup["amount"],
-            threshold=topup["threshold"],
-            disabled_reason=topup["disabledReason"],
-            error=topup["error"],
-            last_failed_at=topup["lastFailedAt"],
-        ),
-        first_topup_success=document["firstTopupSuccess"],
-        auto_topup_enabled=document["autoTopupEnabled"],
-        topup_amount_usd=document["topupAmountUsd"],
-        topup_threshold_usd=document["topupThresholdUsd"],
-        topup_last_failed_at=document["topupLastFailedAt"],
-    )
+def _verdict(balance: CreditBalance, policy: Policy) -> dict[str, Any]:
+    return {"accountId": balance.account_id or "", **evaluate(balance, policy).to_dict()}
 
 
 def get_credit_balance(account_id: str | None = None, opts: InvokeOpts = None) -> AwaitableGetCreditBalanceResult:
@@ -359,7 +147,7 @@ def get_credit_balance(account_id: str | None = None, opts: InvokeOpts = None) -
         balance = pulumi_cfbilling.get_credit_balance("0123456789abcdef0123456789abcdef")
         pulumi.export("balanceUsd", balance.balance_usd)
     """
-    return AwaitableGetCreditBalanceResult(**_balance_fields(fetch_balance(account_id)))
+    return AwaitableGetCreditBalanceResult(fetch_balance(account_id).to_document())
 
 
 def get_credit_balance_output(
@@ -376,73 +164,37 @@ def get_credit_balance_output(
 
         balance = pulumi_cfbilling.get_credit_balance_output(account.id)
         pulumi.export("balanceUsd", balance.balance_usd)
-        pulumi.export("autoTopupEnabled", balance.auto_topup_enabled)
+        pulumi.export("credits", balance)  # the whole result, camelCase keys
     """
-    return known_output(
-        account_id, opts, lambda account: GetCreditBalanceResult(**_balance_fields(fetch_balance(account)))
-    )
-
-
-def _check_fields(balance: CreditBalance, policy: Policy) -> dict[str, Any]:
-    verdict = evaluate(balance, policy).to_dict()
-    return {
-        "account_id": balance.account_id or "",
-        "ok": verdict["ok"],
-        "violations": [ViolationResult(**v) for v in verdict["violations"]],
-    }
+    return known_output(account_id, opts, lambda account: GetCreditBalanceResult(fetch_balance(account).to_document()))
 
 
 def check_credit_balance(
-    account_id: str | None = None,
-    min_balance_usd: float | Decimal | None = None,
-    require_auto_topup: bool | None = None,
-    require_payment_method: bool | None = None,
-    max_topup_failure_age: str | timedelta | None = None,
-    min_topup_threshold_usd: float | Decimal | None = None,
-    opts: InvokeOpts = None,
+    account_id: str | None = None, opts: InvokeOpts = None, **guardrails: Any
 ) -> AwaitableCheckCreditBalanceResult:
     """Evaluate the guardrails against an account's credit balance; never fails because of a violation.
 
-    :param min_balance_usd: violated when the balance in dollars is below this.
-    :param require_auto_topup: violated when automatic top-up is off.
-    :param require_payment_method: violated when no default payment method is on file.
-    :param max_topup_failure_age: violated when the last automatic top-up failed within this age (``12h``,
-        ``7d`` or a ``timedelta``), or failed at an unknown time.
-    :param min_topup_threshold_usd: violated when the top-up threshold in dollars is unset or below this.
+    :param guardrails: the guardrails by keyword (listed below), as in every surface.
     :returns: ``ok`` and ``violations`` (rule, message, observed, expected). Use :func:`pulumi_cfbilling.guard`
         to stop a deployment instead.
     """
-    policy = build_policy(
-        min_balance_usd=min_balance_usd,
-        require_auto_topup=require_auto_topup,
-        require_payment_method=require_payment_method,
-        max_topup_failure_age=max_topup_failure_age,
-        min_topup_threshold_usd=min_topup_threshold_usd,
-    )
-    return AwaitableCheckCreditBalanceResult(**_check_fields(fetch_balance(account_id), policy))
+    policy = build_policy(**guardrails)
+    return AwaitableCheckCreditBalanceResult(_verdict(fetch_balance(account_id), policy))
 
 
 def check_credit_balance_output(
-    account_id: pulumi.Input[str] | None = None,
-    min_balance_usd: float | Decimal | None = None,
-    require_auto_topup: bool | None = None,
-    require_payment_method: bool | None = None,
-    max_topup_failure_age: str | timedelta | None = None,
-    min_topup_threshold_usd: float | Decimal | None = None,
-    opts: InvokeOpts = None,
+    account_id: pulumi.Input[str] | None = None, opts: InvokeOpts = None, **guardrails: Any
 ) -> pulumi.Output[CheckCreditBalanceResult]:
     """Evaluate the guardrails against an account's credit balance, as an Output.
 
     Parameters as :func:`check_credit_balance`; ``account_id`` may be an Input, and ``opts`` may carry
     ``depends_on``. Unknown during preview while the account or a dependency is unknown.
     """
-    policy = build_policy(
-        min_balance_usd=min_balance_usd,
-        require_auto_topup=require_auto_topup,
-        require_payment_method=require_payment_method,
-        max_topup_failure_age=max_topup_failure_age,
-        min_topup_threshold_usd=min_topup_threshold_usd,
-    )
+    policy = build_policy(**guardrails)
     return known_output(
-        account_id, opts, lambda account: CheckCreditBalanceResult(**_check_fields(fetch_balance(account), policy))
+        account_id, opts, lambda account: CheckCreditBalanceResult(_verdict(fetch_balance(account), policy))
     )
+
+
+for _function in (check_credit_balance, check_credit_balance_output):
+    _function.__doc__ = f"{_function.__doc__}\n    Guardrails:\n\n{guardrail_docs()}\n"

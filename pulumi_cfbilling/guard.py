@@ -8,15 +8,13 @@ back as an Output of a plain dict, ready for ``pulumi.export``.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import pulumi
 
 from ._pulumi import as_run_error, build_policy, fetch_balance, for_pulumi, known_output
 from .errors import CfBillingError, ConfigurationError, GuardrailError
-from .rules import Policy, evaluate
+from .rules import GUARDRAILS, Policy, evaluate, guardrail_docs
 
 __all__ = ["guard"]
 
@@ -24,21 +22,13 @@ __all__ = ["guard"]
 def guard(
     account_id: pulumi.Input[str] | None = None,
     *,
-    min_balance_usd: float | Decimal | str | None = None,
-    require_auto_topup: bool = False,
-    require_payment_method: bool = False,
-    max_topup_failure_age: str | timedelta | None = None,
-    min_topup_threshold_usd: float | Decimal | str | None = None,
     enforcement: str = "mandatory",
+    **guardrails: Any,
 ) -> pulumi.Output[dict[str, Any]]:
     """Check an account's credits against guardrails and stop the deployment when one fails.
 
     :param account_id: the account (an Input); default ``cfbilling:accountId`` or ``CLOUDFLARE_ACCOUNT_ID``.
-    :param min_balance_usd: minimum balance in US dollars.
-    :param require_auto_topup: automatic top-up must be on.
-    :param require_payment_method: a default payment method must be on file.
-    :param max_topup_failure_age: no automatic top-up may have failed within this age (``30m``, ``12h``, ``7d``).
-    :param min_topup_threshold_usd: the automatic top-up threshold must be set and at least this many dollars.
+    :param guardrails: the guardrails by keyword (listed below), as in every surface.
     :param enforcement: ``"mandatory"`` fails the deployment (also when the balance cannot be read);
         ``"advisory"`` only warns.
     :returns: an Output of ``{"accountId", "ok", "enforcement", "violations": [{rule, message, observed,
@@ -49,22 +39,14 @@ def guard(
         verdict = pulumi_cfbilling.guard(min_balance_usd=20, require_auto_topup=True)
         pulumi.export("creditGuard", verdict)
     """
-    policy = build_policy(
-        min_balance_usd=min_balance_usd,
-        require_auto_topup=require_auto_topup,
-        require_payment_method=require_payment_method,
-        max_topup_failure_age=max_topup_failure_age,
-        min_topup_threshold_usd=min_topup_threshold_usd,
-    )
+    policy = build_policy(**guardrails)
 
     def validated() -> Policy:
         if enforcement not in ("mandatory", "advisory"):
             raise ConfigurationError(f"enforcement {enforcement!r} must be 'mandatory' or 'advisory'")
         if policy.is_empty:
-            raise ConfigurationError(
-                "guard() needs at least one guardrail: min_balance_usd, require_auto_topup, "
-                "require_payment_method, max_topup_failure_age or min_topup_threshold_usd"
-            )
+            names = ", ".join(g.name for g in GUARDRAILS)
+            raise ConfigurationError(f"guard() needs at least one guardrail: {names}")
         return policy
 
     checked = for_pulumi(validated)
@@ -87,3 +69,6 @@ def _judge(account_id: str | None, policy: Policy, enforcement: str) -> dict[str
         for violation in verdict.violations:
             pulumi.log.warn(f"cfbilling guard (advisory): account {account}: {violation.message} [{violation.rule}]")
     return {"accountId": account, "enforcement": enforcement, **verdict.to_dict(), "error": None}
+
+
+guard.__doc__ = f"{guard.__doc__}\n    Guardrails:\n\n{guardrail_docs()}\n"

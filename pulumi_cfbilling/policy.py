@@ -27,7 +27,7 @@ from .client import BillingClient
 from .config import Source, resolve_settings, validate_account_id
 from .errors import CfBillingError
 from .fleet import read_fleet
-from .rules import PARAMETER_SCHEMAS, PARAMETERS, Policy
+from .rules import GUARDRAILS, Policy
 
 __all__ = [
     "CONFIG_SCHEMA",
@@ -48,7 +48,7 @@ CONFIG_SCHEMA = PolicyConfigSchema(
             "minItems": 1,
             "description": "Cloudflare accounts whose AI Gateway credits every deployment checks.",
         },
-        **{name: dict(schema) for name, schema in PARAMETER_SCHEMAS.items()},
+        **{g.camel: g.json_schema for g in GUARDRAILS},
         "timeoutSeconds": {
             "type": "number",
             "exclusiveMinimum": 0,
@@ -68,7 +68,8 @@ def validate_credit_balance(args: StackValidationArgs, report_violation: ReportV
         if not refs:
             report_violation(f"{POLICY_NAME}: the policy config lists no accountIds, so no balance was checked", None)
             return
-        policy = Policy.from_values({k: config.get(v) for k, v in PARAMETERS.items()}, labels=PARAMETERS.__getitem__)
+        camel = {g.name: g.camel for g in GUARDRAILS}
+        policy = Policy.from_values({k: config.get(v) for k, v in camel.items()}, labels=camel.__getitem__)
         timeout = config.get("timeoutSeconds", DEFAULT_TIMEOUT_SECONDS)
         settings = resolve_settings(
             Source.arguments({"timeout": timeout}, {"timeout": "timeoutSeconds"}), Source.environment()

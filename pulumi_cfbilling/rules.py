@@ -1,177 +1,42 @@
-"""The five guardrails, as pure functions shared by every surface, so a rule means the same everywhere.
+"""The guardrails: one table, from which every surface takes its parameters, and the pure rules behind it.
 
-``evaluate(balance, policy)`` returns a :class:`Verdict`; its ``to_dict()`` is the plain, serializable shape every
-surface shows: ``{"ok": bool, "violations": [{"rule", "message", "observed", "expected"}]}``. Rule ids:
-``min-balance``, ``auto-topup``, ``payment-method``, ``topup-failure``, ``topup-threshold``.
-No I/O and no Pulumi import here.
+:data:`GUARDRAILS` is the one definition of a guardrail: its Python keyword, its rule id, how its value is read,
+its description and its rule function. The CLI flags (``--min-balance-usd``), the Pulumi and policy config keys
+(``minBalanceUsd``), ``schema.json``, ``check_report.schema.json``, the Terraform keys and the keywords of the
+Python functions are all derived from it: adding a guardrail is one row here and its rule function.
+
+``evaluate(balance, policy)`` returns a :class:`Verdict`; its ``to_dict()`` is the plain shape every surface
+shows: ``{"ok": bool, "violations": [{"rule", "message", "observed", "expected"}]}``. No I/O, no Pulumi here.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 
+from ._values import format_duration, parse_duration, read_flag, read_usd
 from .errors import ConfigurationError
-from .models import MAX_CENTS, CreditBalance, format_usd, to_cents
+from .models import CreditBalance, format_usd, to_cents
 from .text import neutralize
 
 __all__ = [
-    "PARAMETERS",
-    "PARAMETER_SCHEMAS",
-    "RULE_IDS",
+    "GUARDRAILS",
+    "Guardrail",
     "Policy",
     "Verdict",
     "Violation",
     "evaluate",
     "format_duration",
+    "guardrail",
+    "guardrail_docs",
     "parse_duration",
 ]
 
-RULE_IDS = ("min-balance", "auto-topup", "payment-method", "topup-failure", "topup-threshold")
-
-# Python keyword -> camelCase name used by Pulumi, policy config and JSON (DESIGN section 4).
-PARAMETERS: Mapping[str, str] = {
-    "min_balance_usd": "minBalanceUsd",
-    "require_auto_topup": "requireAutoTopup",
-    "require_payment_method": "requirePaymentMethod",
-    "max_topup_failure_age": "maxTopupFailureAge",
-    "min_topup_threshold_usd": "minTopupThresholdUsd",
-}
-
-# JSON Schema of each parameter under its camelCase name: shared by the Pulumi package schema and the policy config.
-PARAMETER_SCHEMAS: Mapping[str, Mapping[str, Any]] = {
-    "minBalanceUsd": {"type": "number", "description": "Violated when the balance in US dollars is below this."},
-    "requireAutoTopup": {"type": "boolean", "description": "Violated when automatic top-up is off."},
-    "requirePaymentMethod": {"type": "boolean", "description": "Violated when no default payment method is on file."},
-    "maxTopupFailureAge": {
-        "type": "string",
-        "description": (
-            "Violated when the last automatic top-up failed within this age (30m, 12h, 7d; units s, m, h, d, w), "
-            "or failed at an unknown time."
-        ),
-    },
-    "minTopupThresholdUsd": {
-        "type": "number",
-        "description": "Violated when the automatic top-up threshold in US dollars is unset or below this.",
-    },
-}
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(value: str | timedelta | int | float, label: str = "duration") -> timedelta:
-    """Read ``30m``, ``12h``, ``7d``, ``1h30m`` (units s, m, h, d, w), a number of seconds, or a ``timedelta``."""
-    if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and value.strip():
-        text = value.strip().lower().replace(" ", "")
-        parts = _DURATION_PART.findall(text)
-        if "".join(n + u for n, u in parts) != text:
-            seconds = math.nan
-        else:
-            seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-    else:
-        seconds = math.nan
-    # At least a second: a smaller amount would round to an empty timedelta, which no failure can be within.
-    if not (1 <= seconds <= 3650 * 86400):
-        raise ConfigurationError(
-            f"{label} {value!r} is not a valid duration: use an amount from 1s to 3650d with a unit, "
-            "such as 30m, 12h or 7d"
-        )
-    return timedelta(seconds=seconds)
-
-
-def format_duration(age: timedelta) -> str:
-    """The shortest exact spelling of a duration in the units :func:`parse_duration` reads: ``12h``, ``90m``."""
-    seconds = age.total_seconds()
-    for unit in ("w", "d", "h", "m"):
-        if seconds >= _UNIT_SECONDS[unit] and seconds % _UNIT_SECONDS[unit] == 0:
-            return f"{int(seconds // _UNIT_SECONDS[unit])}{unit}"
-    return f"{seconds:g}s"
-
-
-# A guardrail amount has the models' bound: it is compared with balances and shown as a (finite) number.
-_MAX_USD = MAX_CENTS // 100
-
-
-def _usd(value: Any, label: str) -> Decimal:
-    if isinstance(value, Decimal):
-        amount = value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        amount = Decimal(repr(value))
-    elif isinstance(value, str):
-        try:
-            amount = Decimal(value.strip().lstrip("$"))
-        except InvalidOperation:
-            amount = Decimal("NaN")
-    else:
-        amount = Decimal("NaN")
-    if not amount.is_finite():
-        raise ConfigurationError(f"{label} {value!r} is not an amount in US dollars; give a number such as 20 or 12.50")
-    if abs(amount) > _MAX_USD:
-        raise ConfigurationError(f"{label} {value!r} is out of range: give at most {_MAX_USD:,} US dollars either way")
-    return amount
-
-
-def _flag(value: Any, label: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
-        return value.strip().lower() in ("true", "1", "yes")
-    raise ConfigurationError(f"{label} {value!r} must be true or false")
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The guardrail parameters; ``None``/``False`` turn a rule off."""
-
-    min_balance_usd: Decimal | None = None
-    require_auto_topup: bool = False
-    require_payment_method: bool = False
-    max_topup_failure_age: timedelta | None = None
-    min_topup_threshold_usd: Decimal | None = None
-
-    @classmethod
-    def from_values(cls, values: Mapping[str, Any], labels: Callable[[str], str] | None = None) -> Policy:
-        """Build a policy from loosely typed values (numbers, strings, bools), keyed by the Python names.
-
-        ``labels`` names a parameter the way its source spells it (``--min-balance-usd``, ``minBalanceUsd``) in
-        error messages. Unknown keys are rejected; ``None`` means "not set".
-        """
-        name = labels or (lambda key: key)
-        unknown = set(values) - set(PARAMETERS)
-        if unknown:
-            raise ConfigurationError(
-                f"unknown guardrail parameter {sorted(unknown)[0]!r}; known: {', '.join(sorted(PARAMETERS))}"
-            )
-        given = {k: v for k, v in values.items() if v is not None}
-        age = given.get("max_topup_failure_age")
-        return cls(
-            min_balance_usd=_usd(given["min_balance_usd"], name("min_balance_usd"))
-            if "min_balance_usd" in given
-            else None,
-            require_auto_topup=_flag(given.get("require_auto_topup", False), name("require_auto_topup")),
-            require_payment_method=_flag(given.get("require_payment_method", False), name("require_payment_method")),
-            max_topup_failure_age=None if age is None else parse_duration(age, name("max_topup_failure_age")),
-            min_topup_threshold_usd=(
-                _usd(given["min_topup_threshold_usd"], name("min_topup_threshold_usd"))
-                if "min_topup_threshold_usd" in given
-                else None
-            ),
-        )
-
-    @property
-    def is_empty(self) -> bool:
-        """True when no rule is switched on."""
-        return self == Policy()
+Kind = Literal["usd", "flag", "duration"]
+_JSON_TYPES: Mapping[str, str] = {"usd": "number", "flag": "boolean", "duration": "string"}
 
 
 @dataclass(frozen=True)
@@ -204,6 +69,53 @@ class Verdict:
         return {"ok": self.ok, "violations": [v.to_dict() for v in self.violations]}
 
 
+@dataclass(frozen=True)
+class Guardrail:
+    """One guardrail, under every name a surface gives it, with the rule that checks it."""
+
+    name: str
+    """The Python keyword and Terraform key: ``min_balance_usd``."""
+    rule: str
+    """The rule id in violations: ``min-balance``."""
+    kind: Kind
+    """How the value is read: dollars, an on/off flag, or a duration (``12h``)."""
+    description: str
+    """What violates it, for help texts and schemas."""
+    check: Callable[[CreditBalance, Any, datetime], Violation | None]
+
+    @property
+    def camel(self) -> str:
+        """The Pulumi, policy and JSON name: ``minBalanceUsd``."""
+        head, *rest = self.name.split("_")
+        return head + "".join(part.capitalize() for part in rest)
+
+    @property
+    def flag(self) -> str:
+        """The CLI flag: ``--min-balance-usd``."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of its value, shared by ``schema.json``, the policy config and the check report."""
+        return {"type": _JSON_TYPES[self.kind], "description": self.description}
+
+    def read(self, value: Any, label: str) -> Any:
+        """The value as the rule takes it (``Decimal``, ``bool`` or ``timedelta``); a one-line error if invalid."""
+        if self.kind == "usd":
+            return read_usd(value, label)
+        if self.kind == "flag":
+            return read_flag(value, label)
+        return parse_duration(value, label)
+
+    def plain(self, value: Any) -> Any:
+        """The value as plain JSON (a number, a bool, ``12h``), or ``None`` when the rule is off."""
+        if value is None or value is False:
+            return None if self.kind != "flag" else False
+        if self.kind == "usd":
+            return float(value)
+        return format_duration(value) if self.kind == "duration" else bool(value)
+
+
 def _money(amount: Decimal, against: Decimal) -> str:
     """``amount`` to the cent as the tables show it, or exact where rounding would hide why a rule failed.
 
@@ -219,9 +131,8 @@ def _number(amount: Decimal | None) -> float | None:
     return None if amount is None else float(amount)
 
 
-def _min_balance(balance: CreditBalance, policy: Policy, now: datetime) -> Violation | None:
-    minimum = policy.min_balance_usd
-    if minimum is None or balance.balance_usd >= minimum:
+def _min_balance(balance: CreditBalance, minimum: Decimal, now: datetime) -> Violation | None:
+    if balance.balance_usd >= minimum:
         return None
     return Violation(
         "min-balance",
@@ -232,8 +143,8 @@ def _min_balance(balance: CreditBalance, policy: Policy, now: datetime) -> Viola
     )
 
 
-def _auto_topup(balance: CreditBalance, policy: Policy, now: datetime) -> Violation | None:
-    if not policy.require_auto_topup or balance.auto_topup_enabled:
+def _auto_topup(balance: CreditBalance, required: bool, now: datetime) -> Violation | None:
+    if balance.auto_topup_enabled:
         return None
     config = balance.topup_config
     # Messages are read by people (terminals, CI logs, Pulumi): the server's text is neutralised.
@@ -241,16 +152,13 @@ def _auto_topup(balance: CreditBalance, policy: Policy, now: datetime) -> Violat
     return Violation("auto-topup", f"automatic top-up is off ({reason})", False, True)
 
 
-def _payment_method(balance: CreditBalance, policy: Policy, now: datetime) -> Violation | None:
-    if not policy.require_payment_method or balance.has_default_payment_method:
+def _payment_method(balance: CreditBalance, required: bool, now: datetime) -> Violation | None:
+    if balance.has_default_payment_method:
         return None
     return Violation("payment-method", "no default payment method is on file", False, True)
 
 
-def _topup_failure(balance: CreditBalance, policy: Policy, now: datetime) -> Violation | None:
-    age = policy.max_topup_failure_age
-    if age is None:
-        return None
+def _topup_failure(balance: CreditBalance, age: timedelta, now: datetime) -> Violation | None:
     when, error = balance.topup_last_failed_at, balance.topup_config.error
     expected = f"no failed automatic top-up within {format_duration(age)}"
     why = f": {neutralize(error)}" if error else ""
@@ -268,10 +176,9 @@ def _topup_failure(balance: CreditBalance, policy: Policy, now: datetime) -> Vio
     )
 
 
-def _topup_threshold(balance: CreditBalance, policy: Policy, now: datetime) -> Violation | None:
-    minimum = policy.min_topup_threshold_usd
+def _topup_threshold(balance: CreditBalance, minimum: Decimal, now: datetime) -> Violation | None:
     threshold = balance.topup_threshold_usd
-    if minimum is None or (threshold is not None and threshold >= minimum):
+    if threshold is not None and threshold >= minimum:
         return None
     shown = "not set" if threshold is None else _money(threshold, minimum)
     return Violation(
@@ -283,11 +190,99 @@ def _topup_threshold(balance: CreditBalance, policy: Policy, now: datetime) -> V
     )
 
 
-_RULES = (_min_balance, _auto_topup, _payment_method, _topup_failure, _topup_threshold)
+GUARDRAILS: list[Guardrail] = [
+    Guardrail("min_balance_usd", "min-balance", "usd", "Violated when the balance in US dollars is below this.",
+              _min_balance),
+    Guardrail("require_auto_topup", "auto-topup", "flag", "Violated when automatic top-up is off.", _auto_topup),
+    Guardrail("require_payment_method", "payment-method", "flag",
+              "Violated when no default payment method is on file.", _payment_method),
+    Guardrail(
+        "max_topup_failure_age",
+        "topup-failure",
+        "duration",
+        "Violated when the last automatic top-up failed within this age (30m, 12h, 7d; units s, m, h, d, w), "
+        "or failed at an unknown time.",
+        _topup_failure,
+    ),
+    Guardrail("min_topup_threshold_usd", "topup-threshold", "usd",
+              "Violated when the automatic top-up threshold in US dollars is unset or below this.", _topup_threshold),
+]
+"""The guardrails, in rule order. The one place to add one (tests extend it to prove everything follows)."""
+
+
+def guardrail_docs(indent: str = "    ") -> str:
+    """The guardrail keywords as ``:param:`` lines, for the docstrings of the functions that take them."""
+    return "\n".join(f"{indent}:param {g.name}: {g.description}" for g in GUARDRAILS)
+
+
+def guardrail(name: str) -> Guardrail:
+    """The guardrail with this Python name; a one-line error listing the known ones otherwise."""
+    for entry in GUARDRAILS:
+        if entry.name == name:
+            return entry
+    known = ", ".join(g.name for g in GUARDRAILS)
+    raise ConfigurationError(f"unknown guardrail parameter {name!r}; known: {known}")
+
+
+class Policy:
+    """The guardrail values that are switched on, by Python name; attributes read them (``policy.min_balance_usd``).
+
+    ``Policy(min_balance_usd=Decimal(20))`` takes values as the rules take them; :meth:`from_values` reads them
+    from what users write. ``None`` and ``False`` switch a rule off.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, **values: Any) -> None:
+        for name in values:
+            guardrail(name)
+        self._values: dict[str, Any] = {k: v for k, v in values.items() if v is not None and v is not False}
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any], labels: Callable[[str], str] | None = None) -> Policy:
+        """Read loosely typed values (numbers, strings, bools) keyed by the Python names; unknown keys are refused.
+
+        ``labels`` names a parameter the way its source spells it (``--min-balance-usd``, ``minBalanceUsd``) in
+        error messages.
+        """
+        name = labels or (lambda key: key)
+        read = {key: guardrail(key).read(value, name(key)) for key, value in values.items() if value is not None}
+        return cls(**read)
+
+    def get(self, name: str) -> Any:
+        """The value of a guardrail, or ``None`` (``False`` for a flag) when it is off."""
+        entry = guardrail(name)
+        return self._values.get(name, False if entry.kind == "flag" else None)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self.get(name)
+        except ConfigurationError:
+            raise AttributeError(name) from None
+
+    def items(self) -> Iterable[tuple[Guardrail, Any]]:
+        """The rules switched on, in rule order, with their values."""
+        return [(g, self._values[g.name]) for g in GUARDRAILS if g.name in self._values]
+
+    @property
+    def is_empty(self) -> bool:
+        """True when no rule is switched on."""
+        return not self._values
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Policy) and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._values.items(), key=lambda item: item[0])))
+
+    def __repr__(self) -> str:
+        return f"Policy({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
 
 
 def evaluate(balance: CreditBalance, policy: Policy, *, now: datetime | None = None) -> Verdict:
-    """Check ``balance`` against every rule ``policy`` switches on; violations come in rule-id order."""
+    """Check ``balance`` against every rule ``policy`` switches on; violations come in rule order."""
     moment = now or datetime.now(timezone.utc)
-    found = (rule(balance, policy, moment) for rule in _RULES)
+    found = (entry.check(balance, value, moment) for entry, value in policy.items())
     return Verdict(tuple(v for v in found if v is not None))

@@ -1,7 +1,7 @@
 """The Pulumi package schema of ``cfbilling``, generated from the models and the rules (``cfbilling schema``).
 
 Field names, types and descriptions come from :class:`CreditBalance` and its nested models (their pydantic JSON
-Schema, plus :data:`models.DERIVED_FIELDS`), the guardrail parameters from :data:`rules.PARAMETER_SCHEMAS`, and
+Schema, plus :data:`models.DERIVED_FIELDS`), the guardrail parameters from :data:`rules.GUARDRAILS`, and
 the configuration keys from :data:`pulumi_sources.CFBILLING_KEYS`: no second, hand-kept list of fields to drift.
 The committed ``schema.json`` is this module's output, and a test keeps them equal. No Pulumi import here, so the
 CLI stays light.
@@ -25,7 +25,7 @@ from .config import (
     PACKAGE,
 )
 from .models import DERIVED_FIELDS, CreditBalance
-from .rules import PARAMETER_SCHEMAS, RULE_IDS
+from .rules import GUARDRAILS
 
 __all__ = ["CHECK_TOKEN", "GET_TOKEN", "PACKAGE", "package_schema", "schema_json"]
 
@@ -94,7 +94,7 @@ def _violation_type() -> dict[str, Any]:
         "type": "object",
         "description": "One violated guardrail.",
         "properties": {
-            "rule": {"type": "string", "description": f"Rule id: {', '.join(RULE_IDS)}."},
+            "rule": {"type": "string", "description": f"Rule id: {', '.join(g.rule for g in GUARDRAILS)}."},
             "message": {"type": "string", "description": "What is wrong, in words."},
             "observed": {
                 "$ref": "pulumi.json#/Any",
@@ -171,7 +171,7 @@ def package_schema() -> dict[str, Any]:
                 "without failing.",
                 "inputs": {
                     "type": "object",
-                    "properties": {"accountId": _ACCOUNT_INPUT, **{k: dict(v) for k, v in PARAMETER_SCHEMAS.items()}},
+                    "properties": {"accountId": _ACCOUNT_INPUT, **{g.camel: g.json_schema for g in GUARDRAILS}},
                 },
                 "outputs": {
                     "type": "object",

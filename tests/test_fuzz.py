@@ -143,7 +143,13 @@ def test_any_result_in_a_successful_envelope(result: dict[str, Any]) -> None:
     if isinstance(outcome, CreditBalance):
         assert outcome.balance == result["balance"]
         assert isinstance(outcome.balance_usd, Decimal)
-        verdict = evaluate(outcome, Policy(Decimal(1), True, True, timedelta(hours=1), Decimal(5)))
+        verdict = evaluate(outcome, Policy(
+            min_balance_usd=Decimal(1),
+            require_auto_topup=True,
+            require_payment_method=True,
+            max_topup_failure_age=timedelta(hours=1),
+            min_topup_threshold_usd=Decimal(5),
+        ))
         json.dumps(verdict.to_dict())
 
 

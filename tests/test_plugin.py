@@ -168,14 +168,9 @@ def python_result(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Any:
 
     def read(account: str) -> dict[str, Any]:
         result = cfbilling.get_credit_balance(account)
-        names = {
-            attr: getattr(type(result), attr).fget._pulumi_name
-            for attr in dir(type(result))
-            if hasattr(getattr(type(result), attr), "fget")
-            and hasattr(getattr(type(result), attr).fget, "_pulumi_name")
-        }
-        values = {camel: getattr(result, attr) for attr, camel in names.items()}
-        return {k: dict(v) if isinstance(v, dict) else v for k, v in values.items()}
+        # The result is a dict of canonical camelCase keys; attributes are snake_case views of it.
+        assert all(getattr(result, attr) == result[camel] for attr, camel in type(result).NAMES.items())
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in result.items()}
 
     return read
 

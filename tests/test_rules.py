@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from pulumi_cfbilling import ConfigurationError, CreditBalance
 from pulumi_cfbilling.models import format_usd
-from pulumi_cfbilling.rules import RULE_IDS, Policy, evaluate, format_duration, parse_duration
+from pulumi_cfbilling.rules import GUARDRAILS, Policy, evaluate, format_duration, parse_duration
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 HOUR_MS = 3600 * 1000
@@ -111,7 +111,7 @@ CASES: list[tuple[str, CreditBalance, Policy, list[str]]] = [
             topup={"amount": None, "threshold": None, "error": "x"},
         ),
         EVERYTHING,
-        list(RULE_IDS),
+        [g.rule for g in GUARDRAILS],
     ),
 ]
 
@@ -207,7 +207,12 @@ def test_policy_from_loose_values() -> None:
             "min_topup_threshold_usd": 5.5,
         }
     )
-    assert policy == Policy(Decimal(20), True, False, timedelta(days=7), Decimal("5.5"))
+    assert policy == Policy(
+        min_balance_usd=Decimal(20),
+        require_auto_topup=True,
+        max_topup_failure_age=timedelta(days=7),
+        min_topup_threshold_usd=Decimal("5.5"),
+    )
 
 
 def test_policy_float_is_read_exactly() -> None:
@@ -225,10 +230,10 @@ def test_policy_float_is_read_exactly() -> None:
     ],
 )
 def test_policy_errors_name_the_parameter(values: dict[str, Any], fragment: str) -> None:
-    from pulumi_cfbilling.rules import PARAMETERS
+    camel = {g.name: g.camel for g in GUARDRAILS}
 
     with pytest.raises(ConfigurationError, match=fragment):
-        Policy.from_values(values, labels=lambda key: PARAMETERS[key])
+        Policy.from_values(values, labels=lambda key: camel[key])
 
 
 def test_empty_policy() -> None:

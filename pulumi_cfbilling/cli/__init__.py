@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from .._version import __version__
 from ..errors import APIError, CfBillingError, ConfigurationError
 from ..fleet import DEFAULT_CONCURRENCY
+from ..rules import GUARDRAILS
 
 __all__ = ["EXIT_API_ERROR", "EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -117,15 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
         "cfbilling check --accounts-file accounts.txt --min-balance-usd 20 --require-auto-topup --format github",
     )
     account_options(check)
-    check.add_argument("--min-balance-usd", metavar="USD", help="fail when the balance is below this many dollars")
-    check.add_argument("--require-auto-topup", action="store_true", default=None, help="fail when auto top-up is off")
-    check.add_argument(
-        "--require-payment-method", action="store_true", default=None, help="fail without a default payment method"
-    )
-    check.add_argument(
-        "--max-topup-failure-age", metavar="AGE", help="fail when an automatic top-up failed within AGE (30m, 12h, 7d)"
-    )
-    check.add_argument("--min-topup-threshold-usd", metavar="USD", help="fail when the top-up threshold is below this")
+    for entry in GUARDRAILS:  # one flag per row of the guardrail table
+        if entry.kind == "flag":
+            check.add_argument(entry.flag, action="store_true", default=None, help=entry.description)
+        else:
+            check.add_argument(entry.flag, metavar="USD" if entry.kind == "usd" else "AGE", help=entry.description)
     check.add_argument("--advisory", action="store_true", help="report failed guardrails as warnings and exit 0")
     check.add_argument(
         "--format", choices=("text", "json", "github"), default="text", help="output format (default text)"

@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import APIError, CfBillingError
 from ..fleet import AccountOutcome
 from ..models import format_usd
-from ..rules import Policy, format_duration
+from ..rules import GUARDRAILS, Policy
 from ..text import neutralize
 from ._render import DOCUMENT_VERSION
 
@@ -41,16 +41,7 @@ def error_document(error: CfBillingError) -> dict[str, Any]:
 
 
 def _policy_document(policy: Policy) -> dict[str, Any]:
-    age = policy.max_topup_failure_age
-    return {
-        "minBalanceUsd": None if policy.min_balance_usd is None else float(policy.min_balance_usd),
-        "requireAutoTopup": policy.require_auto_topup,
-        "requirePaymentMethod": policy.require_payment_method,
-        "maxTopupFailureAge": None if age is None else format_duration(age),
-        "minTopupThresholdUsd": None
-        if policy.min_topup_threshold_usd is None
-        else float(policy.min_topup_threshold_usd),
-    }
+    return {g.camel: g.plain(policy.get(g.name)) for g in GUARDRAILS}
 
 
 def _counts(outcomes: Sequence[AccountOutcome]) -> dict[str, int]:

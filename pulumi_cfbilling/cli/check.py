@@ -13,20 +13,22 @@ import sys
 from ..client import BillingClient
 from ..errors import ConfigurationError
 from ..fleet import read_fleet
-from ..rules import PARAMETERS, Policy
+from ..rules import GUARDRAILS, Policy
 from . import _common as common
 from ._report import check_document, dumps, github_commands, markdown_summary, text_table
 
-__all__ = ["GUARDRAIL_FLAGS", "check"]
+__all__ = ["check"]
 
-GUARDRAIL_FLAGS = {name: "--" + name.replace("_", "-") for name in PARAMETERS}
+def _flags() -> dict[str, str]:
+    return {g.name: g.flag for g in GUARDRAILS}
 
 
 def check(args: argparse.Namespace) -> int:
     """Run the guardrails and print the report in the chosen format."""
-    policy = Policy.from_values({name: getattr(args, name) for name in PARAMETERS}, labels=GUARDRAIL_FLAGS.__getitem__)
+    flags = _flags()
+    policy = Policy.from_values({name: getattr(args, name, None) for name in flags}, labels=flags.__getitem__)
     if policy.is_empty:
-        raise ConfigurationError("no guardrail given: pass at least one of " + ", ".join(GUARDRAIL_FLAGS.values()))
+        raise ConfigurationError("no guardrail given: pass at least one of " + ", ".join(flags.values()))
     settings = common.settings(args)
     refs = common.accounts(args, settings)
     workers = common.concurrency(args)

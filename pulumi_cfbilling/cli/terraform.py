@@ -16,11 +16,16 @@ from typing import Any
 from ..client import BillingClient
 from ..config import Source, resolve_settings, validate_account_id
 from ..errors import ConfigurationError
-from ..rules import PARAMETERS, Policy, evaluate
+from ..rules import GUARDRAILS, Policy, evaluate
 
-__all__ = ["QUERY_KEYS", "flatten", "terraform_external"]
+__all__ = ["flatten", "query_keys", "terraform_external"]
 
-QUERY_KEYS = ("account_id", "base_url", "timeout", *PARAMETERS)
+SETTING_KEYS = ("account_id", "base_url", "timeout")
+
+
+def query_keys() -> tuple[str, ...]:
+    """Every key the query may hold: the settings, then the guardrails under their Python (snake_case) names."""
+    return (*SETTING_KEYS, *(g.name for g in GUARDRAILS))
 
 
 def _text(value: Any) -> str:
@@ -52,16 +57,18 @@ def _query() -> dict[str, str]:
         raise ConfigurationError("stdin is not a JSON object: Terraform's external data source sends one") from None
     if not isinstance(query, dict):
         raise ConfigurationError('stdin must be a JSON object, such as {"account_id": "..."}')
-    unknown = sorted(set(query) - set(QUERY_KEYS))
+    known = query_keys()
+    unknown = sorted(set(query) - set(known))
     if unknown:
-        raise ConfigurationError(f"unknown query key {unknown[0]!r}; known keys: {', '.join(QUERY_KEYS)}")
+        raise ConfigurationError(f"unknown query key {unknown[0]!r}; known keys: {', '.join(known)}")
     return {key: _text(value) for key, value in query.items() if _text(value) != ""}
 
 
 def terraform_external(args: argparse.Namespace) -> int:
     """Read the query, read the balance, print the flat result; guardrail failures still exit 0."""
     query = _query()
-    policy = Policy.from_values({k: query.get(k) for k in PARAMETERS}, labels=lambda key: f"query key {key}")
+    keys = [g.name for g in GUARDRAILS]
+    policy = Policy.from_values({k: query.get(k) for k in keys}, labels=lambda key: f"query key {key}")
     flags = Source.arguments(
         {"base_url": query.get("base_url"), "timeout": query.get("timeout"), "account_id": query.get("account_id")},
         labels={"base_url": "query key base_url", "timeout": "query key timeout", "account_id": "query key account_id"},

@@ -45,10 +45,9 @@ __all__ = ["CfBillingProvider", "UnknownFunctionError"]
 
 def _parameters() -> Mapping[str, str]:
     """Guardrail parameters, snake_case -> camelCase (from the rules table)."""
-    from ..rules import PARAMETERS
+    from ..rules import GUARDRAILS
 
-    parameters: Mapping[str, str] = PARAMETERS
-    return parameters
+    return {g.name: g.camel for g in GUARDRAILS}
 
 
 class UnknownFunctionError(Exception):
