@@ -17,7 +17,7 @@ import pulumi
 import pulumi.runtime
 
 from .cache import BalanceCache
-from .config import Settings, Source, choose_account, pulumi_sources, resolve_settings
+from .config import Settings, choose_account, settings_for
 from .errors import CfBillingError
 from .models import CreditBalance
 from .rules import Policy
@@ -96,15 +96,12 @@ def build_policy(**values: Any) -> Policy:
 
 def program_settings(*, require_credentials: bool = True) -> Settings:
     """Settings for this Pulumi program: Pulumi config ``cfbilling:*``, then ``cloudflare:*``, then the environment."""
-    return resolve_settings(
-        *pulumi_sources(pulumi.runtime.get_config), Source.environment(), require_credentials=require_credentials
-    )
+    return settings_for("program", config=pulumi.runtime.get_config, require_credentials=require_credentials)
 
 
-def program_account(settings: Settings, account_id: str | None, what: str = "account_id") -> str:
+def program_account(settings: Settings, account_id: str | None) -> str:
     """``account_id`` validated, or the configured account; a clear ``ConfigurationError`` when there is none."""
-    how = "run `pulumi config set cfbilling:accountId <id>` (or set CLOUDFLARE_ACCOUNT_ID)"
-    return choose_account(settings, account_id, what, how)
+    return choose_account(settings, account_id, "program")
 
 
 def fetch_balance(account_id: str | None) -> CreditBalance:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import validate_account_id
+from .config import Settings, choose_account, validate_account_id
 from .errors import ConfigurationError
 
 __all__ = ["AccountRef", "load_accounts_file", "parse_accounts_file", "select_accounts"]
@@ -81,17 +81,10 @@ def load_accounts_file(path: str | Path) -> list[AccountRef]:
 
 
 def select_accounts(
-    account_ids: Sequence[str] | None, accounts_file: str | None, default: str | None
+    account_ids: Sequence[str] | None, accounts_file: str | None, settings: Settings
 ) -> list[AccountRef]:
-    """``--account-id`` flags, then the accounts file's entries (in order); with neither, the default account."""
-    refs = [AccountRef(validate_account_id(a, "--account-id")) for a in account_ids or ()]
+    """``--account-id`` flags, then the accounts file's entries (in order); with neither, the configured account."""
+    refs = [AccountRef(choose_account(settings, a, "cli")) for a in account_ids or ()]
     if accounts_file:
         refs.extend(load_accounts_file(accounts_file))
-    if refs:
-        return refs
-    if default is not None:
-        return [AccountRef(default)]
-    raise ConfigurationError(
-        "no account given: pass --account-id ID (repeatable) or --accounts-file FILE, or set "
-        "CLOUDFLARE_ACCOUNT_ID to the 32-character id from dash.cloudflare.com/<account id>"
-    )
+    return refs or [AccountRef(choose_account(settings, None, "cli"))]

@@ -31,17 +31,10 @@ from . import _transport
 from ._pacer import Pacer
 from ._response import MAX_BODY_BYTES, parse_credit_balance_response, parse_response, parse_retry_after
 from ._version import __version__
-from .config import (
-    NO_CREDENTIALS,
-    Credentials,
-    Settings,
-    Source,
-    choose_account,
-    resolve_settings,
-    validate_account_id,
-)
+from .config import NO_CREDENTIALS, Settings, choose_account, settings_for, validate_account_id
 from .errors import APIConnectionError, APIError, APITimeoutError, ConfigurationError
 from .models import CreditBalance, TokenVerification
+from .secrets import Credentials
 
 __all__ = ["MAX_REQUESTS_PER_SECOND", "MAX_RETRY_AFTER", "RETRY_STATUSES", "BillingClient"]
 
@@ -89,28 +82,30 @@ class BillingClient:
         *,
         account_id: str | None = None,
     ) -> None:
-        explicit = Source.arguments(
-            {
-                "api_token": api_token,
-                "api_key": api_key,
-                "email": email,
-                "base_url": base_url,
-                "timeout": timeout,
-                "max_retries": max_retries,
-                "account_id": account_id,
-            }
-        )
-        self._settings = resolve_settings(explicit, Source.environment())
+        given = {
+            "api_token": api_token,
+            "api_key": api_key,
+            "email": email,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "account_id": account_id,
+        }
+        self._settings = settings_for("client", given)
+        self._surface = "client"
         self._session = _new_session(self._settings)
         self._pacer = Pacer(MAX_REQUESTS_PER_SECOND)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> BillingClient:
-        """A client for already resolved settings (Pulumi config, CLI flags, ...)."""
+    def from_settings(cls, settings: Settings, surface: str = "client") -> BillingClient:
+        """A client for already resolved settings (Pulumi config, CLI flags, ...).
+
+        ``surface`` (a key of :data:`config.SURFACES`) words the error for a missing account its own way.
+        """
         if settings.credentials is None:
             raise ConfigurationError(NO_CREDENTIALS)
         client = cls.__new__(cls)
-        client._settings = settings
+        client._settings, client._surface = settings, surface
         client._session = _new_session(settings)
         client._pacer = Pacer(MAX_REQUESTS_PER_SECOND)
         return client
@@ -158,13 +153,7 @@ class BillingClient:
         )
 
     def _account(self, account_id: str | None) -> str:
-        return choose_account(
-            self._settings,
-            account_id,
-            "account_id",
-            "set CLOUDFLARE_ACCOUNT_ID (in Pulumi, cfbilling:accountId) to the 32-character id from "
-            "dash.cloudflare.com/<account id>",
-        )
+        return choose_account(self._settings, account_id, self._surface)
 
     def _get(self, url: str, action: str, account_id: str | None) -> tuple[int, dict[str, str], bytes, int]:
         """GET ``url`` with retries; returns status, headers, body (up to the limit) and the number of attempts."""

@@ -1,23 +1,33 @@
-"""Resolve credentials, account, base URL, timeout and retries from an ordered list of sources.
+"""Settings: where each surface takes them from (one table), how they resolve, and which account a call reads.
 
-Order (first wins): explicit arguments, Pulumi config ``cfbilling:*``, Pulumi config ``cloudflare:*``, the
-environment. For credentials the first source holding a *complete* credential wins, and within one source an
-API token wins over a global API key and email. Every value is validated here, before any request is made, and
-every error names the setting the way the user wrote it (``CLOUDFLARE_BASE_URL``, ``--account-id``, ...).
+:data:`SURFACES` is the one definition of source order: for each surface (the client, the CLI, Terraform, a
+Pulumi program, the dynamic resource, the plugin, the policy pack), its sources, first wins, the names its users
+give the settings, and how they set a default account. :func:`settings_for` builds the sources from that table
+and resolves them; :func:`choose_account` is the one place that picks the account and words its absence. For
+credentials the first source holding a *complete* credential wins, and within one source an API token wins over
+a global API key and email. Every value is validated before any request is made (:mod:`._validate`).
 """
 
 from __future__ import annotations
 
-import math
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
+from ._validate import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    Value,
+    validate_account_id,
+    validate_base_url,
+    validate_credential,
+    validate_retries,
+    validate_timeout,
+)
 from .errors import ConfigurationError
-from .secrets import Secret
+from .secrets import Credentials, Secret
 
 __all__ = [
     "CFBILLING_KEYS",
@@ -30,21 +40,17 @@ __all__ = [
     "GET_TOKEN",
     "NO_CREDENTIALS",
     "PACKAGE",
+    "SURFACES",
     "Credentials",
     "Settings",
     "Source",
+    "Surface",
     "choose_account",
-    "pulumi_sources",
     "resolve_settings",
+    "settings_for",
     "validate_account_id",
     "validate_base_url",
 ]
-
-DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_RETRIES = 3
-MAX_TIMEOUT = 600.0
-MAX_RETRIES_LIMIT = 10
 
 SETTINGS = ("api_token", "api_key", "email", "account_id", "base_url", "timeout", "max_retries")
 
@@ -57,12 +63,6 @@ ENVIRONMENT_VARIABLES: Mapping[str, str] = {
     "timeout": "CFBILLING_TIMEOUT",
     "max_retries": "CFBILLING_MAX_RETRIES",
 }
-
-_ACCOUNT_ID = re.compile(r"[0-9a-f]{32}")
-# Printable ASCII without spaces: anything else in a header value is a paste error or a header injection.
-_CREDENTIAL = re.compile(r"[\x21-\x7e]+")
-
-Value = str | float | int | None
 
 
 @dataclass(frozen=True)
@@ -98,24 +98,6 @@ class Source:
         return cls("environment", values, dict(ENVIRONMENT_VARIABLES))
 
 
-@dataclass(frozen=True, repr=False)
-class Credentials:
-    """An API token, or a global API key with its account email. Shows neither."""
-
-    kind: Literal["token", "key"]
-    secret: Secret
-    email: str | None = None
-
-    def headers(self) -> dict[str, str]:
-        """The request headers that carry this credential."""
-        if self.kind == "token":
-            return {"Authorization": f"Bearer {self.secret.reveal()}"}
-        return {"X-Auth-Email": self.email or "", "X-Auth-Key": self.secret.reveal()}
-
-    def __repr__(self) -> str:
-        return f"Credentials(kind={self.kind!r})"
-
-
 @dataclass(frozen=True)
 class Settings:
     """Everything a client needs, validated, with the source each setting came from in ``origins``."""
@@ -145,9 +127,9 @@ def resolve_settings(*sources: Source, require_credentials: bool = True) -> Sett
     if found := _first(sources, "base_url", origins):
         base_url = validate_base_url(found[0], found[1])
     if found := _first(sources, "timeout", origins):
-        timeout = _validate_timeout(found[0], found[1])
+        timeout = validate_timeout(found[0], found[1])
     if found := _first(sources, "max_retries", origins):
-        max_retries = _validate_retries(found[0], found[1])
+        max_retries = validate_retries(found[0], found[1])
     return Settings(
         credentials=credentials,
         account_id=account_id,
@@ -165,18 +147,6 @@ NO_CREDENTIALS = (
 )
 
 
-def choose_account(settings: Settings, account_id: str | None, label: str, how_to_set: str) -> str:
-    """``account_id`` validated (named ``label`` in errors), else the configured account.
-
-    Without either, a ``ConfigurationError`` says ``how_to_set`` a default: each surface names its own way.
-    """
-    if account_id is not None:
-        return validate_account_id(account_id, label)
-    if settings.account_id is None:
-        raise ConfigurationError(f"no account id: pass {label}, or {how_to_set}")
-    return settings.account_id
-
-
 def _first(sources: tuple[Source, ...], key: str, origins: dict[str, str]) -> tuple[Value, str] | None:
     for source in sources:
         value = source.get(key)
@@ -191,7 +161,7 @@ def _resolve_credentials(sources: tuple[Source, ...], origins: dict[str, str]) -
         token, key, email = source.get("api_token"), source.get("api_key"), source.get("email")
         if token is not None:
             origins["api_token"] = source.label("api_token")
-            return Credentials("token", Secret(_validate_credential(token, source.label("api_token"))))
+            return Credentials("token", Secret(validate_credential(token, source.label("api_token"))))
         if key is None and email is None:
             continue
         if key is None or email is None:
@@ -202,109 +172,15 @@ def _resolve_credentials(sources: tuple[Source, ...], origins: dict[str, str]) -
                 f"({source.label('api_token')}) instead"
             )
         origins["api_key"], origins["email"] = source.label("api_key"), source.label("email")
-        secret = Secret(_validate_credential(key, source.label("api_key")))
-        address = _validate_credential(email, source.label("email"))
+        secret = Secret(validate_credential(key, source.label("api_key")))
+        address = validate_credential(email, source.label("email"))
         if "@" not in address:
             raise ConfigurationError(f"{source.label('email')} is not an email address; set the account's email")
         return Credentials("key", secret, address)
     return None
 
 
-def _validate_credential(value: Value, label: str) -> str:
-    # Never echo the value: the message may end up in a CI log.
-    if not isinstance(value, str):
-        raise ConfigurationError(f"{label} must be a string; check how it is set")
-    if value.lower().startswith("bearer "):
-        raise ConfigurationError(f"{label} starts with a 'Bearer ' prefix: set the token alone, without it")
-    if _CREDENTIAL.fullmatch(value) is None:
-        bad = next(i for i, c in enumerate(value) if not ("\x21" <= c <= "\x7e"))
-        raise ConfigurationError(
-            f"{label} contains a space, line break, control or non-ASCII character at position {bad}; "
-            "copy the credential again without surrounding whitespace"
-        )
-    return value
-
-
-def validate_account_id(value: Value, label: str = "account id") -> str:
-    """Return ``value`` if it is a Cloudflare account id (32 lowercase hex characters), else raise."""
-    if isinstance(value, str) and _ACCOUNT_ID.fullmatch(value):
-        return value
-    shown = repr(value) if not isinstance(value, str) or len(value) <= 40 else repr(value[:40] + "...")
-    raise ConfigurationError(
-        f"{label} {shown} is not a Cloudflare account id: expected 32 lowercase hex characters, as shown in "
-        "the dashboard URL (dash.cloudflare.com/<account id>)"
-    )
-
-
-def validate_base_url(value: Value, label: str = "base URL") -> str:
-    """Return the base URL without a trailing slash if it is https (or http on a loopback host), else raise."""
-    if not isinstance(value, str):
-        raise ConfigurationError(f"{label} must be a URL string such as {DEFAULT_BASE_URL}")
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-        parts.port  # noqa: B018 - parsing the port is what validates it
-    except ValueError:
-        raise ConfigurationError(f"{label} is not a valid URL; use {DEFAULT_BASE_URL}") from None
-    if parts.username is not None or parts.password is not None:
-        # Do not echo it: the userinfo part is a credential.
-        raise ConfigurationError(f"{label} must not contain a user name or password; pass credentials separately")
-    shown = value if len(value) <= 80 else value[:80] + "..."
-    if not host or parts.query or parts.fragment or any(c.isspace() or ord(c) < 32 for c in value):
-        raise ConfigurationError(
-            f"{label} {shown!r} is not a usable base URL: expected a URL such as {DEFAULT_BASE_URL}"
-        )
-    if parts.scheme == "http" and not _is_loopback(host):
-        raise ConfigurationError(
-            f"{label} {shown!r} uses plain http: credentials would travel unencrypted; use https "
-            "(http is allowed only for loopback hosts such as 127.0.0.1, e.g. the local emulator)"
-        )
-    if parts.scheme not in ("http", "https"):
-        raise ConfigurationError(f"{label} {shown!r} must start with https://, e.g. {DEFAULT_BASE_URL}")
-    return value.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    import ipaddress  # only http URLs get here, so the common https case does not pay for the import
-
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _validate_timeout(value: Value, label: str) -> float:
-    try:
-        seconds = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        seconds = math.nan
-    if isinstance(value, bool) or not (0 < seconds <= MAX_TIMEOUT):
-        raise ConfigurationError(
-            f"{label} {value!r} is not a valid timeout: give seconds per attempt, more than 0 and at most "
-            f"{MAX_TIMEOUT:g} (default {DEFAULT_TIMEOUT:g})"
-        )
-    return seconds
-
-
-def _validate_retries(value: Value, label: str) -> int:
-    retries: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        retries = value
-    elif (isinstance(value, str) and re.fullmatch(r"[0-9]{1,3}", value.strip())) or (
-        isinstance(value, float) and value.is_integer()
-    ):
-        retries = int(value)
-    if retries is None or not 0 <= retries <= MAX_RETRIES_LIMIT:
-        raise ConfigurationError(
-            f"{label} {value!r} is not a valid retry count: give a whole number from 0 to {MAX_RETRIES_LIMIT} "
-            f"(retries after the first try; default {DEFAULT_MAX_RETRIES})"
-        )
-    return retries
-
-
-# -- Pulumi config as sources: cfbilling:* first, then pulumi-cloudflare's own keys ---------------------------
+# -- The surfaces: where each takes its settings from, first wins ---------------------------------------------
 
 PACKAGE = "cfbilling"
 """The Pulumi package name: the config namespace and the first part of every token."""
@@ -323,13 +199,92 @@ CFBILLING_KEYS: Mapping[str, str] = {
 # pulumi-cloudflare's provider keys: its users configure nothing new.
 CLOUDFLARE_KEYS: Mapping[str, str] = {"api_token": "apiToken", "api_key": "apiKey", "email": "email"}
 
+SourceKind = Literal["given", "cfbilling config", "cloudflare config", "environment"]
 
-def pulumi_sources(read: Callable[[str], Any]) -> tuple[Source, Source]:
-    """The ``cfbilling`` and ``cloudflare`` config namespaces as sources; ``read`` takes a full key."""
 
-    def source(namespace: str, keys: Mapping[str, str]) -> Source:
-        labels = {setting: f"Pulumi config {namespace}:{key}" for setting, key in keys.items()}
-        values = {setting: read(f"{namespace}:{key}") for setting, key in keys.items()}
-        return Source(f"Pulumi config {namespace}", values, labels)
+@dataclass(frozen=True)
+class Surface:
+    """One way in (the CLI, a Pulumi program, the plugin, ...): its sources in order and its users' names."""
 
-    return source("cfbilling", CFBILLING_KEYS), source("cloudflare", CLOUDFLARE_KEYS)
+    name: str
+    order: tuple[SourceKind, ...]
+    """Sources, first wins: ``given`` is what the surface itself was handed (flags, arguments, a query)."""
+    labels: Mapping[str, str]
+    """How this surface's users spell the settings it is given, for error messages."""
+    account: str
+    """How a call names the account it reads (``--account-id``, ``accountId``)."""
+    default_account: str
+    """How a user of this surface sets a default account: the second half of the one no-account message."""
+
+
+_PROGRAM_ORDER: tuple[SourceKind, ...] = ("cfbilling config", "cloudflare config", "environment")
+_IN_PULUMI = "run `pulumi config set cfbilling:accountId <id>`, or set CLOUDFLARE_ACCOUNT_ID"
+
+SURFACES: Mapping[str, Surface] = {
+    s.name: s
+    for s in (
+        Surface("client", ("given", "environment"), {k: f"{k} argument" for k in SETTINGS}, "account_id",
+                "set CLOUDFLARE_ACCOUNT_ID (in Pulumi, cfbilling:accountId)"),
+        Surface("cli", ("given", "environment"), {"base_url": "--base-url", "timeout": "--timeout"},
+                "--account-id", "use --accounts-file FILE, or set CLOUDFLARE_ACCOUNT_ID"),
+        Surface("terraform", ("given", "environment"), {k: f"query key {k}" for k in SETTINGS}, "account_id in "
+                "the query", "set CLOUDFLARE_ACCOUNT_ID where terraform runs"),
+        Surface("program", _PROGRAM_ORDER, {}, "account_id", _IN_PULUMI),
+        Surface("resource", _PROGRAM_ORDER, {}, "account_id", _IN_PULUMI),
+        Surface("plugin", ("given", "environment"), {k: f"{PACKAGE}:{v}" for k, v in CFBILLING_KEYS.items()},
+                "accountId", "set the provider's accountId (cfbilling:accountId), or CLOUDFLARE_ACCOUNT_ID"),
+        Surface("policy", ("given", "environment"), {"timeout": "timeoutSeconds"}, "accountIds in the policy "
+                "config", "list the accounts to check in accountIds"),
+    )
+}
+"""Every surface and its source order: the one place to change where a surface looks for its settings."""
+
+
+def settings_for(
+    surface: str,
+    given: Mapping[str, Value] | None = None,
+    *,
+    config: Callable[[str], Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    require_credentials: bool = True,
+) -> Settings:
+    """Resolve the settings of ``surface`` from its sources, in the order :data:`SURFACES` gives.
+
+    :param given: what the surface was handed itself (flags, keyword arguments, a query), by setting name.
+    :param config: reads a full Pulumi config key (``cfbilling:apiToken``), for the Pulumi surfaces.
+    :param environ: the environment (default ``os.environ``).
+    """
+    entry = SURFACES[surface]
+    values = {k: v for k, v in (given or {}).items() if v is not None}
+    if set(values) - set(SETTINGS):
+        raise TypeError(f"unknown settings for {surface}: {sorted(set(values) - set(SETTINGS))}")
+    sources = []
+    for kind in entry.order:
+        if kind == "given":
+            sources.append(Source(entry.name, values, entry.labels))
+        elif kind == "environment":
+            sources.append(Source.environment(environ))
+        else:
+            namespace = kind.split()[0]
+            sources.append(_pulumi_source(namespace, config or (lambda key: None)))
+    return resolve_settings(*sources, require_credentials=require_credentials)
+
+
+def choose_account(settings: Settings, account_id: Value, surface: str) -> str:
+    """``account_id`` validated, else the surface's configured account; the one message when there is neither."""
+    entry = SURFACES[surface]
+    if account_id is not None:
+        return validate_account_id(account_id, entry.account)
+    if settings.account_id is None:
+        raise ConfigurationError(
+            f"no account id: pass {entry.account}, or {entry.default_account} (the 32 hex characters in "
+            "dash.cloudflare.com/<account id>)"
+        )
+    return settings.account_id
+
+
+def _pulumi_source(namespace: str, read: Callable[[str], Any]) -> Source:
+    keys = CFBILLING_KEYS if namespace == PACKAGE else CLOUDFLARE_KEYS
+    labels = {setting: f"Pulumi config {namespace}:{key}" for setting, key in keys.items()}
+    values = {setting: read(f"{namespace}:{key}") for setting, key in keys.items()}
+    return Source(f"Pulumi config {namespace}", values, labels)

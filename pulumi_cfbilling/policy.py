@@ -24,7 +24,7 @@ from pulumi_policy import (
 
 from .accounts import AccountRef
 from .client import BillingClient
-from .config import Source, resolve_settings, validate_account_id
+from .config import settings_for, validate_account_id
 from .errors import CfBillingError
 from .fleet import read_fleet
 from .rules import GUARDRAILS, Policy
@@ -71,9 +71,7 @@ def validate_credit_balance(args: StackValidationArgs, report_violation: ReportV
         camel = {g.name: g.camel for g in GUARDRAILS}
         policy = Policy.from_values({k: config.get(v) for k, v in camel.items()}, labels=camel.__getitem__)
         timeout = config.get("timeoutSeconds", DEFAULT_TIMEOUT_SECONDS)
-        settings = resolve_settings(
-            Source.arguments({"timeout": timeout}, {"timeout": "timeoutSeconds"}), Source.environment()
-        )
+        settings = settings_for("policy", {"timeout": timeout})
     except CfBillingError as error:
         report_violation(f"AI Gateway credits cannot be checked: {error}", None)
         return

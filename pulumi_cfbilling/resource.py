@@ -20,7 +20,7 @@ from pulumi.dynamic import ConfigureRequest, CreateResult, ReadResult, Resource,
 
 from ._pulumi import for_pulumi, program_account, program_settings
 from .client import BillingClient
-from .config import CFBILLING_KEYS, Settings, Source, pulumi_sources, resolve_settings, validate_account_id
+from .config import CFBILLING_KEYS, Settings, settings_for, validate_account_id
 from .errors import ConfigurationError
 from .models import DERIVED_FIELDS, CreditBalance
 
@@ -41,13 +41,11 @@ class CreditBalanceProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         """Resolve settings from the stack's config (all namespaces reach dynamic providers) and the environment."""
-        self._settings = resolve_settings(
-            *pulumi_sources(req.config.get), Source.environment(), require_credentials=False
-        )
+        self._settings = settings_for("resource", config=req.config.get, require_credentials=False)
 
     def _read(self, account_id: str) -> dict[str, Any]:
         def read() -> dict[str, Any]:
-            settings = self._settings or resolve_settings(Source.environment(), require_credentials=False)
+            settings = self._settings or settings_for("resource", require_credentials=False)
             with BillingClient.from_settings(settings) as client:
                 return client.get_credit_balance(validate_account_id(account_id, "id")).to_document()
 
@@ -137,7 +135,7 @@ def _reader_settings() -> dict[str, Any]:
 
 
 def _require_environment_credentials() -> None:
-    if resolve_settings(Source.environment(), require_credentials=False).credentials is not None:
+    if settings_for("resource", require_credentials=False).credentials is not None:  # no config: environment
         return
     if program_settings(require_credentials=False).credentials is not None:
         raise ConfigurationError(

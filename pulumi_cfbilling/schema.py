@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from importlib import resources
 from typing import Any
 
 from ._version import __version__
@@ -27,7 +28,15 @@ from .config import (
 from .models import DERIVED_FIELDS, CreditBalance
 from .rules import GUARDRAILS
 
-__all__ = ["CHECK_TOKEN", "GET_TOKEN", "PACKAGE", "package_schema", "schema_json"]
+__all__ = [
+    "CHECK_TOKEN",
+    "GET_TOKEN",
+    "PACKAGE",
+    "check_report_schema",
+    "check_report_schema_json",
+    "package_schema",
+    "schema_json",
+]
 
 _TYPE_NAMES = {"PaymentMethod": "PaymentMethod", "TopupConfig": "TopupConfig"}
 
@@ -195,3 +204,30 @@ def package_schema() -> dict[str, Any]:
 def schema_json() -> str:
     """The schema as the text of ``schema.json``: stable key order, two-space indent, final newline."""
     return json.dumps(package_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# How each kind of guardrail shows in the report's ``policy``: its value, or off (null; false for a flag).
+_REPORT_TYPES: Mapping[str, Any] = {"usd": ["number", "null"], "flag": "boolean", "duration": ["string", "null"]}
+
+
+def check_report_schema() -> dict[str, Any]:
+    """The JSON Schema of ``cfbilling check --format json``, with its guardrail parts derived from the table.
+
+    The shipped ``check_report.schema.json`` is this function's output (a test keeps them equal): the document's
+    shape is kept in that file, and the ``policy`` keys and the rule ids are rewritten from
+    :data:`rules.GUARDRAILS`, so a new guardrail reaches the report schema without editing it.
+    """
+    text = resources.files(__package__).joinpath("check_report.schema.json").read_text("utf-8")
+    document: dict[str, Any] = json.loads(text)
+    policy = document["properties"]["policy"]
+    policy["required"] = [g.camel for g in GUARDRAILS]
+    policy["properties"] = {
+        g.camel: {"type": _REPORT_TYPES[g.kind], "description": g.description} for g in GUARDRAILS
+    }
+    document["$defs"]["violation"]["properties"]["rule"] = {"enum": [g.rule for g in GUARDRAILS]}
+    return document
+
+
+def check_report_schema_json() -> str:
+    """The text of ``check_report.schema.json``: two-space indent, final newline, keys in document order."""
+    return json.dumps(check_report_schema(), indent=2, ensure_ascii=False) + "\n"

@@ -9,9 +9,10 @@ never travel there.
 from __future__ import annotations
 
 import weakref
-from typing import NoReturn
+from dataclasses import dataclass
+from typing import Literal, NoReturn
 
-__all__ = ["Secret"]
+__all__ = ["Credentials", "Secret"]
 
 _VALUES: weakref.WeakKeyDictionary[Secret, str] = weakref.WeakKeyDictionary()
 
@@ -41,3 +42,21 @@ class Secret:
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("a credential cannot be pickled; it is read from configuration at run time")
+
+
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    """An API token, or a global API key with its account email. Shows neither."""
+
+    kind: Literal["token", "key"]
+    secret: Secret
+    email: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The request headers that carry this credential."""
+        if self.kind == "token":
+            return {"Authorization": f"Bearer {self.secret.reveal()}"}
+        return {"X-Auth-Email": self.email or "", "X-Auth-Key": self.secret.reveal()}
+
+    def __repr__(self) -> str:
+        return f"Credentials(kind={self.kind!r})"

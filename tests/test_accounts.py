@@ -7,6 +7,7 @@ from helpers import HEALTHY, LOW
 
 from pulumi_cfbilling import ConfigurationError
 from pulumi_cfbilling.accounts import AccountRef, parse_accounts_file, select_accounts
+from pulumi_cfbilling.config import settings_for
 
 
 def test_ids_labels_comments_and_blank_lines() -> None:
@@ -30,7 +31,8 @@ def test_control_characters_in_labels_are_rejected() -> None:
 
 
 def test_flags_come_before_the_file_and_the_default_is_last(tmp_path: object) -> None:
-    assert select_accounts([LOW], None, HEALTHY) == [AccountRef(LOW)]
-    assert select_accounts(None, None, HEALTHY) == [AccountRef(HEALTHY)]
-    with pytest.raises(ConfigurationError, match="no account given"):
-        select_accounts(None, None, None)
+    configured = settings_for("cli", environ={"CLOUDFLARE_ACCOUNT_ID": HEALTHY}, require_credentials=False)
+    assert select_accounts([LOW], None, configured) == [AccountRef(LOW)]
+    assert select_accounts(None, None, configured) == [AccountRef(HEALTHY)]
+    with pytest.raises(ConfigurationError, match="no account id: pass --account-id, or use --accounts-file"):
+        select_accounts(None, None, settings_for("cli", environ={}, require_credentials=False))

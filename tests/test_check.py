@@ -252,7 +252,7 @@ def test_no_progress_output_outside_a_terminal(emulator: Emulator) -> None:
             "--concurrency 0 must be from 1 to 64",
         ),
         (("--account-id", HEALTHY, "--min-balance-usd", "1", "--format", "xml"), "invalid choice: 'xml'"),
-        (("--min-balance-usd", "1"), "no account given"),
+        (("--min-balance-usd", "1"), "no account id: pass --account-id"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(emulator: Emulator, args: tuple[str, ...], fragment: str) -> None:

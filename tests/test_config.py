@@ -10,8 +10,11 @@ import pytest
 from pulumi_cfbilling import BillingClient, ConfigurationError
 from pulumi_cfbilling.config import (
     DEFAULT_BASE_URL,
+    SURFACES,
     Source,
+    choose_account,
     resolve_settings,
+    settings_for,
     validate_account_id,
     validate_base_url,
 )
@@ -241,3 +244,57 @@ def test_settings_repr_shows_no_credential() -> None:
     settings = resolve_settings(env(CLOUDFLARE_API_KEY="the-key-value", CLOUDFLARE_EMAIL="a@example.com"))
     assert "the-key-value" not in repr(settings)
     assert "a@example.com" not in repr(settings.credentials)
+
+
+# -- The surface table: one source order per surface, one no-account message ---------------------------------
+
+PULUMI_CONFIG = {
+    "cfbilling:accountId": ACCOUNT,
+    "cloudflare:apiToken": "cloudflare-config-token",
+    "cfbilling:timeout": "7",
+}
+
+
+@pytest.mark.parametrize("surface", sorted(SURFACES))
+def test_every_surface_resolves_its_sources_in_table_order(surface: str) -> None:
+    entry = SURFACES[surface]
+    given = {"account_id": ACCOUNT, "timeout": 7} if "given" in entry.order else None
+    environ = {"CLOUDFLARE_ACCOUNT_ID": OTHER, "CFBILLING_TIMEOUT": "9", "CLOUDFLARE_API_TOKEN": "env-token"}
+    settings = settings_for(surface, given, config=PULUMI_CONFIG.get, environ=environ)
+    first = entry.order[0]
+    # The first source in the table wins for the values it holds; the environment fills the rest.
+    assert (settings.account_id, settings.timeout) == (ACCOUNT, 7.0)
+    expected_origin = {
+        "given": entry.labels.get("account_id", f"account_id ({surface})"),
+        "cfbilling config": "Pulumi config cfbilling:accountId",
+    }[first]
+    assert settings.origins["account_id"] == expected_origin
+    pulumi_token = first == "cfbilling config"
+    assert settings.origins["api_token"] == ("Pulumi config cloudflare:apiToken" if pulumi_token else "CLOUDFLARE_API_TOKEN")
+    # Without its own values, every surface falls back to the environment.
+    fallback = settings_for(surface, config=lambda key: None, environ=environ)
+    assert (fallback.account_id, fallback.timeout) == (OTHER, 9.0)
+
+
+@pytest.mark.parametrize("surface", sorted(SURFACES))
+def test_one_no_account_message_worded_for_each_surface(surface: str) -> None:
+    settings = settings_for(surface, environ={}, require_credentials=False)
+    with pytest.raises(ConfigurationError) as raised:
+        choose_account(settings, None, surface)
+    message = str(raised.value)
+    assert message.startswith(f"no account id: pass {SURFACES[surface].account}, or ")
+    assert "dash.cloudflare.com/<account id>" in message
+    assert "\n" not in message
+    with pytest.raises(ConfigurationError, match=f"^{SURFACES[surface].account} 'nope' is not a Cloudflare account"):
+        choose_account(settings, "nope", surface)
+
+
+def test_a_surface_names_its_settings_its_own_way() -> None:
+    with pytest.raises(ConfigurationError, match="^--timeout 'soon' is not a valid timeout"):
+        settings_for("cli", {"timeout": "soon"}, environ={}, require_credentials=False)
+    with pytest.raises(ConfigurationError, match="^cfbilling:baseUrl 'ftp://x' "):
+        settings_for("plugin", {"base_url": "ftp://x"}, environ={}, require_credentials=False)
+    with pytest.raises(ConfigurationError, match="^query key timeout "):
+        settings_for("terraform", {"timeout": "-1"}, environ={}, require_credentials=False)
+    with pytest.raises(ConfigurationError, match="^Pulumi config cfbilling:timeout "):
+        settings_for("program", config={"cfbilling:timeout": "0"}.get, environ={}, require_credentials=False)

@@ -12,7 +12,7 @@ import yaml
 from helpers import run_cli
 
 from pulumi_cfbilling.models import DERIVED_FIELDS, CreditBalance
-from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN, package_schema, schema_json
+from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN, check_report_schema_json, package_schema, schema_json
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "pulumi_cfbilling" / "schema.json"
@@ -32,6 +32,17 @@ def test_cfbilling_schema_prints_the_committed_file() -> None:
         "schema.json is stale: run `cfbilling schema > pulumi_cfbilling/schema.json`"
     )
     assert schema_json() == COMMITTED.read_text()
+
+
+def test_the_shipped_check_report_schema_is_derived_from_the_guardrail_table() -> None:
+    shipped = ROOT / "pulumi_cfbilling" / "check_report.schema.json"
+    result = run_cli("schema", "--check-report")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == shipped.read_text(), (
+        "check_report.schema.json is stale: run "
+        "`cfbilling schema --check-report > pulumi_cfbilling/check_report.schema.json`"
+    )
+    assert check_report_schema_json() == shipped.read_text()
 
 
 def test_required_keys_and_package_metadata() -> None:

@@ -144,11 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
         "cfbilling terraform-external",
     )
 
-    add(
+    schema = add(
         "schema",
         "schema",
         "Print the Pulumi package schema of the cfbilling provider plugin (the committed schema.json).",
         "cfbilling schema | diff - schema.json",
+    )
+    schema.add_argument(
+        "--check-report",
+        action="store_true",
+        help="print the JSON Schema of `cfbilling check --format json` instead (check_report.schema.json)",
     )
 
     add(

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from ..accounts import AccountRef, select_accounts
-from ..config import Settings, Source, resolve_settings
+from ..config import Settings, settings_for
 from ..errors import ConfigurationError
 from ..fleet import MAX_CONCURRENCY, AccountOutcome
 
@@ -30,8 +30,6 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_API_ERROR = 3
 
-_FLAG_LABELS = {"account_id": "--account-id", "base_url": "--base-url", "timeout": "--timeout"}
-
 
 def exit_code(outcomes: list[AccountOutcome], *, advisory: bool) -> int:
     """3 if any account is unreadable, else 1 if any guardrail failed (unless advisory), else 0."""
@@ -45,15 +43,13 @@ def exit_code(outcomes: list[AccountOutcome], *, advisory: bool) -> int:
 
 def settings(args: argparse.Namespace, *, require_credentials: bool = True) -> Settings:
     """Flags first (``--base-url``, ``--timeout``), then the environment."""
-    flags = Source.arguments(
-        {"base_url": getattr(args, "base_url", None), "timeout": getattr(args, "timeout", None)}, labels=_FLAG_LABELS
-    )
-    return resolve_settings(flags, Source.environment(), require_credentials=require_credentials)
+    flags = {"base_url": getattr(args, "base_url", None), "timeout": getattr(args, "timeout", None)}
+    return settings_for("cli", flags, require_credentials=require_credentials)
 
 
 def accounts(args: argparse.Namespace, resolved: Settings) -> list[AccountRef]:
     """``--account-id`` flags and ``--accounts-file`` entries, else the configured account."""
-    return select_accounts(args.account_id, getattr(args, "accounts_file", None), resolved.account_id)
+    return select_accounts(args.account_id, getattr(args, "accounts_file", None), resolved)
 
 
 def concurrency(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from ..client import BillingClient
-from ..config import Source, resolve_settings, validate_account_id
+from ..config import settings_for
 from ..errors import ConfigurationError
 from ..rules import GUARDRAILS, Policy, evaluate
 
@@ -69,15 +69,9 @@ def terraform_external(args: argparse.Namespace) -> int:
     query = _query()
     keys = [g.name for g in GUARDRAILS]
     policy = Policy.from_values({k: query.get(k) for k in keys}, labels=lambda key: f"query key {key}")
-    flags = Source.arguments(
-        {"base_url": query.get("base_url"), "timeout": query.get("timeout"), "account_id": query.get("account_id")},
-        labels={"base_url": "query key base_url", "timeout": "query key timeout", "account_id": "query key account_id"},
-    )
-    settings = resolve_settings(flags, Source.environment())
-    if settings.account_id is None:
-        raise ConfigurationError("no account: set account_id in the query, or CLOUDFLARE_ACCOUNT_ID")
-    with BillingClient.from_settings(settings) as client:
-        balance = client.get_credit_balance(validate_account_id(settings.account_id, "query key account_id"))
+    settings = settings_for("terraform", {key: query.get(key) for key in SETTING_KEYS})
+    with BillingClient.from_settings(settings, surface="terraform") as client:
+        balance = client.get_credit_balance()  # the query's account_id, validated with the settings
     verdict = evaluate(balance, policy)
     result = flatten(balance.to_document())
     result.update(

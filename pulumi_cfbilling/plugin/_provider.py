@@ -22,9 +22,8 @@ from ..config import (
     GET_TOKEN,
     PACKAGE,
     Settings,
-    Source,
     choose_account,
-    resolve_settings,
+    settings_for,
     validate_account_id,
 )
 from ..errors import (
@@ -110,11 +109,8 @@ class CfBillingProvider(p.Provider):
             if _is_unknown(value) or value.value is None or key not in CFBILLING_KEYS.values():
                 continue
             setting = next(s for s, k in CFBILLING_KEYS.items() if k == key)
-            try:
-                resolve_settings(
-                    Source("provider", {setting: _plain(value)}, {setting: f"{PACKAGE}:{key}"}),
-                    require_credentials=False,
-                )
+            try:  # this value alone, as the plugin's surface names it; the environment is not consulted here
+                settings_for("plugin", {setting: _plain(value)}, environ={}, require_credentials=False)
             except ConfigurationError as error:
                 failures.append(p.CheckFailure(key, str(error)))
         return p.CheckResponse(inputs=request.new_inputs, failures=failures)
@@ -131,15 +127,12 @@ class CfBillingProvider(p.Provider):
                 values[setting] = arg.value
             else:
                 values[setting] = request.variables.get(f"{PACKAGE}:config:{key}")
-        labels = {setting: f"{PACKAGE}:{key}" for setting, key in CFBILLING_KEYS.items()}
         self._settings, self._config_problem = None, None
         if unknown:
             self._config_problem = f"the provider configuration is not known yet ({', '.join(unknown)})"
         else:
             try:
-                self._settings = resolve_settings(
-                    Source("provider config", values, labels), Source.environment(), require_credentials=False
-                )
+                self._settings = settings_for("plugin", values, require_credentials=False)
             except ConfigurationError as error:
                 self._config_problem = str(error)
         return p.ConfigureResponse(
@@ -172,8 +165,7 @@ class CfBillingProvider(p.Provider):
             return p.InvokeResponse(failures=failures)
         settings = self._configured()
         # accountId, when given, was validated by _inputs; otherwise the provider's default applies.
-        how = "set the provider's accountId (cfbilling:accountId) or CLOUDFLARE_ACCOUNT_ID"
-        account = choose_account(settings, account, "accountId", how)
+        account = account or choose_account(settings, None, "plugin")
         balance = await asyncio.to_thread(self._cache.get, settings, account)
         if policy is None:
             result = balance.to_document()
@@ -208,7 +200,7 @@ class CfBillingProvider(p.Provider):
         if self._config_problem is not None:
             raise ConfigurationError(self._config_problem)
         if self._settings is None:  # Configure was not called: the environment alone
-            self._settings = resolve_settings(Source.environment(), require_credentials=False)
+            self._settings = settings_for("plugin", require_credentials=False)
         return self._settings
 
     async def cancel(self) -> None:
