@@ -30,9 +30,9 @@ from .fleet import read_fleet
 from .rules import GUARDRAILS, Policy
 
 __all__ = [
-    "CONFIG_SCHEMA",
     "DEFAULT_TIMEOUT_SECONDS",
     "POLICY_NAME",
+    "config_schema",
     "credit_balance_policy",
     "validate_credit_balance",
 ]
@@ -40,24 +40,26 @@ __all__ = [
 POLICY_NAME = "cfbilling-credit-balance"
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
-CONFIG_SCHEMA = PolicyConfigSchema(
-    properties={
-        "accountIds": {
-            "type": "array",
-            "items": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-            "minItems": 1,
-            "description": "Cloudflare accounts whose AI Gateway credits every deployment checks.",
+def config_schema() -> PolicyConfigSchema:
+    """The policy's config schema: the accounts, one key per guardrail (from the rules table), the timeout."""
+    return PolicyConfigSchema(
+        properties={
+            "accountIds": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+                "minItems": 1,
+                "description": "Cloudflare accounts whose AI Gateway credits every deployment checks.",
+            },
+            **{g.camel: g.json_schema for g in GUARDRAILS},
+            "timeoutSeconds": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": 600,
+                "description": f"Timeout per request (default {DEFAULT_TIMEOUT_SECONDS:g}).",
+            },
         },
-        **{g.camel: g.json_schema for g in GUARDRAILS},
-        "timeoutSeconds": {
-            "type": "number",
-            "exclusiveMinimum": 0,
-            "maximum": 600,
-            "description": f"Timeout per request (default {DEFAULT_TIMEOUT_SECONDS:g}).",
-        },
-    },
-    required=["accountIds"],
-)
+        required=["accountIds"],
+    )
 
 
 def validate_credit_balance(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -95,7 +97,7 @@ def credit_balance_policy(enforcement_level: EnforcementLevel = EnforcementLevel
         ),
         validate=validate_credit_balance,
         enforcement_level=enforcement_level,
-        config_schema=CONFIG_SCHEMA,
+        config_schema=config_schema(),
         remediation_steps=(
             "Top up the account's AI Gateway credits or fix its automatic top-up in the Cloudflare dashboard; run "
             "`cfbilling doctor` where the policy runs if the balance cannot be read."

@@ -15,9 +15,11 @@ from hypothesis import settings
 from pulumi_cfbilling import BillingClient
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator, demo_fixture
 
+# Fast by default on a laptop; thorough under CI (which sets CI, as GitHub Actions and .ci/run do); longer on request.
+settings.register_profile("dev", max_examples=100, deadline=None)
 settings.register_profile("ci", max_examples=2000, deadline=None)
 settings.register_profile("long", max_examples=50_000, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture(autouse=True)
