@@ -1,15 +1,28 @@
-"""Helpers shared by the test modules: the demo accounts, leak detectors, running the CLI."""
+"""The one helpers module shared by the test modules.
+
+The demo accounts, leak detectors, running the CLI and reading its one-line errors, Pulumi's mock runtime (a
+recording mocks class, a log collector, resolving outputs) and the provider plugin driven over gRPC.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from pulumi_cfbilling.testing.emulator import DEMO_KEY, DEMO_TOKEN
+import grpc
+import pulumi
+import pulumi.runtime
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.sync_await import _sync_await
+
+from pulumi_cfbilling.testing.emulator import DEMO_KEY, DEMO_TOKEN, Emulator
 
 HEALTHY = "0123456789abcdef0123456789abcdef"
 LOW = "fedcba9876543210fedcba9876543210"
@@ -60,3 +73,161 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) 
         timeout=timeout,
         check=False,
     )
+
+
+def env_for(emu: Emulator, **extra: str) -> dict[str, str]:
+    return {"CLOUDFLARE_API_TOKEN": DEMO_TOKEN, "CLOUDFLARE_BASE_URL": emu.base_url, **extra}
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, *fragments: str) -> None:
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("cfbilling")
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert_no_secret(result.stdout, result.stderr)
+
+
+# -- Pulumi: the SDK's mock runtime -----------------------------------------------------------------------------
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Records every registered resource; resources named ``pending*`` get no id (unknown in preview)."""
+
+    def __init__(self) -> None:
+        self.resources: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        self.resources.append(args)
+        if args.name.startswith("pending"):
+            return "", {}
+        return args.resource_id or f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], None]:
+        return {}, None
+
+
+class Collector(logging.Handler):
+    """Collects what the mock engine logs (pulumi.log.warn and friends)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def warnings(self) -> list[str]:
+        return [r.getMessage() for r in self.records if r.levelno == logging.WARNING]
+
+
+def resolve(output: pulumi.Output[Any]) -> Any:
+    """The value of an output (``None`` when unknown), waiting for it like the engine would."""
+    return _sync_await(output.future())
+
+
+def is_known(output: pulumi.Output[Any]) -> bool:
+    return bool(_sync_await(output.is_known()))
+
+
+def unknown_output() -> pulumi.Output[str]:
+    """An output whose value is unknown, as an id of a resource yet to be created during preview."""
+    loop = asyncio.get_event_loop()
+    value: asyncio.Future[Any] = loop.create_future()
+    known: asyncio.Future[bool] = loop.create_future()
+    secret: asyncio.Future[bool] = loop.create_future()
+    value.set_result(None)
+    known.set_result(False)
+    secret.set_result(False)
+    return pulumi.Output(set(), value, known, secret)
+
+
+def serialize(value: Any) -> str:
+    """Serialize like the engine does for stack outputs, and return it as text (to search for secrets)."""
+    from pulumi.runtime import rpc
+
+    return str(_sync_await(rpc.serialize_properties({"value": value}, {})))
+
+
+def logging_for(collector: Collector | None) -> Any:
+    import logging
+
+    logger = logging.getLogger("tests.pulumi-engine")
+    logger.handlers.clear()
+    logger.propagate = False
+    if collector is not None:
+        logger.addHandler(collector)
+    logger.setLevel(logging.DEBUG)
+    return logger
+
+
+# -- The provider plugin, started as the engine starts it -----------------------------------------------------
+
+
+class Plugin:
+    """A running plugin process and a stub on its port; records every response to search for secrets."""
+
+    def __init__(self) -> None:
+        script = Path(sys.executable).with_name("pulumi-resource-cfbilling")
+        command = [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.plugin"]
+        # As the engine does: flags, then the engine's address (nothing listens there; Invoke never calls back).
+        self.process = subprocess.Popen(
+            [*command, "--logtostderr", "-v=9", "127.0.0.1:9"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line.strip().isdigit(), line
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{line.strip()}")
+        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+        self.seen: list[str] = []
+
+    def call(self, method: str, request: Any) -> Any:
+        try:
+            response = getattr(self.stub, method)(request, timeout=30)
+        except grpc.RpcError as error:
+            self.seen.append(f"{error.code()} {error.details()}")
+            raise
+        self.seen.append(str(response))
+        return response
+
+    def configure(self, emulator: Emulator, token: PropertyValue | None = None, **extra: PropertyValue) -> Any:
+        args = {
+            "apiToken": token or PropertyValue(DEMO_TOKEN, is_secret=True),
+            "baseUrl": PropertyValue(emulator.base_url),
+            **extra,
+        }
+        variables = {"cfbilling:config:baseUrl": emulator.base_url}
+        return self.call(
+            "Configure",
+            provider_pb2.ConfigureRequest(
+                variables=variables, args=PropertyValue.marshal_map(args), acceptSecrets=True
+            ),
+        )
+
+    def invoke(self, token: str, **args: PropertyValue) -> dict[str, PropertyValue]:
+        response = self.call("Invoke", provider_pb2.InvokeRequest(tok=token, args=PropertyValue.marshal_map(args)))
+        assert not response.failures, response.failures
+        return PropertyValue.unmarshal_map(getattr(response, "return"))
+
+    def stop(self) -> tuple[str, str]:
+        self.channel.close()
+        self.process.terminate()
+        stdout, stderr = self.process.communicate(timeout=10)
+        return stdout, stderr
+
+
+def plain(values: dict[str, PropertyValue]) -> dict[str, Any]:
+    def unwrap(value: PropertyValue) -> Any:
+        inner = value.value
+        if hasattr(inner, "items"):
+            return {k: unwrap(v) for k, v in inner.items()}
+        if isinstance(inner, tuple):
+            return [unwrap(v) for v in inner]
+        return inner
+
+    return {k: unwrap(v) for k, v in values.items()}

@@ -12,8 +12,17 @@ from typing import Any
 
 import jsonschema
 import pytest
-from helpers import FAILING, HEALTHY, LOW, UNKNOWN, assert_no_secret, cfbilling_command, run_cli
-from test_cli import assert_one_line_error, env_for
+from helpers import (
+    FAILING,
+    HEALTHY,
+    LOW,
+    UNKNOWN,
+    assert_no_secret,
+    assert_one_line_error,
+    cfbilling_command,
+    env_for,
+    run_cli,
+)
 
 from pulumi_cfbilling.testing.emulator import Emulator
 

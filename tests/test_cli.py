@@ -9,26 +9,21 @@ import subprocess
 import time
 
 import pytest
-from helpers import FAILING, HEALTHY, LOW, WRONG_TOKEN, assert_no_secret, cfbilling_command, run_cli
+from helpers import (
+    FAILING,
+    HEALTHY,
+    LOW,
+    WRONG_TOKEN,
+    assert_no_secret,
+    assert_one_line_error,
+    cfbilling_command,
+    env_for,
+    run_cli,
+)
 
 from pulumi_cfbilling._version import __version__
 from pulumi_cfbilling.cli import build_parser
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
-
-
-def env_for(emu: Emulator, **extra: str) -> dict[str, str]:
-    return {"CLOUDFLARE_API_TOKEN": DEMO_TOKEN, "CLOUDFLARE_BASE_URL": emu.base_url, **extra}
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, *fragments: str) -> None:
-    assert result.returncode == code, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("cfbilling")
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
-    assert_no_secret(result.stdout, result.stderr)
 
 
 def test_version() -> None:

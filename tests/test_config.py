@@ -290,11 +290,11 @@ def test_one_no_account_message_worded_for_each_surface(surface: str) -> None:
 
 
 def test_a_surface_names_its_settings_its_own_way() -> None:
-    with pytest.raises(ConfigurationError, match="^--timeout 'soon' is not a valid timeout"):
+    with pytest.raises(ConfigurationError, match=r"^--timeout 'soon' is not a valid timeout"):
         settings_for("cli", {"timeout": "soon"}, environ={}, require_credentials=False)
-    with pytest.raises(ConfigurationError, match="^cfbilling:baseUrl 'ftp://x' "):
+    with pytest.raises(ConfigurationError, match=r"^cfbilling:baseUrl 'ftp://x' "):
         settings_for("plugin", {"base_url": "ftp://x"}, environ={}, require_credentials=False)
-    with pytest.raises(ConfigurationError, match="^query key timeout "):
+    with pytest.raises(ConfigurationError, match=r"^query key timeout "):
         settings_for("terraform", {"timeout": "-1"}, environ={}, require_credentials=False)
-    with pytest.raises(ConfigurationError, match="^Pulumi config cfbilling:timeout "):
+    with pytest.raises(ConfigurationError, match=r"^Pulumi config cfbilling:timeout "):
         settings_for("program", config={"cfbilling:timeout": "0"}.get, environ={}, require_credentials=False)

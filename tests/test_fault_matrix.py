@@ -12,6 +12,7 @@ import logging
 import os
 import subprocess
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,15 +21,23 @@ import grpc
 import pulumi
 import pulumi.runtime
 import pytest
-from helpers import HEALTHY, SECRETS, LeakWatch, cfbilling_command, run_cli
+from helpers import (
+    HEALTHY,
+    SECRETS,
+    Collector,
+    LeakWatch,
+    Plugin,
+    RecordingMocks,
+    cfbilling_command,
+    logging_for,
+    resolve,
+    run_cli,
+)
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime.proto import provider_pb2
-from pulumi_helpers import Collector, RecordingMocks, resolve
 from pulumi_policy import StackValidationArgs
-from test_functions import logging_for
-from test_plugin import Plugin
 
 import pulumi_cfbilling as cfbilling
 from pulumi_cfbilling.policy import validate_credit_balance
@@ -46,38 +55,60 @@ class Fault:
 
     faults: list[dict[str, Any]]
     error: str | None  # the CfBillingError class name, or None when the balance must be read
+    requests: int  # requests the emulator sees, with one retry allowed
     fragment: str = ""
 
 
 FAULTS: dict[str, Fault] = {
     "stall past the timeout": Fault(
-        [{"kind": "stall", "seconds": 5}], "APITimeoutError", f"within the {TIMEOUT:g} s timeout"
+        [{"kind": "stall", "seconds": 5}], "APITimeoutError", 2, f"within the {TIMEOUT:g} s timeout"
     ),
-    "429 with a short Retry-After": Fault([{"kind": "status", "status": 429, "retry_after": "0", "times": 1}], None),
+    "stall then success": Fault([{"kind": "stall", "seconds": 5, "times": 1}], None, 2),
+    "429 with a short Retry-After": Fault(
+        [{"kind": "status", "status": 429, "retry_after": "0", "times": 1}], None, 2
+    ),
     "429 with a huge Retry-After": Fault(
-        [{"kind": "status", "status": 429, "retry_after": "86400"}], "RateLimitError", "asks to wait 86400 s"
+        [{"kind": "status", "status": 429, "retry_after": "86400"}], "RateLimitError", 1, "asks to wait 86400 s"
     ),
-    "5xx then success": Fault([{"kind": "status", "status": 503, "times": 1}], None),
-    "5xx forever": Fault([{"kind": "status", "status": 500}], "ServerError", "HTTP 500"),
-    "HTML from a proxy": Fault([{"kind": "status", "status": 502, "html": True}], "ServerError", "text/html"),
-    "truncated JSON": Fault([{"kind": "truncated"}], "APIResponseError", "not valid JSON"),
-    "success false on 200": Fault([{"kind": "success_false"}], "APIResponseError", "success: false"),
-    "result null": Fault([{"kind": "result_null"}], "APIResponseError", "result: null"),
-    "wrong types": Fault([{"kind": "wrong_types"}], "APIResponseError", "balance"),
+    "429 forever": Fault(
+        [{"kind": "status", "status": 429, "retry_after": "0"}], "RateLimitError", 2, "after 2 attempts"
+    ),
+    "5xx then success": Fault([{"kind": "status", "status": 503, "times": 1}], None, 2),
+    "5xx forever": Fault([{"kind": "status", "status": 500}], "ServerError", 2, "HTTP 500"),
+    "5xx with a JSON error": Fault(
+        [{"kind": "status", "status": 500, "code": 10002}],
+        "ServerError",
+        2,
+        "HTTP 500 (code 10002: Internal Server Error",
+    ),
+    "Cloudflare's 520": Fault([{"kind": "status", "status": 520}], "ServerError", 2, "HTTP 520"),
+    "HTML from a proxy": Fault([{"kind": "status", "status": 502, "html": True}], "ServerError", 2, "text/html"),
+    "truncated JSON": Fault([{"kind": "truncated"}], "APIResponseError", 1, "not valid JSON"),
+    "empty body": Fault([{"kind": "empty_body"}], "APIResponseError", 1, "is empty"),
+    "success false on 200": Fault([{"kind": "success_false"}], "APIResponseError", 1, "success: false"),
+    "result null": Fault([{"kind": "result_null"}], "APIResponseError", 1, "result: null"),
+    "wrong types": Fault([{"kind": "wrong_types"}], "APIResponseError", 1, "balance: Value error, must be a number"),
     "missing keys": Fault(
-        [{"kind": "missing_keys", "keys": ["balance", "topup_config"]}], "APIResponseError", "Field required"
+        [{"kind": "missing_keys", "keys": ["balance", "topup_config"]}], "APIResponseError", 1, "Field required"
     ),
-    "dropped connection": Fault([{"kind": "drop"}], "APIConnectionError", "closed the connection"),
+    "missing optional top-up keys": Fault(
+        [{"kind": "missing_keys", "keys": ["topup_config.amount", "topup_config.lastFailedAt", "first_topup_success"]}],
+        None,
+        1,
+    ),
+    "dropped connection then success": Fault([{"kind": "drop", "times": 1}], None, 2),
+    "dropped connection": Fault([{"kind": "drop"}], "APIConnectionError", 2, "closed the connection"),
     "redirect": Fault(
         [{"kind": "redirect", "location": "https://elsewhere.example/x"}],
         "APIResponseError",
+        1,
         "redirect to elsewhere.example",
     ),
-    "oversized body": Fault([{"kind": "oversized"}], "APIResponseError", "larger than 1024 KiB"),
-    "400": Fault([{"kind": "status", "status": 400, "code": 9106}], "AuthenticationError", "code 9106"),
-    "401": Fault([{"kind": "status", "status": 401, "code": 10000}], "AuthenticationError", "code 10000"),
-    "403": Fault([{"kind": "status", "status": 403, "code": 9109}], "PermissionDeniedError", "code 9109"),
-    "404": Fault([{"kind": "status", "status": 404, "code": 7003}], "NotFoundError", "code 7003"),
+    "oversized body": Fault([{"kind": "oversized"}], "APIResponseError", 1, "larger than 1024 KiB"),
+    "400": Fault([{"kind": "status", "status": 400, "code": 9106}], "AuthenticationError", 1, "code 9106"),
+    "401": Fault([{"kind": "status", "status": 401, "code": 10000}], "AuthenticationError", 1, "code 10000"),
+    "403": Fault([{"kind": "status", "status": 403, "code": 9109}], "PermissionDeniedError", 1, "code 9109"),
+    "404": Fault([{"kind": "status", "status": 404, "code": 7003}], "NotFoundError", 1, "code 7003"),
 }
 
 
@@ -89,6 +120,7 @@ class Outcome:
     error: str | None = None
     message: str = ""
     extra_text: str = ""  # everything else the surface printed, searched for secrets
+    chained: bool = False  # a chained cause would carry the transport's frames, which hold the request headers
 
 
 ENV = {"CLOUDFLARE_API_TOKEN": DEMO_TOKEN, "CFBILLING_TIMEOUT": str(TIMEOUT), "CFBILLING_MAX_RETRIES": str(RETRIES)}
@@ -100,7 +132,9 @@ def via_client(emu: Emulator) -> Outcome:
     try:
         return Outcome(balance=client.get_credit_balance(HEALTHY).balance)
     except cfbilling.CfBillingError as error:
-        return Outcome(error=type(error).__name__, message=str(error), extra_text=repr(error) + repr(vars(error)))
+        shown = repr(error) + repr(vars(error)) + "".join(traceback.format_exception(error))
+        chained = error.__cause__ is not None or error.__context__ is not None
+        return Outcome(error=type(error).__name__, message=str(error), extra_text=shown, chained=chained)
 
 
 def via_cli(emu: Emulator) -> Outcome:
@@ -249,6 +283,8 @@ def test_fault_matrix(
             "terraform": lambda: via_terraform(emu),
         }[surface]()
         elapsed = time.monotonic() - started
+        # Every surface retries alike: the same requests reach the server (none for a fault that is final).
+        assert len(emu.requests_for(HEALTHY)) == fault.requests, surface
     if fault.error is None:
         assert outcome.error is None, outcome.message
         assert outcome.balance == 4250.5
@@ -258,6 +294,7 @@ def test_fault_matrix(
         assert HEALTHY in outcome.message
         assert "\n" not in outcome.message
         assert "Traceback" not in outcome.message
+        assert not outcome.chained
     # Generous: proves that no cell waits out a Retry-After or a stall, not how fast anything is.
     assert elapsed < 20
     for text in (outcome.message, outcome.extra_text, *log_watch.lines):
@@ -271,6 +308,7 @@ def test_matrix_covers_every_fault_the_issue_lists() -> None:
         "stall",
         "status",
         "truncated",
+        "empty_body",
         "success_false",
         "result_null",
         "wrong_types",
@@ -280,5 +318,5 @@ def test_matrix_covers_every_fault_the_issue_lists() -> None:
         "oversized",
     }
     statuses = {f.get("status") for fault in FAULTS.values() for f in fault.faults}
-    assert statuses >= {400, 401, 403, 404, 429, 500, 502, 503}
+    assert statuses >= {400, 401, 403, 404, 429, 500, 502, 503, 520}
     logging.getLogger(__name__).debug("%d faults x %d surfaces", len(FAULTS), len(SURFACES))

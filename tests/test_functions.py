@@ -10,8 +10,20 @@ from typing import Any
 import pulumi
 import pulumi.runtime
 import pytest
-from helpers import FAILING, HEALTHY, LOW, WRONG_TOKEN, assert_no_secret
-from pulumi_helpers import Collector, RecordingMocks, is_known, resolve, serialize, unknown_output
+from helpers import (
+    FAILING,
+    HEALTHY,
+    LOW,
+    WRONG_TOKEN,
+    Collector,
+    RecordingMocks,
+    assert_no_secret,
+    is_known,
+    logging_for,
+    resolve,
+    serialize,
+    unknown_output,
+)
 
 import pulumi_cfbilling as cfbilling
 from pulumi_cfbilling.testing.emulator import DEMO_EMAIL, DEMO_KEY, DEMO_TOKEN, Emulator
@@ -36,18 +48,6 @@ def program(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> SetUp:
         return mocks
 
     return set_up
-
-
-def logging_for(collector: Collector | None) -> Any:
-    import logging
-
-    logger = logging.getLogger("tests.pulumi-engine")
-    logger.handlers.clear()
-    logger.propagate = False
-    if collector is not None:
-        logger.addHandler(collector)
-    logger.setLevel(logging.DEBUG)
-    return logger
 
 
 EXPECTED_HEALTHY = {

@@ -7,9 +7,19 @@ import json
 import pulumi
 import pulumi.runtime
 import pytest
-from helpers import FAILING, HEALTHY, LOW, assert_no_secret
-from pulumi_helpers import Collector, RecordingMocks, is_known, resolve, serialize, unknown_output
-from test_functions import logging_for
+from helpers import (
+    FAILING,
+    HEALTHY,
+    LOW,
+    Collector,
+    RecordingMocks,
+    assert_no_secret,
+    is_known,
+    logging_for,
+    resolve,
+    serialize,
+    unknown_output,
+)
 
 import pulumi_cfbilling as cfbilling
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator

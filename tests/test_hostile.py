@@ -20,9 +20,8 @@ from typing import Any
 
 import grpc
 import pytest
-from helpers import HEALTHY, LOW, assert_no_secret, cfbilling_command, run_cli
+from helpers import HEALTHY, LOW, Plugin, assert_no_secret, cfbilling_command, plain, run_cli
 from pulumi.provider.experimental.property_value import PropertyValue
-from test_plugin import Plugin, plain
 
 from pulumi_cfbilling import (
     APIConnectionError,

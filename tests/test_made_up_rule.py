@@ -19,10 +19,9 @@ from typing import Any
 import jsonschema
 import pulumi
 import pytest
-from helpers import HEALTHY, LOW
+from helpers import HEALTHY, LOW, Collector, RecordingMocks, resolve
 from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import PropertyValue
-from pulumi_helpers import Collector, RecordingMocks, resolve
 
 import pulumi_cfbilling as cfbilling
 from pulumi_cfbilling import rules

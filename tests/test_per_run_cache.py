@@ -7,8 +7,7 @@ import json
 
 import pulumi.runtime
 import pytest
-from helpers import HEALTHY
-from pulumi_helpers import RecordingMocks
+from helpers import HEALTHY, RecordingMocks
 
 import pulumi_cfbilling as cfbilling
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator

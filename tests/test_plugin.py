@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,11 +12,10 @@ import pulumi
 import pulumi.runtime
 import pytest
 from google.protobuf import empty_pb2
-from helpers import FAILING, HEALTHY, LOW, SECRETS
+from helpers import FAILING, HEALTHY, LOW, SECRETS, Plugin, RecordingMocks, plain
 from pulumi.provider.experimental.property_value import PropertyValue
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
 from pulumi.runtime.rpc import UNKNOWN  # what the engine sends for an unknown value
-from pulumi_helpers import RecordingMocks
 
 import pulumi_cfbilling as cfbilling
 from pulumi_cfbilling._version import __version__
@@ -26,61 +23,6 @@ from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class Plugin:
-    """A running plugin process and a stub on its port; records every response to search for secrets."""
-
-    def __init__(self) -> None:
-        script = Path(sys.executable).with_name("pulumi-resource-cfbilling")
-        command = [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.plugin"]
-        # As the engine does: flags, then the engine's address (nothing listens there; Invoke never calls back).
-        self.process = subprocess.Popen(
-            [*command, "--logtostderr", "-v=9", "127.0.0.1:9"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        assert line.strip().isdigit(), line
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{line.strip()}")
-        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
-        self.seen: list[str] = []
-
-    def call(self, method: str, request: Any) -> Any:
-        try:
-            response = getattr(self.stub, method)(request, timeout=30)
-        except grpc.RpcError as error:
-            self.seen.append(f"{error.code()} {error.details()}")
-            raise
-        self.seen.append(str(response))
-        return response
-
-    def configure(self, emulator: Emulator, token: PropertyValue | None = None, **extra: PropertyValue) -> Any:
-        args = {
-            "apiToken": token or PropertyValue(DEMO_TOKEN, is_secret=True),
-            "baseUrl": PropertyValue(emulator.base_url),
-            **extra,
-        }
-        variables = {"cfbilling:config:baseUrl": emulator.base_url}
-        return self.call(
-            "Configure",
-            provider_pb2.ConfigureRequest(
-                variables=variables, args=PropertyValue.marshal_map(args), acceptSecrets=True
-            ),
-        )
-
-    def invoke(self, token: str, **args: PropertyValue) -> dict[str, PropertyValue]:
-        response = self.call("Invoke", provider_pb2.InvokeRequest(tok=token, args=PropertyValue.marshal_map(args)))
-        assert not response.failures, response.failures
-        return PropertyValue.unmarshal_map(getattr(response, "return"))
-
-    def stop(self) -> tuple[str, str]:
-        self.channel.close()
-        self.process.terminate()
-        stdout, stderr = self.process.communicate(timeout=10)
-        return stdout, stderr
 
 
 @pytest.fixture
@@ -93,18 +35,6 @@ def plugin() -> Iterator[Plugin]:
         for secret in SECRETS:
             assert secret not in text
         assert "Traceback" not in text
-
-
-def plain(values: dict[str, PropertyValue]) -> dict[str, Any]:
-    def unwrap(value: PropertyValue) -> Any:
-        inner = value.value
-        if hasattr(inner, "items"):
-            return {k: unwrap(v) for k, v in inner.items()}
-        if isinstance(inner, tuple):
-            return [unwrap(v) for v in inner]
-        return inner
-
-    return {k: unwrap(v) for k, v in values.items()}
 
 
 def test_plugin_info(plugin: Plugin) -> None:

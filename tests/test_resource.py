@@ -9,12 +9,11 @@ import json
 import pulumi
 import pulumi.runtime
 import pytest
-from helpers import HEALTHY, LOW, SECRETS, assert_no_secret
+from helpers import HEALTHY, LOW, SECRETS, RecordingMocks, assert_no_secret, resolve
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.rpc import unwrap_rpc_secret
-from pulumi_helpers import RecordingMocks, resolve
 
 import pulumi_cfbilling as cfbilling
 from pulumi_cfbilling.resource import OUTPUT_NAMES, CreditBalanceProvider
