@@ -6,15 +6,12 @@ without sockets. It is the one place that decides what a response means; the cli
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
+from ._envelope import decode_json, error_details, location_host, one_line, parse_retry_after, utc_after
 from .errors import (
     APIError,
     APIResponseError,
@@ -27,7 +24,6 @@ from .errors import (
     ServerError,
 )
 from .models import CreditBalance, Envelope
-from .text import neutralize
 
 __all__ = ["MAX_BODY_BYTES", "parse_credit_balance_response", "parse_response", "parse_retry_after"]
 
@@ -38,8 +34,6 @@ MAX_BODY_BYTES = 1024 * 1024
 AUTH_CODES_ON_400 = frozenset({6003, 6102, 6103, 6111, 9106, 10000})
 # A wrong global API key or email, whatever the status.
 _KEY_CODES = frozenset({9103, 6102, 6103})
-# Cloudflare's messages are copied into our one-line errors; keep them short and single-line.
-_MAX_DETAIL = 200
 
 _CREDENTIAL_ADVICE = (
     "check the credentials: CLOUDFLARE_API_TOKEN must be a valid, active API token with 'AI Gateway Read' "
@@ -121,14 +115,14 @@ def parse_response(
             "a real answer is tiny: check CLOUDFLARE_BASE_URL and any proxy in between",
         )
     if 300 <= status < 400:
-        host = _location_host(lowered.get("location"))
+        host = location_host(lowered.get("location"))
         raise context.fail(
             APIResponseError,
             f"the API answered with a redirect to {host}, which is never followed so credentials cannot leak",
             "point CLOUDFLARE_BASE_URL at the API itself",
         )
-    document, problem = _decode_json(body, lowered.get("content-type"))
-    errors = _error_details(document)
+    document, problem = decode_json(body, lowered.get("content-type"))
+    errors = error_details(document)
     if not 200 <= status < 300:
         _raise_for_status(context, errors, problem, lowered.get("retry-after"), max_retry_after)
     if problem is not None:
@@ -160,7 +154,7 @@ class _Context:
         if self.attempts > 1:
             facts.append(f"after {self.attempts} attempts")
         if self.ray_id:
-            facts.append(f"CF-Ray {_one_line(self.ray_id, 64)}")
+            facts.append(f"CF-Ray {one_line(self.ray_id, 64)}")
         message = f"{self.action} failed: {what}; {advice} [{', '.join(facts)}]"
         return cls(message, account_id=self.account_id, status_code=self.status, errors=errors, ray_id=self.ray_id)
 
@@ -190,7 +184,7 @@ def _raise_for_status(
         if max_retry_after is not None and retry_after > max_retry_after:
             advice = (
                 f"Cloudflare asks to wait {retry_after:.0f} s, longer than the {max_retry_after:.0f} s this "
-                f"tool waits by itself: retry after {_utc_after(retry_after)}"
+                f"tool waits by itself: retry after {utc_after(retry_after)}"
             )
         else:
             advice = f"retry after {retry_after:g} s"
@@ -250,47 +244,6 @@ def _validate(model: type[_V], data: Any) -> tuple[_V | None, str]:
         return None, _describe(exc)
 
 
-def _decode_json(body: bytes, content_type: str | None) -> tuple[Any, str | None]:
-    """Return ``(document, None)``, or ``(None, description of why the body is not JSON)``."""
-    if not body.strip():
-        return None, "empty"
-    try:
-        return json.loads(body, parse_constant=_reject_constant), None
-    except (ValueError, RecursionError):
-        # ValueError covers bad UTF-8, bad JSON, NaN/Infinity and integers too long to convert.
-        kind = _one_line(content_type.split(";")[0], 40) if content_type else "no content type"
-        return None, f"not valid JSON ({kind}, {len(body)} bytes)"
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _error_details(document: Any) -> tuple[CloudflareErrorDetail, ...]:
-    """Cloudflare's ``errors`` list, read leniently: error bodies are not always well formed."""
-    items = document.get("errors") if isinstance(document, dict) else None
-    if not isinstance(items, list):
-        return ()
-    details = []
-    for item in items[:10]:
-        if not isinstance(item, dict):
-            continue
-        # The sub-errors (6111 under 6003) say what exactly is wrong: they follow their parent.
-        chain = item.get("error_chain")
-        for entry in [item, *(chain[:5] if isinstance(chain, list) else [])]:
-            if not isinstance(entry, dict):
-                continue
-            code = entry.get("code")
-            message = entry.get("message")
-            details.append(
-                CloudflareErrorDetail(
-                    code=code if isinstance(code, int) and not isinstance(code, bool) else None,
-                    message=_one_line(message, _MAX_DETAIL) if isinstance(message, str) else "",
-                )
-            )
-    return tuple(details)
-
-
 def _describe(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors(include_url=False, include_input=False)[:3]:
@@ -300,38 +253,3 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(problems) + (f"; and {more} more" if more > 0 else "")
 
 
-def _one_line(text: str, limit: int) -> str:
-    return neutralize(text, limit).strip()
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or ``None`` if absent/invalid."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _location_host(location: str | None) -> str:
-    if not location:
-        return "(no Location header)"
-    try:
-        host = urlsplit(location).hostname
-    except ValueError:
-        host = None
-    return _one_line(host, 100) if host else "an unparseable or relative location"
-
-
-def _utc_after(seconds: float) -> str:
-    try:
-        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(time.time() + seconds))
-    except (OverflowError, OSError, ValueError):
-        return "much later"

@@ -1,4 +1,4 @@
-"""The HTTP client for the credit-balance endpoint: the only module that imports ``requests``.
+"""The HTTP client for the credit-balance endpoint: with its session (:mod:`._session`), the only ``requests`` user.
 
 It moves bytes and nothing more: what a response means is decided by :mod:`pulumi_cfbilling.response`.
 It owns its retry loop: each attempt (connect, status line, headers, body) is bounded by the timeout as a
@@ -15,12 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import random
-import ssl
 import time
-from collections.abc import Iterator
-from http.client import IncompleteRead, RemoteDisconnected
-from socket import gaierror
-from typing import Any
 
 import requests
 import requests.adapters
@@ -28,13 +23,13 @@ import requests.auth
 import urllib3.exceptions
 
 from . import _transport
+from ._failures import Failure, connection_error
 from ._pacer import Pacer
 from ._response import MAX_BODY_BYTES, parse_credit_balance_response, parse_response, parse_retry_after
-from ._version import __version__
+from ._session import new_session
 from .config import NO_CREDENTIALS, Settings, choose_account, settings_for, validate_account_id
-from .errors import APIConnectionError, APIError, APITimeoutError, ConfigurationError
+from .errors import APIConnectionError, ConfigurationError
 from .models import CreditBalance, TokenVerification
-from .secrets import Credentials
 
 __all__ = ["MAX_REQUESTS_PER_SECOND", "MAX_RETRY_AFTER", "RETRY_STATUSES", "BillingClient"]
 
@@ -46,8 +41,6 @@ MAX_REQUESTS_PER_SECOND = 150.0
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 """Rate limiting and the transient 5xx, Cloudflare's own 520-524 included; nothing else is retried."""
-USER_AGENT = f"pulumi-cfbilling/{__version__}"
-POOL_SIZE = 32
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 10.0
 BACKOFF_JITTER = 0.5
@@ -93,7 +86,7 @@ class BillingClient:
         }
         self._settings = settings_for("client", given)
         self._surface = "client"
-        self._session = _new_session(self._settings)
+        self._session = new_session(self._settings)
         self._pacer = Pacer(MAX_REQUESTS_PER_SECOND)
 
     @classmethod
@@ -106,7 +99,7 @@ class BillingClient:
             raise ConfigurationError(NO_CREDENTIALS)
         client = cls.__new__(cls)
         client._settings, client._surface = settings, surface
-        client._session = _new_session(settings)
+        client._session = new_session(settings)
         client._pacer = Pacer(MAX_REQUESTS_PER_SECOND)
         return client
 
@@ -161,16 +154,16 @@ class BillingClient:
         for attempt in range(1, attempts + 1):
             self._pacer.wait()
             started = time.monotonic()
-            failure: _Failure | None = None
+            failure: Failure | None = None
             try:
                 status, headers, body = self._attempt(url, retry=attempt < attempts)
-            except _Failure as caught:
+            except Failure as caught:
                 failure = caught
             if failure is not None:
                 reason = f"{failure.error.__class__.__name__}: connection failure"
                 if attempt < attempts and failure.retryable and self._back_off(attempt, reason, None):
                     continue
-                error = _connection_error(failure, action, account_id, self._settings, attempt)
+                error = connection_error(failure, action, account_id, self._settings, attempt)
                 del failure  # it holds the transport exception, whose frames hold the request headers
                 logger.debug("GET %s failed: %s", url, error)
                 # Raised outside any except block: no __context__ chains it to the transport exception.
@@ -207,15 +200,15 @@ class BillingClient:
                     finally:
                         response.close()  # closes the connection: nothing is drained
                 except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
-                    failure = _Failure(exc, timed_out=attempt.timed_out, aborted=attempt.aborted)
+                    failure = Failure(exc, timed_out=attempt.timed_out, aborted=attempt.aborted)
                 else:
                     if not attempt.aborted:
                         return status, headers, body
                     # Shut down mid-way, http.client may take the cut for the end of the headers or body:
                     # what arrived is not the answer.
-                    failure = _Failure(TimeoutError(), timed_out=attempt.timed_out, aborted=True)
+                    failure = Failure(TimeoutError(), timed_out=attempt.timed_out, aborted=True)
         except _transport.Interrupted:
-            failure = _Failure(_transport.Interrupted(), timed_out=False, aborted=True)
+            failure = Failure(_transport.Interrupted(), timed_out=False, aborted=True)
         # Raised outside the except block so it has no __context__: the requests exception's frames hold the
         # request headers, credentials included.
         raise failure
@@ -270,20 +263,6 @@ class BillingClient:
         )
 
 
-class _CloudflareAuth(requests.auth.AuthBase):
-    """Puts the credential on each request. An auth object also stops requests from consulting ~/.netrc."""
-
-    def __init__(self, credentials: Credentials) -> None:
-        self._credentials = credentials
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers.update(self._credentials.headers())
-        return request
-
-    def __repr__(self) -> str:
-        return f"_CloudflareAuth({self._credentials!r})"
-
-
 def _retry_after(headers: dict[str, str]) -> float | None:
     return parse_retry_after(next((v for k, v in headers.items() if k.lower() == "retry-after"), None))
 
@@ -296,109 +275,3 @@ def _should_retry(status: int, headers: dict[str, str]) -> bool:
     return wait is None or wait <= MAX_RETRY_AFTER
 
 
-class _Failure(Exception):
-    """A transport failure of one attempt, carrying what the final error message needs."""
-
-    def __init__(self, error: BaseException, *, timed_out: bool, aborted: bool) -> None:
-        super().__init__(type(error).__name__)
-        self.error, self.timed_out, self.aborted = error, timed_out, aborted
-
-    @property
-    def retryable(self) -> bool:
-        if isinstance(self.error, _transport.Interrupted) or (self.aborted and not self.timed_out):
-            return False
-        chain = list(_causes(self.error))
-        # A certificate the server cannot fix by the next attempt, or a URL requests cannot use, is final.
-        return not any(isinstance(e, (ssl.SSLCertVerificationError, ValueError)) for e in chain)
-
-
-class _Adapter(requests.adapters.HTTPAdapter):
-    """requests' adapter on pools whose connections an attempt can abort (proxied ones included)."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _transport.POOL_CLASSES
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        manager.pool_classes_by_scheme = _transport.POOL_CLASSES
-        return manager
-
-
-def _new_session(settings: Settings) -> requests.Session:
-    session = requests.Session()
-    if settings.credentials is not None:
-        session.auth = _CloudflareAuth(settings.credentials)
-    session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-    # Retries are ours (Client._get): urllib3's would drain a 503's body before retrying.
-    adapter = _Adapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
-
-
-def _connection_error(
-    failure: _Failure, action: str, account_id: str | None, settings: Settings, attempts_made: int
-) -> APIError:
-    """Describe a transport failure from a fixed vocabulary: never ``str(exc)``, which may hold proxy URLs."""
-    if isinstance(failure.error, _transport.Interrupted) or (failure.aborted and not failure.timed_out):
-        return APIConnectionError(f"{action} was interrupted; nothing more was sent", account_id=account_id)
-    chain = list(_causes(failure.error))
-    attempts = f" on each of {attempts_made} attempts" if attempts_made > 1 else ""
-    # urllib3's NewConnectionError subclasses ConnectTimeoutError for history's sake; it is not a timeout.
-    timed_out = failure.timed_out or any(
-        isinstance(e, (TimeoutError, urllib3.exceptions.TimeoutError))
-        and not isinstance(e, urllib3.exceptions.NewConnectionError)
-        for e in chain
-    )
-    if timed_out:
-        what = f"no complete answer within the {settings.timeout:g} s timeout{attempts}"
-        advice = "check the network or proxy, or raise the timeout (CFBILLING_TIMEOUT, --timeout)"
-        cls: type[APIError] = APITimeoutError
-    else:
-        what = _reason(chain) + attempts
-        advice = "check the network, HTTPS_PROXY/NO_PROXY and the base URL (CLOUDFLARE_BASE_URL)"
-        cls = APIConnectionError
-    return cls(
-        f"{action} failed: could not get an answer from {settings.base_url}: {what}; {advice}",
-        account_id=account_id,
-    )
-
-
-# Most specific first: a ProtocolError often wraps the RemoteDisconnected that says what really happened.
-_REASONS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
-    ((urllib3.exceptions.ProxyError,), "the proxy (HTTPS_PROXY) could not be used"),
-    ((gaierror, urllib3.exceptions.NameResolutionError), "the host name could not be resolved"),
-    ((ConnectionRefusedError,), "the connection was refused"),
-    ((RemoteDisconnected,), "the server closed the connection without answering"),
-    ((ConnectionResetError,), "the connection was reset"),
-    ((IncompleteRead, urllib3.exceptions.ProtocolError), "the connection dropped before the whole answer arrived"),
-    ((ssl.SSLError, urllib3.exceptions.SSLError), "the TLS handshake failed"),
-)
-
-
-def _reason(chain: list[BaseException]) -> str:
-    for error in chain:
-        if isinstance(error, ssl.SSLCertVerificationError):
-            return (
-                f"the TLS certificate was rejected ({error.verify_message}); "
-                "set REQUESTS_CA_BUNDLE if a proxy re-signs traffic"
-            )
-    for types, reason in _REASONS:
-        if any(isinstance(error, types) for error in chain):
-            return reason
-    return f"the connection failed ({type(chain[0]).__name__})"
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """The exception, what it wraps (``reason``, ``args``, ``__cause__``, ``__context__``), depth first."""
-    seen: set[int] = set()
-    stack = [exc]
-    while stack:
-        error = stack.pop()
-        if id(error) in seen:
-            continue
-        seen.add(id(error))
-        yield error
-        inner = [getattr(error, "reason", None), error.__cause__, error.__context__, *error.args]
-        stack.extend(reversed([e for e in inner if isinstance(e, BaseException)]))
