@@ -39,21 +39,25 @@ class BalanceCache:
         """The balance of ``account_id``: fetched once, then shared (errors included) for the rest of the run."""
         digest = _credential_digest(settings)
         key = (settings.base_url, account_id, digest)
-        client: BillingClient | None = None
         with self._lock:
             future = self._results.get(key)
+            owner = future is None
             if future is None:
                 future = self._results[key] = Future()
-                client_key = (settings.base_url, digest, settings.timeout, settings.max_retries)
-                client = self._clients.get(client_key)
-                if client is None:
-                    client = self._clients[client_key] = BillingClient.from_settings(settings)
-        if client is not None:  # this caller owns the fetch; the others wait on its future
+        if owner:  # this caller owns the fetch; the others wait on its future
             try:
-                future.set_result(client.get_credit_balance(account_id))
-            except BaseException as exc:  # shared with every waiter, then re-raised by result() below
+                future.set_result(self._client(settings, digest).get_credit_balance(account_id))
+            except BaseException as exc:  # every failure, a client that cannot be built included, reaches the waiters
                 future.set_exception(exc)
         return future.result()
+
+    def _client(self, settings: Settings, digest: str) -> BillingClient:
+        client_key = (settings.base_url, digest, settings.timeout, settings.max_retries)
+        with self._lock:
+            client = self._clients.get(client_key)
+            if client is None:
+                client = self._clients[client_key] = BillingClient.from_settings(settings)
+        return client
 
     def clear(self) -> None:
         """Forget every result and close every client (between runs, and in tests)."""

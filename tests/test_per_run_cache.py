@@ -36,3 +36,35 @@ def test_a_second_run_does_not_see_the_first_runs_error(emulator: Emulator, monk
     emulator.set_faults(HEALTHY, [])
     assert one_run(emulator, monkeypatch) == 4250.5
     assert len(emulator.requests_for(HEALTHY)) == 2, "one request per run"
+
+
+def test_a_client_that_cannot_be_built_fails_every_reader_at_once() -> None:
+    """The first reader's failure to build a client (no credentials) reaches the readers waiting on it.
+
+    Found by the e2e suite: the second invoke of a YAML program waited forever on a fetch that never started.
+    """
+    import threading
+
+    from pulumi_cfbilling.cache import BalanceCache
+    from pulumi_cfbilling.config import settings_for
+
+    cache = BalanceCache()
+    settings = settings_for("plugin", environ={}, require_credentials=False)
+    failures: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            cache.get(settings, HEALTHY)
+        except cfbilling.CfBillingError as error:
+            failures.append(error)
+
+    # Daemon threads: a regression fails this test instead of hanging the run.
+    readers = [threading.Thread(target=read, daemon=True) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(timeout=30)  # a generous bound: it proves nothing waits forever, not how fast anything is
+    assert len(failures) == 4
+    assert all(isinstance(failure, cfbilling.ConfigurationError) for failure in failures)
+    with pytest.raises(cfbilling.ConfigurationError, match="no Cloudflare credentials found"):
+        cache.get(settings, HEALTHY)

@@ -85,6 +85,32 @@ def test_yaml_credentials_through_secret_provider_config(
     assert DEMO_TOKEN not in project.pulumi("stack", "export").stdout
 
 
+def test_yaml_pulumi_cloudflare_user_passes_cloudflare_api_token_to_an_explicit_provider(
+    engines: Engines, program_venv: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    """The engine gives the plugin only cfbilling:* config: an explicit provider takes cloudflare:apiToken."""
+    with_provider_folder(tmp_path, program_venv)
+    source = EXAMPLES / "yaml-cloudflare-users"
+    project = Project.create(engines, source, tmp_path / "examples", base_url=emulator.base_url, token=None)
+    project.init({"cfbilling:accountId": LOW}, {"cloudflare:apiToken": DEMO_TOKEN})
+    project.up()
+    outputs = project.outputs()
+    assert outputs["accountId"] == LOW
+    assert outputs["balanceUsd"] == 3.1275
+    assert outputs["creditsOk"] is False
+    assert [v["rule"] for v in outputs["violations"]] == ["min-balance", "auto-topup"]
+    assert emulator.requests_for(LOW), "the balance was read with the token the provider was given"
+    assert DEMO_TOKEN not in project.transcript()
+    state = project.pulumi("stack", "export").stdout
+    assert DEMO_TOKEN not in state
+    # Without the explicit provider the same stack cannot read: cloudflare:* never reaches the plugin.
+    text = (project.dir / "Pulumi.yaml").read_text()
+    (project.dir / "Pulumi.yaml").write_text(text.replace("      options:\n        provider: ${billing}\n", ""))
+    failed = project.preview(check=False)
+    assert failed.returncode != 0
+    assert "no Cloudflare credentials found" in failed.stdout + failed.stderr
+
+
 def generate_sdk(project: Project, language: str, *extra: str) -> None:
     project.pulumi("package", "gen-sdk", str(REPO / "schema.json"), "--language", language, "--out", "sdk", *extra)
 
