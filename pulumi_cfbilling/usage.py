@@ -1,0 +1,73 @@
+"""Typed model of the usage-history endpoint: spend per time bucket, and the one assumption about its unit.
+
+``GET /accounts/{id}/ai-gateway/billing/usage-history`` answers ``{"history": [{"id", "aggregated_value",
+"start_time", "end_time"}]}`` with times in unix milliseconds. Cloudflare does not say what unit
+``aggregated_value`` is in. The meter debits the prepaid balance, whose unit is US cents, so
+:data:`USAGE_UNIT` says cents and :func:`usage_to_usd` is the one line to change if that proves wrong. Raw
+values are kept as sent; numbers are as strict as the balance's (no strings, bools, NaN or infinity).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from .models import Cents, Number, _Model, cents_to_usd, unix_time_to_datetime
+
+__all__ = ["USAGE_UNIT", "UsageBucket", "UsageHistory", "Window", "usage_to_usd"]
+
+Window = Literal["day", "hour"]
+"""The bucket size the API groups spend by (its ``value_grouping_window``)."""
+
+USAGE_UNIT = "US cents"
+"""The unit assumed for ``aggregated_value`` (Cloudflare does not document it): that of the balance it debits."""
+
+
+def usage_to_usd(value: int | float) -> Decimal:
+    """A bucket's raw ``aggregated_value`` as exact US dollars, under the :data:`USAGE_UNIT` assumption."""
+    return cents_to_usd(value)
+
+
+class UsageBucket(_Model):
+    """The spend of one time bucket, raw as sent, with its times and dollars derived."""
+
+    id: str = Field(description="The bucket's id, as sent.")
+    aggregated_value: Cents = Field(description=f"Spend in the bucket, raw as sent (assumed {USAGE_UNIT}).")
+    start_time: Number = Field(description="Start of the bucket, unix milliseconds, as sent.")
+    end_time: Number = Field(description="End of the bucket, unix milliseconds, as sent.")
+
+    @field_validator("start_time", "end_time")
+    @classmethod
+    def _time_fits(cls, value: int | float) -> int | float:
+        unix_time_to_datetime(value)
+        return value
+
+    @property
+    def start(self) -> datetime:
+        """Start of the bucket (aware, UTC)."""
+        return unix_time_to_datetime(self.start_time)
+
+    @property
+    def end(self) -> datetime:
+        """End of the bucket (aware, UTC)."""
+        return unix_time_to_datetime(self.end_time)
+
+    @property
+    def spend_usd(self) -> Decimal:
+        """Spend in the bucket in US dollars, exact."""
+        return usage_to_usd(self.aggregated_value)
+
+
+class UsageHistory(_Model):
+    """Spend per bucket for one account over a time range, buckets in the order sent."""
+
+    account_id: str | None = Field(default=None, description="The Cloudflare account read.")
+    history: list[UsageBucket] = Field(description="The buckets, as sent.")
+
+    @property
+    def total_usd(self) -> Decimal:
+        """Spend over every bucket in US dollars, exact (refunds, as negative values, included)."""
+        return sum((bucket.spend_usd for bucket in self.history), Decimal(0))
