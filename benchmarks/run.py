@@ -188,7 +188,9 @@ def part_c(emu: Emulator, env: dict[str, str], rounds: int, workdir: Path) -> tu
     requests: dict[str, int] = {}
     for name, argv in contenders.items():
         emu.clear_log()
-        run_once(argv, env)
+        _, _, code = run_once(argv, env)
+        if code != 0:  # a program that failed made no request: say so rather than measure it
+            raise SystemExit(f"benchmark: the {name} program failed (exit {code}); is the pulumi extra installed?")
         requests[name] = len(emu.requests_for(ACCOUNT))
     result = interleaved(contenders, env, rounds)
     checks = [requests["20 calls"] == 1]
