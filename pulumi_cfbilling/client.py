@@ -16,11 +16,14 @@ import logging
 import os
 import random
 import time
+from datetime import datetime
+from typing import TypeVar
 
 import requests
 import requests.adapters
 import requests.auth
 import urllib3.exceptions
+from pydantic import BaseModel
 
 from . import _transport
 from ._failures import Failure, connection_error
@@ -30,8 +33,11 @@ from ._session import new_session
 from .config import NO_CREDENTIALS, Settings, choose_account, settings_for, validate_account_id
 from .errors import APIConnectionError, ConfigurationError
 from .models import CreditBalance, TokenVerification
+from .usage import UsageHistory, Window, usage_query
 
 __all__ = ["MAX_REQUESTS_PER_SECOND", "MAX_RETRY_AFTER", "RETRY_STATUSES", "BillingClient"]
+
+_M = TypeVar("_M", bound=BaseModel)
 
 MAX_RETRY_AFTER = 60.0
 """The longest ``Retry-After`` honoured by waiting; a longer one fails at once with ``RateLimitError``."""
@@ -121,6 +127,18 @@ class BillingClient:
             status, headers, body, account, attempts=attempts, max_retry_after=MAX_RETRY_AFTER
         )
 
+    def get_usage_history(
+        self, account_id: str | None = None, *, window: Window = "day", start: datetime, end: datetime
+    ) -> UsageHistory:
+        """Read spend per ``window`` (``day`` or ``hour``) from ``start`` to ``end`` (aware datetimes).
+
+        Raises like :meth:`get_credit_balance`, and :class:`ConfigurationError` for a bad window or range.
+        """
+        account = self._account(account_id)
+        path = f"/accounts/{account}/ai-gateway/billing/usage-history?{usage_query(window, start, end)}"
+        usage = self._read(path, f"reading the usage history of account {account}", account, UsageHistory)
+        return usage.model_copy(update={"account_id": account})
+
     def verify_token(self, account_id: str | None = None) -> TokenVerification:
         """Verify the API token with ``GET /user/tokens/verify``.
 
@@ -128,21 +146,15 @@ class BillingClient:
         :meth:`get_credit_balance`.
         """
         if account_id is None:
-            url, action = f"{self._settings.base_url}/user/tokens/verify", "verifying the API token"
-        else:
-            account_id = validate_account_id(account_id, "account_id")
-            url = f"{self._settings.base_url}/accounts/{account_id}/tokens/verify"
-            action = f"verifying the API token as owned by account {account_id}"
-        status, headers, body, attempts = self._get(url, action, account_id)
+            return self._read("/user/tokens/verify", "verifying the API token", None, TokenVerification)
+        account_id = validate_account_id(account_id, "account_id")
+        action = f"verifying the API token as owned by account {account_id}"
+        return self._read(f"/accounts/{account_id}/tokens/verify", action, account_id, TokenVerification)
+
+    def _read(self, path: str, action: str, account: str | None, model: type[_M]) -> _M:
+        status, headers, body, attempts = self._get(f"{self._settings.base_url}{path}", action, account)
         return parse_response(
-            status,
-            headers,
-            body,
-            TokenVerification,
-            action,
-            account_id=account_id,
-            attempts=attempts,
-            max_retry_after=MAX_RETRY_AFTER,
+            status, headers, body, model, action, account_id=account, attempts=attempts, max_retry_after=MAX_RETRY_AFTER
         )
 
     def _account(self, account_id: str | None) -> str:

@@ -15,9 +15,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from .errors import ConfigurationError
 from .models import Cents, Number, _Model, cents_to_usd, unix_time_to_datetime
 
-__all__ = ["USAGE_UNIT", "UsageBucket", "UsageHistory", "Window", "usage_to_usd"]
+__all__ = ["USAGE_UNIT", "UsageBucket", "UsageHistory", "Window", "usage_query", "usage_to_usd"]
 
 Window = Literal["day", "hour"]
 """The bucket size the API groups spend by (its ``value_grouping_window``)."""
@@ -71,3 +72,19 @@ class UsageHistory(_Model):
     def total_usd(self) -> Decimal:
         """Spend over every bucket in US dollars, exact (refunds, as negative values, included)."""
         return sum((bucket.spend_usd for bucket in self.history), Decimal(0))
+
+
+def usage_query(window: str, start: datetime, end: datetime) -> str:
+    """The query string of a usage-history read, with explicit millisecond bounds (the API's default is unknown).
+
+    ``start`` and ``end`` must be timezone-aware, ``start`` before ``end``; ``window`` is ``day`` or ``hour``.
+    """
+    if window not in ("day", "hour"):
+        raise ConfigurationError(f"usage window {window!r} is not valid: use 'day' or 'hour'")
+    for name, moment in (("start", start), ("end", end)):
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
+            raise ConfigurationError(f"usage {name} must be a timezone-aware datetime, such as one in UTC")
+    if not start < end:
+        raise ConfigurationError("usage start must be before its end")
+    bounds = (int(start.timestamp() * 1000), int(end.timestamp() * 1000))
+    return f"value_grouping_window={window}&start_time={bounds[0]}&end_time={bounds[1]}"

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -432,3 +434,59 @@ def test_a_closed_pipe_is_quiet(command: list[str], emulator: Emulator) -> None:
 
 if sys.platform != "linux":  # pragma: no cover
     pytestmark = pytest.mark.skip(reason="raw-socket and signal tests are written for Linux")
+
+
+# --- The usage-history route: the same guarantees ------------------------------------------------------------------
+
+DAY_START = datetime(2026, 11, 24, tzinfo=timezone.utc)
+
+
+def slow_usage_body(connection: Connection) -> None:
+    history = {"history": [{"id": "x", "aggregated_value": 1, "start_time": 0, "end_time": 1}]}
+    body = json.dumps(envelope(history)).encode()
+    connection.send(head(200, "Content-Type: application/json", f"Content-Length: {len(body)}"))
+    connection.trickle(body, every=0.5)
+
+
+def test_a_trickling_usage_answer_is_bounded_by_the_timeout() -> None:
+    with serving(slow_usage_body) as server, client(server) as reader:
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError, match=r"reading the usage history of account .* within the 1\.5 s timeout"):
+            reader.get_usage_history(ACCOUNT, start=DAY_START, end=DAY_START + timedelta(days=1))
+    assert time.monotonic() - started < 1.5 + 3
+
+
+@pytest.mark.parametrize(
+    ("history", "fragment"),
+    [
+        ([{"id": "x", "aggregated_value": float("1e400"), "start_time": 0, "end_time": 1}], "must be a finite number"),
+        ([{"id": "x", "aggregated_value": 10**14, "start_time": 0, "end_time": 1}], "within +/-10^13 cents"),
+        ([{"id": "x", "aggregated_value": 1, "start_time": 10**18, "end_time": 1}], "fits a date"),
+        ([{"id": INJECTION, "aggregated_value": "1", "start_time": 0, "end_time": 1}], "must be a number"),
+        ("lots", "history: Input should be a valid list"),
+    ],
+    ids=["infinite", "huge", "far-future", "string-value", "not-a-list"],
+)
+def test_hostile_usage_numbers_are_typed_errors(history: Any, fragment: str) -> None:
+    def answer(connection: Connection) -> None:
+        text = json.dumps(envelope({"history": history})).replace("Infinity", "1e400")
+        body = text.encode()
+        connection.send(head(200, "Content-Type: application/json", f"Content-Length: {len(body)}") + body)
+
+    with serving(answer) as server, client(server) as reader, pytest.raises(APIResponseError) as caught:
+        reader.get_usage_history(ACCOUNT, start=DAY_START, end=DAY_START + timedelta(days=1))
+    message = str(caught.value)
+    assert fragment in message
+    assert_neutral(message)
+    assert "\n" not in message
+
+
+def test_usage_ids_keep_the_exact_text_for_machines() -> None:
+    def answer(connection: Connection) -> None:
+        bucket = {"id": INJECTION, "aggregated_value": 250, "start_time": 1795478400000, "end_time": 1795564800000}
+        connection.send(json_answer(200, envelope({"history": [bucket]})))
+
+    with serving(answer) as server, client(server) as reader:
+        usage = reader.get_usage_history(ACCOUNT, start=DAY_START, end=DAY_START + timedelta(days=1))
+    assert usage.history[0].id == INJECTION
+    assert usage.total_usd == Decimal("2.5")

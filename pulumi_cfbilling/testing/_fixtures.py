@@ -12,7 +12,9 @@ A fixture is a JSON document (or a dict)::
           "result": {...},                          # the healthy answer: Cloudflare's result schema, exactly
           "faults": [{"kind": "status", ...}, ...], # answered in order (see the emulator's docstring)
           "latency": 0.1,                           # seconds before every answer for this account
-          "failed_topup_seconds_ago": 7200          # sets topup_config.lastFailedAt, once, at load
+          "failed_topup_seconds_ago": 7200,         # sets topup_config.lastFailedAt, once, at load
+          "usage": {"daily_cents": [...]},          # spend per day for usage-history (see _usage)
+          "usage_faults": [...]                     # faults of the usage-history route, as "faults"
       }}
     }
 
@@ -34,12 +36,13 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ._answers import FAULTS
+from ._usage import check_usage
 
 __all__ = ["ACCOUNT_ID", "FixtureError", "demo_fixture", "load_fixture"]
 
 ACCOUNT_ID = re.compile(r"[0-9a-f]{32}")
 _TOP_LEVEL = {"description", "tokens", "keys", "accounts"}
-_ACCOUNT_KEYS = {"label", "result", "faults", "latency", "failed_topup_seconds_ago"}
+_ACCOUNT_KEYS = {"label", "result", "faults", "latency", "failed_topup_seconds_ago", "usage", "usage_faults"}
 _TOKEN_KEYS = {"accounts", "status", "owner", "id", "expires_on"}
 _TOKEN_STATUSES = ("active", "disabled", "expired")
 _JSON_TYPES: Mapping[str, tuple[type, ...]] = {
@@ -122,16 +125,21 @@ def check_account(account: Any, origin: str, where: str, now_ms: int | None = No
         value = account.get(key)
         ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0)
         _check(ok, origin, f"{where}.{key}", "must be a number of seconds, 0 or more")
-    faults = account.get("faults", [])
-    _check(isinstance(faults, list), origin, f"{where}.faults", "must be a list of faults")
-    for i, fault in enumerate(faults):
-        check_fault(fault, origin, f"{where}.faults[{i}]")
+    if "usage" in account:
+        problem = check_usage(account["usage"])
+        _check(problem is None, origin, f"{where}.usage", problem or "")
+    for key in ("faults", "usage_faults"):
+        faults = account.get(key, [])
+        _check(isinstance(faults, list), origin, f"{where}.{key}", "must be a list of faults")
+        for i, fault in enumerate(faults):
+            check_fault(fault, origin, f"{where}.{key}[{i}]")
     checked: dict[str, Any] = copy.deepcopy(account)
     ago = checked.pop("failed_topup_seconds_ago", None)
     if ago is not None:
         # Fixed once: two reads of the same account must agree. Relative, so the demo's failure stays recent.
         checked["result"]["topup_config"]["lastFailedAt"] = (now_ms or int(time.time() * 1000)) - int(ago * 1000)
-    checked["faults"] = [dict(f) for f in faults]
+    for key in ("faults", "usage_faults"):
+        checked[key] = [dict(f) for f in account.get(key, [])]
     return checked
 
 

@@ -33,6 +33,9 @@ class LoggedRequest:
     path: str
     user_agent: str | None
     account_id: str | None = None
+    route: str | None = None
+    """``credit-balance``, ``usage-history`` or ``tokens-verify`` once routed."""
+    query: str = ""
     auth: str | None = None
     status: int | None = None
     finished: float | None = None
@@ -65,7 +68,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         emulator: Any = self.server.emulator  # type: ignore[attr-defined]
-        entry = LoggedRequest(time.time(), self.command, self.path.split("?", 1)[0], self.headers.get("User-Agent"))
+        path, _, query = self.path.partition("?")
+        entry = LoggedRequest(time.time(), self.command, path, self.headers.get("User-Agent"), query=query)
         emulator._record(entry)
         if self.command != "GET":
             answer = error(405, 7001, "Method not allowed", headers=(("Allow", "GET"),))

@@ -1,4 +1,4 @@
-"""A local stand-in for Cloudflare's credit-balance endpoint, on loopback, for demos and tests.
+"""A local stand-in for Cloudflare's credit-balance and usage-history endpoints, on loopback, for demos and tests.
 
 It uses nothing of the client or config layers on purpose: it serves hand-written JSON (validated against
 Cloudflare's own result schema at load), so a modelling bug in the client cannot hide by being mirrored here. It
@@ -44,7 +44,8 @@ from __future__ import annotations
 import copy
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ from . import _tls
 from ._answers import Answer, error, faulty, json_answer, success
 from ._fixtures import ACCOUNT_ID, check_account, check_fault, demo_fixture, load_fixture
 from ._server import Handler, LoggedRequest, Server
+from ._usage import usage_result, utc_now
 
 __all__ = ["DEMO_EMAIL", "DEMO_KEY", "DEMO_TOKEN", "Emulator", "LoggedRequest", "demo_fixture"]
 
@@ -60,7 +62,12 @@ DEMO_EMAIL = "demo@example.com"
 DEMO_KEY = "0123456789abcdef0123456789abcdef01234"  # a public fake global key (37 hex), like DEMO_TOKEN
 
 _PREFIX = "/client/v4"
-_BALANCE = re.compile(r"/accounts/([^/]*)/ai-gateway/billing/credit-balance")
+_BILLING = re.compile(r"/accounts/([^/]*)/ai-gateway/billing/(credit-balance|usage-history)")
+# The fault queue of each route, and what a wrong_types or missing_keys fault changes on it by default.
+_ROUTES: Mapping[str, tuple[str, dict[str, Any]]] = {
+    "credit-balance": ("faults", {}),
+    "usage-history": ("usage_faults", {"patch": {"history": "lots"}, "keys": ["history"]}),
+}
 _VERIFY = re.compile(r"(?:/user|/accounts/([^/]*))/tokens/verify")
 _BEARER = re.compile(r"Bearer ([A-Za-z0-9._~+/=-]+)")
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{40}")
@@ -85,8 +92,10 @@ class Emulator:
         port: int = 0,
         latency: float = 0.0,
         tls: bool = False,
+        now: Callable[[], datetime] = utc_now,
     ) -> None:
         data = load_fixture(fixture)
+        self.now = now  # the clock usage series are relative to
         self._lock = threading.Lock()
         self.tokens: dict[str, dict[str, Any]] = data.get("tokens") or {DEMO_TOKEN: {"accounts": "*"}}
         self.keys: list[dict[str, str]] = data.get("keys") or [{"email": DEMO_EMAIL, "key": DEMO_KEY}]
@@ -128,18 +137,24 @@ class Emulator:
         with self._lock:
             self.accounts[account_id] = checked
 
-    def set_faults(self, account_id: str, faults: Iterable[Mapping[str, Any]]) -> None:
-        """Replace the account's fault queue; each fault answers ``times`` requests (default: all)."""
+    def set_faults(
+        self, account_id: str, faults: Iterable[Mapping[str, Any]], route: str = "credit-balance"
+    ) -> None:
+        """Replace the fault queue of the account's ``route`` (``credit-balance`` or ``usage-history``).
+
+        Each fault answers ``times`` requests (default: all).
+        """
+        key = _ROUTES[route][0]
         queue = [dict(f) for f in faults]
         for i, fault in enumerate(queue):
-            check_fault(fault, "set_faults", f"accounts.{account_id}.faults[{i}]")
+            check_fault(fault, "set_faults", f"accounts.{account_id}.{key}[{i}]")
         with self._lock:
-            self.accounts[account_id]["faults"] = queue
+            self.accounts[account_id][key] = queue
 
-    def requests_for(self, account_id: str) -> list[LoggedRequest]:
-        """The logged requests for one account, oldest first."""
+    def requests_for(self, account_id: str, route: str | None = None) -> list[LoggedRequest]:
+        """The logged requests for one account (on one ``route`` if given), oldest first."""
         with self._lock:
-            return [r for r in self.log if r.account_id == account_id]
+            return [r for r in self.log if r.account_id == account_id and route in (None, r.route)]
 
     def clear_log(self) -> None:
         """Forget every logged request."""
@@ -174,9 +189,9 @@ class Emulator:
 
     # -- request handling (called from handler threads) ---------------------------------------------------
 
-    def _next_fault(self, account_id: str) -> dict[str, Any] | None:
+    def _next_fault(self, account_id: str, key: str) -> dict[str, Any] | None:
         with self._lock:
-            faults = self.accounts[account_id]["faults"]
+            faults = self.accounts[account_id][key]
             while faults:
                 fault: dict[str, Any] = faults[0]
                 times = fault.get("times")
@@ -220,11 +235,12 @@ class Emulator:
         route = path[len(_PREFIX) :] if path.startswith(_PREFIX + "/") else ""
         verify = _VERIFY.fullmatch(route)
         if verify is not None:
+            entry.route = "tokens-verify"
             return self._verify(entry, headers, verify.group(1))
-        match = _BALANCE.fullmatch(route)
+        match = _BILLING.fullmatch(route)
         if match is None:
             return error(404, 7000, "No route for that URI")
-        account_id = match.group(1)
+        account_id, entry.route = match.groups()
         if not ACCOUNT_ID.fullmatch(account_id):
             return error(404, 7003, f"Could not route to {path}, perhaps your object identifier is invalid?")
         entry.account_id = account_id
@@ -240,12 +256,17 @@ class Emulator:
         delay = float(account.get("latency", self.latency))
         if delay:
             self._stopping.wait(delay)
-        fault = self._next_fault(account_id)
+        key, defaults = _ROUTES[entry.route]
+        fault = self._next_fault(account_id, key)
         if fault is not None and fault["kind"] == "stall":
             self._stopping.wait(float(fault.get("seconds", 30)))
             fault = None
         result = account["result"]
-        return faulty(result, fault) if fault else success(copy.deepcopy(result))
+        if entry.route == "usage-history":
+            result, bad_query = usage_result(account.get("usage"), self.now(), entry.query, account_id)
+            if bad_query is not None:
+                return bad_query
+        return faulty(result, {**defaults, **fault}) if fault else success(copy.deepcopy(result))
 
     def _verify(self, entry: LoggedRequest, headers: Any, owner: str | None) -> Answer:
         """``/user/tokens/verify`` and ``/accounts/{id}/tokens/verify``: a token's status, whatever it is."""
