@@ -11,6 +11,7 @@ import asyncio
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 import pulumi
@@ -20,12 +21,15 @@ from .cache import BalanceCache
 from .config import Settings, choose_account, settings_for
 from .errors import CfBillingError
 from .models import CreditBalance
-from .rules import Policy
+from .rules import Policy, Verdict, judge
+from .runway import Runway
+from .usage import UsageHistory
 
 __all__ = [
     "as_run_error",
     "build_policy",
     "fetch_balance",
+    "fetch_judged",
     "for_pulumi",
     "known_output",
     "program_account",
@@ -113,6 +117,28 @@ def fetch_balance(account_id: str | None) -> CreditBalance:
     def fetch() -> CreditBalance:
         settings = program_settings()
         return run_cache().get(settings, program_account(settings, account_id))
+
+    return for_pulumi(fetch)
+
+
+def fetch_judged(account_id: str | None, policy: Policy) -> tuple[CreditBalance, Verdict, Runway | None]:
+    """Read ``account_id`` and judge it by ``policy``, reading the usage history too when a rule needs it.
+
+    Both reads go through the run-wide shared cache. Every failure is a ``CfBillingError`` that is also a
+    ``pulumi.RunError``.
+    """
+
+    def fetch() -> tuple[CreditBalance, Verdict, Runway | None]:
+        settings = program_settings()
+        account = program_account(settings, account_id)
+        cache = run_cache()
+        balance = cache.get(settings, account)
+
+        def usage(start: datetime, end: datetime) -> UsageHistory:
+            return cache.get_usage(settings, account, start, end)
+
+        verdict, runway = judge(balance, policy, usage)
+        return balance, verdict, runway
 
     return for_pulumi(fetch)
 

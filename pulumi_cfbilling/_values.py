@@ -1,12 +1,17 @@
 """Guardrail values as users write them (``20``, ``"12.50"``, ``"$5"``, ``true``, ``"12h"``), read strictly.
 
-Every error is a one-line :class:`ConfigurationError` naming the value as its source spells it.
+Every error is a one-line :class:`ConfigurationError` naming the value as its source spells it. :data:`KINDS` is
+the table of value kinds: how each is read, shown as plain JSON, typed in schemas and named in CLI help; a
+guardrail names its kind, so a new guardrail of a known kind needs nothing here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -14,7 +19,7 @@ from typing import Any
 from .errors import ConfigurationError
 from .models import MAX_CENTS
 
-__all__ = ["format_duration", "parse_duration", "read_flag", "read_usd"]
+__all__ = ["KINDS", "ValueKind", "format_duration", "parse_duration", "read_days", "read_flag", "read_usd"]
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -86,3 +91,40 @@ def read_flag(value: Any, label: str) -> bool:
     raise ConfigurationError(f"{label} {value!r} must be true or false")
 
 
+def read_days(value: Any, label: str) -> Decimal:
+    """A number of days, 0 or more (``7``, ``"2.5"``), at most 100 years."""
+    days = Decimal("NaN")
+    if isinstance(value, Decimal):
+        days = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        days = Decimal(repr(value))
+    elif isinstance(value, str):
+        with contextlib.suppress(InvalidOperation):
+            days = Decimal(value.strip())
+    if not days.is_finite() or not 0 <= days <= 36_500:
+        raise ConfigurationError(f"{label} {value!r} is not a number of days: give one from 0 to 36500, such as 7")
+    return days
+
+
+@dataclass(frozen=True)
+class ValueKind:
+    """How the values of one kind of guardrail are read, shown and typed."""
+
+    read: Callable[[Any, str], Any]
+    """From what users write to what the rule takes (a one-line error if invalid)."""
+    plain: Callable[[Any], Any]
+    """From what the rule takes to plain JSON."""
+    json_type: str
+    """The JSON Schema type of a value users write."""
+    metavar: str
+    """What the CLI help calls the value (none for a flag, which takes no value)."""
+    off: Any = None
+    """The plain value when the guardrail is off."""
+
+
+KINDS: Mapping[str, ValueKind] = {
+    "usd": ValueKind(read_usd, float, "number", "USD"),
+    "flag": ValueKind(read_flag, bool, "boolean", "", off=False),
+    "duration": ValueKind(parse_duration, format_duration, "string", "AGE"),
+    "days": ValueKind(read_days, float, "number", "DAYS"),
+}

@@ -1,7 +1,8 @@
 """One HTTP request per account per run: repeated and concurrent reads share a single fetch.
 
 A Pulumi program may read the same account from a data function, a guard and an output at once; each would
-otherwise send its own request. Reads are keyed by base URL, account and a digest of the credential (never the
+otherwise send its own request. Reads are keyed by route (the balance, or the usage history and its range), base
+URL, account and a digest of the credential (never the
 credential itself), and the first reader's result, or its error, is shared by every later one. A cache lives as
 long as its owner says: one per program run (the Pulumi surfaces), one per configured plugin.
 """
@@ -10,13 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
+from datetime import datetime
+from typing import Any, TypeVar
 
 from .client import BillingClient
 from .config import Settings
 from .models import CreditBalance
+from .usage import UsageHistory
 
 __all__ = ["BalanceCache"]
+
+_T = TypeVar("_T")
 
 
 def _credential_digest(settings: Settings) -> str:
@@ -32,13 +39,25 @@ class BalanceCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._results: dict[tuple[str, str, str], Future[CreditBalance]] = {}
+        self._results: dict[tuple[str, ...], Future[Any]] = {}
         self._clients: dict[tuple[str, str, float, int], BillingClient] = {}
 
     def get(self, settings: Settings, account_id: str) -> CreditBalance:
         """The balance of ``account_id``: fetched once, then shared (errors included) for the rest of the run."""
+        def read(client: BillingClient) -> CreditBalance:
+            return client.get_credit_balance(account_id)
+
+        return self._shared(settings, ("credit-balance", account_id), read)
+
+    def get_usage(self, settings: Settings, account_id: str, start: datetime, end: datetime) -> UsageHistory:
+        """The usage history of ``account_id`` from ``start`` to ``end`` (daily), shared like the balance."""
+        key = ("usage-history", account_id, start.isoformat(), end.isoformat())
+        return self._shared(settings, key, lambda client: client.get_usage_history(account_id, start=start, end=end))
+
+    def _shared(self, settings: Settings, what: tuple[str, ...], fetch: Callable[[BillingClient], _T]) -> _T:
+        """One fetch per (route, account, arguments) and credential; later and concurrent readers share it."""
         digest = _credential_digest(settings)
-        key = (settings.base_url, account_id, digest)
+        key = (settings.base_url, digest, *what)
         with self._lock:
             future = self._results.get(key)
             owner = future is None
@@ -46,10 +65,11 @@ class BalanceCache:
                 future = self._results[key] = Future()
         if owner:  # this caller owns the fetch; the others wait on its future
             try:
-                future.set_result(self._client(settings, digest).get_credit_balance(account_id))
+                future.set_result(fetch(self._client(settings, digest)))
             except BaseException as exc:  # every failure, a client that cannot be built included, reaches the waiters
                 future.set_exception(exc)
-        return future.result()
+        result: _T = future.result()
+        return result
 
     def _client(self, settings: Settings, digest: str) -> BillingClient:
         client_key = (settings.base_url, digest, settings.timeout, settings.max_retries)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from . import _transport
@@ -15,7 +16,9 @@ from .accounts import AccountRef
 from .client import BillingClient
 from .errors import CfBillingError
 from .models import CreditBalance
-from .rules import Policy, Verdict, evaluate
+from .rules import Policy, Verdict, judge
+from .runway import Runway
+from .usage import UsageHistory
 
 __all__ = ["DEFAULT_CONCURRENCY", "MAX_CONCURRENCY", "AccountOutcome", "read_fleet"]
 
@@ -25,12 +28,13 @@ MAX_CONCURRENCY = 64
 
 @dataclass(frozen=True)
 class AccountOutcome:
-    """What happened to one account: its balance and verdict, or the error that stopped the read."""
+    """What happened to one account: its balance, runway (when read) and verdict, or the error that stopped it."""
 
     ref: AccountRef
     balance: CreditBalance | None = None
     verdict: Verdict | None = None
     error: CfBillingError | None = None
+    runway: Runway | None = None
 
     @property
     def status(self) -> Literal["pass", "fail", "error"]:
@@ -48,17 +52,28 @@ def read_fleet(
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[AccountOutcome]:
-    """Read every account (and evaluate ``policy``), ``concurrency`` at a time; outcomes in input order."""
+    """Read every account (and evaluate ``policy``), ``concurrency`` at a time; outcomes in input order.
+
+    The usage history is read too when a guardrail of ``policy`` judges the runway: an unreadable one is the
+    account's error, as an unreadable balance is (the guardrail fails closed).
+    """
     done = 0
     lock = threading.Lock()
 
     def read(ref: AccountRef) -> AccountOutcome:
+        balance = None
         try:
             balance = client.get_credit_balance(ref.account_id)
-        except CfBillingError as error:
-            return AccountOutcome(ref, error=error)
-        verdict = evaluate(balance, policy) if policy is not None else None
-        return AccountOutcome(ref, balance=balance, verdict=verdict)
+            if policy is None:
+                return AccountOutcome(ref, balance=balance)
+
+            def usage(start: datetime, end: datetime) -> UsageHistory:
+                return client.get_usage_history(ref.account_id, start=start, end=end)
+
+            verdict, runway = judge(balance, policy, usage)
+        except CfBillingError as error:  # the balance, when read, is kept for the report
+            return AccountOutcome(ref, balance=balance, error=error)
+        return AccountOutcome(ref, balance=balance, verdict=verdict, runway=runway)
 
     def tracked(ref: AccountRef) -> AccountOutcome:
         nonlocal done

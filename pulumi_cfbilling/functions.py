@@ -21,9 +21,10 @@ from typing import Any, ClassVar
 import pulumi
 from pydantic import BaseModel
 
-from ._pulumi import build_policy, fetch_balance, known_output
+from ._pulumi import build_policy, fetch_balance, fetch_judged, known_output
 from .models import DERIVED_FIELDS, CreditBalance, PaymentMethod, TopupConfig
-from .rules import Policy, Violation, evaluate, guardrail_docs
+from .rules import Policy, Violation, guardrail_docs
+from .runway import RUNWAY_FIELDS
 
 __all__ = [
     "AwaitableCheckCreditBalanceResult",
@@ -31,6 +32,7 @@ __all__ = [
     "CheckCreditBalanceResult",
     "GetCreditBalanceResult",
     "PaymentMethodResult",
+    "RunwayResult",
     "TopupConfigResult",
     "ViolationResult",
     "check_credit_balance",
@@ -111,10 +113,22 @@ class ViolationResult(_Result):
     NAMES: ClassVar[Mapping[str, str]] = {f.name: f.name for f in dataclasses.fields(Violation)}
 
 
-class CheckCreditBalanceResult(_Result):
-    """The guardrail verdict for one account: ``account_id``, ``ok``, ``violations``."""
+class RunwayResult(_Result):
+    """The runway: ``runway_days``, ``burn_usd_per_day``, ``projected_empty_at``, ``spend_usd``, the window."""
 
-    NAMES: ClassVar[Mapping[str, str]] = {"account_id": "accountId", "ok": "ok", "violations": "violations"}
+    NAMES: ClassVar[Mapping[str, str]] = {f.attribute: f.key for f in RUNWAY_FIELDS}
+
+
+class CheckCreditBalanceResult(_Result):
+    """The guardrail verdict for one account: ``account_id``, ``ok``, ``violations``, ``runway`` (or ``None``)."""
+
+    NAMES: ClassVar[Mapping[str, str]] = {
+        "account_id": "accountId",
+        "ok": "ok",
+        "violations": "violations",
+        "runway": "runway",
+    }
+    NESTED: ClassVar[Mapping[str, type[_Result]]] = {"runway": RunwayResult}
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         super().__init__({**document, "violations": [ViolationResult(v) for v in document["violations"]]})
@@ -129,8 +143,9 @@ class AwaitableCheckCreditBalanceResult(CheckCreditBalanceResult):
         return CheckCreditBalanceResult(self)
 
 
-def _verdict(balance: CreditBalance, policy: Policy) -> dict[str, Any]:
-    return {"accountId": balance.account_id or "", **evaluate(balance, policy).to_dict()}
+def _verdict(account_id: str | None, policy: Policy) -> dict[str, Any]:
+    balance, verdict, runway = fetch_judged(account_id, policy)
+    return {"accountId": balance.account_id or "", **verdict.to_dict(), "runway": runway.to_dict() if runway else None}
 
 
 def get_credit_balance(account_id: str | None = None, opts: InvokeOpts = None) -> AwaitableGetCreditBalanceResult:
@@ -179,7 +194,7 @@ def check_credit_balance(
         to stop a deployment instead.
     """
     policy = build_policy(**guardrails)
-    return AwaitableCheckCreditBalanceResult(_verdict(fetch_balance(account_id), policy))
+    return AwaitableCheckCreditBalanceResult(_verdict(account_id, policy))
 
 
 def check_credit_balance_output(
@@ -192,7 +207,7 @@ def check_credit_balance_output(
     """
     policy = build_policy(**guardrails)
     return known_output(
-        account_id, opts, lambda account: CheckCreditBalanceResult(_verdict(fetch_balance(account), policy))
+        account_id, opts, lambda account: CheckCreditBalanceResult(_verdict(account, policy))
     )
 
 

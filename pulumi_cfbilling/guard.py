@@ -12,9 +12,9 @@ from typing import Any
 
 import pulumi
 
-from ._pulumi import as_run_error, build_policy, fetch_balance, for_pulumi, known_output
+from ._pulumi import as_run_error, build_policy, fetch_judged, for_pulumi, known_output
 from .errors import CfBillingError, ConfigurationError, GuardrailError
-from .rules import GUARDRAILS, Policy, evaluate, guardrail_docs
+from .rules import GUARDRAILS, Policy, guardrail_docs
 
 __all__ = ["guard"]
 
@@ -32,7 +32,7 @@ def guard(
     :param enforcement: ``"mandatory"`` fails the deployment (also when the balance cannot be read);
         ``"advisory"`` only warns.
     :returns: an Output of ``{"accountId", "ok", "enforcement", "violations": [{rule, message, observed,
-        expected}], "error"}``, plain values only.
+        expected}], "error", "runway"}``, plain values only (``runway`` when ``min_runway_days`` read it).
 
     Example::
 
@@ -55,20 +55,27 @@ def guard(
 
 def _judge(account_id: str | None, policy: Policy, enforcement: str) -> dict[str, Any]:
     try:
-        balance = fetch_balance(account_id)
+        balance, verdict, runway = fetch_judged(account_id, policy)
     except CfBillingError as error:
         if enforcement == "mandatory":
             raise
         pulumi.log.warn(f"cfbilling guard (advisory): {error}")
-        return {"accountId": account_id, "ok": False, "enforcement": enforcement, "violations": [], "error": str(error)}
-    verdict = evaluate(balance, policy)
+        return {
+            "accountId": account_id,
+            "ok": False,
+            "enforcement": enforcement,
+            "violations": [],
+            "error": str(error),
+            "runway": None,
+        }
     account = balance.account_id or ""
     if not verdict.ok:
         if enforcement == "mandatory":
             raise as_run_error(GuardrailError(account, verdict))
         for violation in verdict.violations:
             pulumi.log.warn(f"cfbilling guard (advisory): account {account}: {violation.message} [{violation.rule}]")
-    return {"accountId": account, "enforcement": enforcement, **verdict.to_dict(), "error": None}
+    shown = runway.to_dict() if runway else None
+    return {"accountId": account, "enforcement": enforcement, **verdict.to_dict(), "error": None, "runway": shown}
 
 
 guard.__doc__ = f"{guard.__doc__}\n    Guardrails:\n\n{guardrail_docs()}\n"

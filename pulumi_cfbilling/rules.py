@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import datetime, timezone
+from typing import Any
 
-from ._values import format_duration, parse_duration, read_flag, read_usd
+from . import _checks as checks
+from ._checks import Violation
+from ._values import KINDS, ValueKind, format_duration, parse_duration
 from .errors import ConfigurationError
-from .models import CreditBalance, format_usd, to_cents
-from .text import neutralize
+from .models import CreditBalance
+from .runway import Runway, forecast, window
+from .usage import UsageHistory
 
 __all__ = [
     "GUARDRAILS",
@@ -32,25 +34,11 @@ __all__ = [
     "format_duration",
     "guardrail",
     "guardrail_docs",
+    "judge",
     "parse_duration",
 ]
 
-Kind = Literal["usd", "flag", "duration"]
-_JSON_TYPES: Mapping[str, str] = {"usd": "number", "flag": "boolean", "duration": "string"}
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One broken guardrail: which rule, a human message, and what was observed against what was expected."""
-
-    rule: str
-    message: str
-    observed: Any
-    expected: Any
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values only, so the violation serializes anywhere (JSON, Pulumi outputs)."""
-        return {"rule": self.rule, "message": self.message, "observed": self.observed, "expected": self.expected}
+Check = Callable[[CreditBalance, Any, datetime, Runway | None], Violation | None]
 
 
 @dataclass(frozen=True)
@@ -77,11 +65,13 @@ class Guardrail:
     """The Python keyword and Terraform key: ``min_balance_usd``."""
     rule: str
     """The rule id in violations: ``min-balance``."""
-    kind: Kind
-    """How the value is read: dollars, an on/off flag, or a duration (``12h``)."""
+    kind: str
+    """How the value is read: a key of :data:`_values.KINDS` (``usd``, ``flag``, ``duration``, ``days``)."""
     description: str
     """What violates it, for help texts and schemas."""
-    check: Callable[[CreditBalance, Any, datetime], Violation | None]
+    check: Check
+    needs_usage: bool = False
+    """Whether the rule judges the runway, so the usage history must be read when it is on."""
 
     @property
     def camel(self) -> str:
@@ -95,117 +85,47 @@ class Guardrail:
         return "--" + self.name.replace("_", "-")
 
     @property
+    def value_kind(self) -> ValueKind:
+        """How values of this guardrail are read, shown and typed."""
+        return KINDS[self.kind]
+
+    @property
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema of its value, shared by ``schema.json``, the policy config and the check report."""
-        return {"type": _JSON_TYPES[self.kind], "description": self.description}
+        return {"type": self.value_kind.json_type, "description": self.description}
 
     def read(self, value: Any, label: str) -> Any:
         """The value as the rule takes it (``Decimal``, ``bool`` or ``timedelta``); a one-line error if invalid."""
-        if self.kind == "usd":
-            return read_usd(value, label)
-        if self.kind == "flag":
-            return read_flag(value, label)
-        return parse_duration(value, label)
+        return self.value_kind.read(value, label)
 
     def plain(self, value: Any) -> Any:
-        """The value as plain JSON (a number, a bool, ``12h``), or ``None`` when the rule is off."""
+        """The value as plain JSON (a number, a bool, ``12h``), or the kind's "off" value when the rule is off."""
         if value is None or value is False:
-            return None if self.kind != "flag" else False
-        if self.kind == "usd":
-            return float(value)
-        return format_duration(value) if self.kind == "duration" else bool(value)
-
-
-def _money(amount: Decimal, against: Decimal) -> str:
-    """``amount`` to the cent as the tables show it, or exact where rounding would hide why a rule failed.
-
-    Exact (sign first) when the cents of ``amount`` equal those of ``against``, the limit it is compared with:
-    $19.995 against $20.00.
-    """
-    if to_cents(amount) != to_cents(against) or amount == to_cents(amount):
-        return format_usd(amount)
-    return f"-${-amount}" if amount < 0 else f"${amount}"
-
-
-def _number(amount: Decimal | None) -> float | None:
-    return None if amount is None else float(amount)
-
-
-def _min_balance(balance: CreditBalance, minimum: Decimal, now: datetime) -> Violation | None:
-    if balance.balance_usd >= minimum:
-        return None
-    return Violation(
-        "min-balance",
-        f"balance {_money(balance.balance_usd, minimum)} is below the minimum of "
-        f"{_money(minimum, balance.balance_usd)}",
-        float(balance.balance_usd),
-        float(minimum),
-    )
-
-
-def _auto_topup(balance: CreditBalance, required: bool, now: datetime) -> Violation | None:
-    if balance.auto_topup_enabled:
-        return None
-    config = balance.topup_config
-    # Messages are read by people (terminals, CI logs, Pulumi): the server's text is neutralised.
-    reason = neutralize(config.disabled_reason) if config.disabled_reason else "amount or threshold not set"
-    return Violation("auto-topup", f"automatic top-up is off ({reason})", False, True)
-
-
-def _payment_method(balance: CreditBalance, required: bool, now: datetime) -> Violation | None:
-    if balance.has_default_payment_method:
-        return None
-    return Violation("payment-method", "no default payment method is on file", False, True)
-
-
-def _topup_failure(balance: CreditBalance, age: timedelta, now: datetime) -> Violation | None:
-    when, error = balance.topup_last_failed_at, balance.topup_config.error
-    expected = f"no failed automatic top-up within {format_duration(age)}"
-    why = f": {neutralize(error)}" if error else ""
-    if when is None:
-        if not error:
-            return None
-        return Violation("topup-failure", f"the last automatic top-up failed at an unknown time{why}", error, expected)
-    if now - when > age:
-        return None
-    return Violation(
-        "topup-failure",
-        f"the last automatic top-up failed at {when:%Y-%m-%d %H:%M} UTC, within {format_duration(age)}{why}",
-        when.isoformat().replace("+00:00", "Z"),
-        expected,
-    )
-
-
-def _topup_threshold(balance: CreditBalance, minimum: Decimal, now: datetime) -> Violation | None:
-    threshold = balance.topup_threshold_usd
-    if threshold is not None and threshold >= minimum:
-        return None
-    shown = "not set" if threshold is None else _money(threshold, minimum)
-    return Violation(
-        "topup-threshold",
-        f"automatic top-up threshold is {shown}, below the minimum of "
-        f"{_money(minimum, minimum if threshold is None else threshold)}",
-        _number(threshold),
-        float(minimum),
-    )
+            return self.value_kind.off
+        return self.value_kind.plain(value)
 
 
 GUARDRAILS: list[Guardrail] = [
     Guardrail("min_balance_usd", "min-balance", "usd", "Violated when the balance in US dollars is below this.",
-              _min_balance),
-    Guardrail("require_auto_topup", "auto-topup", "flag", "Violated when automatic top-up is off.", _auto_topup),
+              checks.min_balance),
+    Guardrail("require_auto_topup", "auto-topup", "flag", "Violated when automatic top-up is off.",
+              checks.auto_topup),
     Guardrail("require_payment_method", "payment-method", "flag",
-              "Violated when no default payment method is on file.", _payment_method),
+              "Violated when no default payment method is on file.", checks.payment_method),
     Guardrail(
         "max_topup_failure_age",
         "topup-failure",
         "duration",
         "Violated when the last automatic top-up failed within this age (30m, 12h, 7d; units s, m, h, d, w), "
         "or failed at an unknown time.",
-        _topup_failure,
+        checks.topup_failure,
     ),
     Guardrail("min_topup_threshold_usd", "topup-threshold", "usd",
-              "Violated when the automatic top-up threshold in US dollars is unset or below this.", _topup_threshold),
+              "Violated when the automatic top-up threshold in US dollars is unset or below this.",
+              checks.topup_threshold),
+    Guardrail("min_runway_days", "min-runway", "days",
+              "Violated when the credits run out in fewer days than this at the last 7 days' rate of spend "
+              "(reads the usage history; an account with no spend passes).", checks.min_runway, needs_usage=True),
 ]
 """The guardrails, in rule order. The one place to add one (tests extend it to prove everything follows)."""
 
@@ -252,7 +172,7 @@ class Policy:
     def get(self, name: str) -> Any:
         """The value of a guardrail, or ``None`` (``False`` for a flag) when it is off."""
         entry = guardrail(name)
-        return self._values.get(name, False if entry.kind == "flag" else None)
+        return self._values.get(name, entry.value_kind.off)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -265,6 +185,11 @@ class Policy:
     def items(self) -> Iterable[tuple[Guardrail, Any]]:
         """The rules switched on, in rule order, with their values."""
         return [(g, self._values[g.name]) for g in GUARDRAILS if g.name in self._values]
+
+    @property
+    def needs_usage(self) -> bool:
+        """True when a rule switched on judges the runway: the usage history must be read."""
+        return any(entry.needs_usage for entry, _ in self.items())
 
     @property
     def is_empty(self) -> bool:
@@ -281,8 +206,34 @@ class Policy:
         return f"Policy({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
 
 
-def evaluate(balance: CreditBalance, policy: Policy, *, now: datetime | None = None) -> Verdict:
-    """Check ``balance`` against every rule ``policy`` switches on; violations come in rule order."""
+def evaluate(
+    balance: CreditBalance, policy: Policy, *, now: datetime | None = None, runway: Runway | None = None
+) -> Verdict:
+    """Check ``balance`` (and ``runway``, when a rule needs it) against every rule ``policy`` switches on.
+
+    Violations come in rule order.
+    """
     moment = now or datetime.now(timezone.utc)
-    found = (entry.check(balance, value, moment) for entry, value in policy.items())
+    found = (entry.check(balance, value, moment, runway) for entry, value in policy.items())
     return Verdict(tuple(v for v in found if v is not None))
+
+
+def judge(
+    balance: CreditBalance,
+    policy: Policy,
+    read_usage: Callable[[datetime, datetime], UsageHistory],
+    *,
+    now: datetime | None = None,
+    runway: bool = False,
+) -> tuple[Verdict, Runway | None]:
+    """:func:`evaluate`, reading the usage history (``read_usage(start, end)``) only when it is needed.
+
+    It is needed when a rule switched on judges the runway, or when the caller asks for the ``runway``; the
+    window is the default one (:func:`runway.window`). Returns the verdict and the runway (``None`` when not read).
+    """
+    moment = now or datetime.now(timezone.utc)
+    forecasted = None
+    if runway or policy.needs_usage:
+        start, end = window(moment)
+        forecasted = forecast(balance.balance_usd, read_usage(start, end), now=moment)
+    return evaluate(balance, policy, now=moment, runway=forecasted), forecasted

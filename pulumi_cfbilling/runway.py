@@ -17,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_FLOOR, Decimal, localcontext
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ConfigurationError
 from .usage import UsageHistory
 
-__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "Runway", "forecast", "window"]
+__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "RUNWAY_FIELDS", "Runway", "RunwayField", "forecast", "window"]
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
@@ -38,6 +38,30 @@ def window(now: datetime, days: int = DEFAULT_DAYS) -> tuple[datetime, datetime]
     moment = now.astimezone(timezone.utc)
     end = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     return end - timedelta(days=days), end
+
+
+class RunwayField(NamedTuple):
+    """One field of a runway under every name: attribute, canonical key, JSON type, nullable, meaning."""
+
+    attribute: str
+    key: str
+    type: str
+    nullable: bool
+    description: str
+
+
+RUNWAY_FIELDS: tuple[RunwayField, ...] = (
+    RunwayField("runway_days", "runwayDays", "number", True, "Days until the credits run out at the window's "
+                "rate of spend, rounded down to 0.01; 0 when the balance is not positive; null when nothing is spent."),
+    RunwayField("burn_usd_per_day", "burnUsdPerDay", "number", False, "Spend per day over the window, US dollars."),
+    RunwayField("projected_empty_at", "projectedEmptyAt", "string", True,
+                "When the credits run out at that rate, ISO-8601 UTC; null with runwayDays."),
+    RunwayField("spend_usd", "spendUsd", "number", False, "Spend in the window, US dollars."),
+    RunwayField("window_start", "windowStart", "string", False, "Start of the window, ISO-8601 UTC."),
+    RunwayField("window_end", "windowEnd", "string", False, "End of the window: the last UTC midnight, ISO-8601."),
+    RunwayField("days", "windowDays", "integer", False, "Days the spend is averaged over (fewer for a young account)."),
+)
+"""The runway's fields, in document order: the one list the results, schemas and Terraform keys come from."""
 
 
 @dataclass(frozen=True)
@@ -56,18 +80,14 @@ class Runway:
     def to_dict(self) -> dict[str, Any]:
         """Plain values with the canonical camelCase names (numbers, ISO-8601 UTC times, nulls)."""
 
-        def time(value: datetime | None) -> str | None:
-            return None if value is None else value.isoformat().replace("+00:00", "Z")
+        def plain(value: Any) -> Any:
+            if isinstance(value, Decimal):
+                return float(value)
+            if isinstance(value, datetime):
+                return value.isoformat().replace("+00:00", "Z")
+            return value
 
-        return {
-            "runwayDays": None if self.runway_days is None else float(self.runway_days),
-            "burnUsdPerDay": float(self.burn_usd_per_day),
-            "projectedEmptyAt": time(self.projected_empty_at),
-            "spendUsd": float(self.spend_usd),
-            "windowStart": time(self.window_start),
-            "windowEnd": time(self.window_end),
-            "windowDays": self.days,
-        }
+        return {f.key: plain(getattr(self, f.attribute)) for f in RUNWAY_FIELDS}
 
 
 def forecast(balance_usd: Decimal, usage: UsageHistory, *, now: datetime, days: int = DEFAULT_DAYS) -> Runway:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
+from ._values import ValueKind
 from ._version import __version__
 from .config import (
     CFBILLING_KEYS,
@@ -27,6 +28,7 @@ from .config import (
 )
 from .models import DERIVED_FIELDS, CreditBalance
 from .rules import GUARDRAILS
+from .runway import RUNWAY_FIELDS
 
 __all__ = [
     "CHECK_TOKEN",
@@ -115,6 +117,16 @@ def _violation_type() -> dict[str, Any]:
     }
 
 
+def _runway_type() -> dict[str, Any]:
+    properties = {f.key: {"type": f.type, "description": f.description} for f in RUNWAY_FIELDS}
+    return {
+        "type": "object",
+        "description": "How long the credits last at the recent rate of spend (read for the min-runway guardrail).",
+        "properties": properties,
+        "required": sorted(f.key for f in RUNWAY_FIELDS if not f.nullable),
+    }
+
+
 def _settings() -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for setting, key in CFBILLING_KEYS.items():
@@ -140,6 +152,7 @@ def package_schema() -> dict[str, Any]:
     """The package schema as a dict (draft 2020-12 metaschema of Pulumi packages)."""
     outputs, types = _balance_outputs()
     types[f"{PACKAGE}:index:Violation"] = _violation_type()
+    types[f"{PACKAGE}:index:Runway"] = _runway_type()
     settings = _settings()
     return {
         "name": PACKAGE,
@@ -193,6 +206,10 @@ def package_schema() -> dict[str, Any]:
                             "items": {"$ref": f"#/types/{PACKAGE}:index:Violation"},
                             "description": "Every violated guardrail, in rule order.",
                         },
+                        "runway": {
+                            "$ref": f"#/types/{PACKAGE}:index:Runway",
+                            "description": "The runway, when minRunwayDays asked for it; null otherwise.",
+                        },
                     },
                     "required": ["accountId", "ok", "violations"],
                 },
@@ -206,8 +223,9 @@ def schema_json() -> str:
     return json.dumps(package_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-# How each kind of guardrail shows in the report's ``policy``: its value, or off (null; false for a flag).
-_REPORT_TYPES: Mapping[str, Any] = {"usd": ["number", "null"], "flag": "boolean", "duration": ["string", "null"]}
+def _report_type(kind: ValueKind) -> Any:
+    """How a guardrail shows in the report's ``policy``: its value, or off (null; false for a flag)."""
+    return kind.json_type if kind.off is not None else [kind.json_type, "null"]
 
 
 def check_report_schema() -> dict[str, Any]:
@@ -222,9 +240,18 @@ def check_report_schema() -> dict[str, Any]:
     policy = document["properties"]["policy"]
     policy["required"] = [g.camel for g in GUARDRAILS]
     policy["properties"] = {
-        g.camel: {"type": _REPORT_TYPES[g.kind], "description": g.description} for g in GUARDRAILS
+        g.camel: {"type": _report_type(g.value_kind), "description": g.description} for g in GUARDRAILS
     }
     document["$defs"]["violation"]["properties"]["rule"] = {"enum": [g.rule for g in GUARDRAILS]}
+    document["$defs"]["runway"] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [f.key for f in RUNWAY_FIELDS],
+        "properties": {
+            f.key: {"type": [f.type, "null"] if f.nullable else f.type, "description": f.description}
+            for f in RUNWAY_FIELDS
+        },
+    }
     return document
 
 

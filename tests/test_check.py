@@ -113,6 +113,7 @@ def test_json_document_carries_values_and_violations(emulator: Emulator) -> None
         "requirePaymentMethod": False,
         "maxTopupFailureAge": "12h",
         "minTopupThresholdUsd": 5.0,
+        "minRunwayDays": None,
     }
     (account,) = document["accounts"]
     assert account["balance"]["balance"] == -42.5

@@ -34,7 +34,14 @@ def test_guardrail_example_exports_the_balance_and_verdict(emulator: Emulator) -
         "topupThresholdUsd": 10.0,
         "creditsOk": True,
         "snapshotBalance": 4250.5,
-        "creditGuard": {"accountId": HEALTHY, "enforcement": "mandatory", "ok": True, "violations": [], "error": None},
+        "creditGuard": {
+            "accountId": HEALTHY,
+            "enforcement": "mandatory",
+            "ok": True,
+            "violations": [],
+            "error": None,
+            "runway": None,
+        },
     }
     assert "pulumi-python:dynamic/cfbilling:CreditBalanceSnapshot::credits" in result.resources
     assert "pulumi:providers:pulumi-python::credits-reader" in result.resources
@@ -87,4 +94,4 @@ def test_whole_results_export_as_stack_outputs(emulator: Emulator, tmp_path: Pat
     assert result.outputs["credits"]["topupConfig"]["amount"] == 2000
     assert result.outputs["credits"]["balanceUsd"] == 42.505
     assert result.outputs["plain"] == result.outputs["credits"]
-    assert result.outputs["verdict"] == {"accountId": HEALTHY, "ok": True, "violations": []}
+    assert result.outputs["verdict"] == {"accountId": HEALTHY, "ok": True, "violations": [], "runway": None}

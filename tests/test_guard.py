@@ -46,7 +46,14 @@ EVERYTHING: dict[str, object] = {
 
 def test_pass_returns_a_plain_verdict(engine_log: Collector) -> None:
     verdict = resolve(cfbilling.guard(HEALTHY, **EVERYTHING))  # type: ignore[arg-type]
-    assert verdict == {"accountId": HEALTHY, "enforcement": "mandatory", "ok": True, "violations": [], "error": None}
+    assert verdict == {
+        "accountId": HEALTHY,
+        "enforcement": "mandatory",
+        "ok": True,
+        "violations": [],
+        "error": None,
+        "runway": None,
+    }
     assert engine_log.warnings() == []
 
 

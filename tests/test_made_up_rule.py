@@ -37,7 +37,7 @@ from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 CEILING = "40"  # HEALTHY holds $42.505, LOW $3.1275
 
 
-def _max_balance(balance: CreditBalance, ceiling: Decimal, now: datetime) -> Violation | None:
+def _max_balance(balance: CreditBalance, ceiling: Decimal, now: datetime, runway: object) -> Violation | None:
     if balance.balance_usd <= ceiling:
         return None
     return Violation("max-balance", f"balance is above ${ceiling}", float(balance.balance_usd), float(ceiling))

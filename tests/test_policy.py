@@ -110,6 +110,7 @@ def test_policy_object() -> None:
         "requirePaymentMethod",
         "maxTopupFailureAge",
         "minTopupThresholdUsd",
+        "minRunwayDays",
         "timeoutSeconds",
     }
     violations: list[str] = []

@@ -12,7 +12,9 @@ from pydantic import ValidationError
 
 from pulumi_cfbilling import ConfigurationError, CreditBalance
 from pulumi_cfbilling.models import format_usd
-from pulumi_cfbilling.rules import GUARDRAILS, Policy, evaluate, format_duration, parse_duration
+from pulumi_cfbilling.rules import GUARDRAILS, Policy, evaluate, format_duration, judge, parse_duration
+from pulumi_cfbilling.runway import forecast, window
+from pulumi_cfbilling.usage import UsageHistory
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 HOUR_MS = 3600 * 1000
@@ -41,6 +43,17 @@ EVERYTHING = Policy(
     require_payment_method=True,
     max_topup_failure_age=timedelta(hours=24),
     min_topup_threshold_usd=Decimal(5),
+    min_runway_days=Decimal(3),
+)
+# Ten dollars a day for the last week: a healthy $42.505 lasts 4.25 days.
+SPEND = UsageHistory.model_validate(
+    {
+        "history": [
+            {"id": str(i), "aggregated_value": 1000, "start_time": start, "end_time": start + 86_400_000}
+            for i in range(7)
+            for start in [int((window(NOW)[0] + timedelta(days=i)).timestamp() * 1000)]
+        ]
+    }
 )
 
 CASES: list[tuple[str, CreditBalance, Policy, list[str]]] = [
@@ -118,7 +131,7 @@ CASES: list[tuple[str, CreditBalance, Policy, list[str]]] = [
 
 @pytest.mark.parametrize(("name", "credit", "policy", "rules"), CASES, ids=[c[0] for c in CASES])
 def test_rules(name: str, credit: CreditBalance, policy: Policy, rules: list[str]) -> None:
-    verdict = evaluate(credit, policy, now=NOW)
+    verdict = evaluate(credit, policy, now=NOW, runway=forecast(credit.balance_usd, SPEND, now=NOW))
     assert [v.rule for v in verdict.violations] == rules
     assert verdict.ok is (not rules)
     document = verdict.to_dict()
@@ -256,3 +269,44 @@ def test_amounts_beyond_the_bound_are_refused_with_the_field_name() -> None:
 def test_guardrail_amounts_beyond_the_bound_are_configuration_errors() -> None:
     with pytest.raises(ConfigurationError, match="out of range"):
         Policy.from_values({"min_balance_usd": "1e400"})
+
+
+def test_min_runway_days() -> None:
+    short = forecast(Decimal("42.505"), SPEND, now=NOW)
+    (violation,) = evaluate(balance(), Policy(min_runway_days=Decimal(7)), now=NOW, runway=short).violations
+    assert violation.to_dict() == {
+        "rule": "min-runway",
+        "message": "credits run out in 4.25 days at $10.00 a day (the last 7 days), below the minimum of 7 days",
+        "observed": 4.25,
+        "expected": 7.0,
+    }
+    assert evaluate(balance(), Policy(min_runway_days=Decimal("4.25")), now=NOW, runway=short).ok
+    idle = forecast(Decimal("42.505"), UsageHistory(history=[]), now=NOW)
+    assert evaluate(balance(), Policy(min_runway_days=Decimal(90)), now=NOW, runway=idle).ok  # no spend passes
+    with pytest.raises(TypeError, match="read the usage history"):
+        evaluate(balance(), Policy(min_runway_days=Decimal(7)), now=NOW)
+
+
+def test_judge_reads_the_usage_only_when_needed() -> None:
+    reads: list[tuple[datetime, datetime]] = []
+
+    def usage(start: datetime, end: datetime) -> UsageHistory:
+        reads.append((start, end))
+        return SPEND
+
+    verdict, runway = judge(balance(), Policy(min_balance_usd=Decimal(1)), usage, now=NOW)
+    assert (verdict.ok, runway, reads) == (True, None, [])
+    verdict, runway = judge(balance(), Policy(min_runway_days=Decimal(7)), usage, now=NOW)
+    assert reads == [window(NOW)]
+    assert runway is not None
+    assert runway.runway_days == Decimal("4.25")
+    assert [v.rule for v in verdict.violations] == ["min-runway"]
+    _, asked = judge(balance(), Policy(), usage, now=NOW, runway=True)
+    assert asked == runway
+
+
+@pytest.mark.parametrize("bad", ["-1", "soon", "36501", True, "$5"])
+def test_min_runway_days_values_are_read_strictly(bad: object) -> None:
+    with pytest.raises(ConfigurationError, match="is not a number of days"):
+        Policy.from_values({"min_runway_days": bad})
+    assert Policy.from_values({"min_runway_days": "2.5"}).min_runway_days == Decimal("2.5")

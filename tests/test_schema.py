@@ -61,6 +61,7 @@ def test_tokens_are_well_formed() -> None:
     assert set(SCHEMA["functions"]) == {GET_TOKEN, CHECK_TOKEN}
     assert set(SCHEMA["types"]) == {
         "cfbilling:index:PaymentMethod",
+        "cfbilling:index:Runway",
         "cfbilling:index:TopupConfig",
         "cfbilling:index:Violation",
     }
@@ -151,6 +152,7 @@ def test_check_inputs_are_the_guardrail_parameters() -> None:
         "requirePaymentMethod",
         "maxTopupFailureAge",
         "minTopupThresholdUsd",
+        "minRunwayDays",
     }
 
 

@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         if entry.kind == "flag":
             check.add_argument(entry.flag, action="store_true", default=None, help=entry.description)
         else:
-            check.add_argument(entry.flag, metavar="USD" if entry.kind == "usd" else "AGE", help=entry.description)
+            check.add_argument(entry.flag, metavar=entry.value_kind.metavar, help=entry.description)
     check.add_argument("--advisory", action="store_true", help="report failed guardrails as warnings and exit 0")
     check.add_argument(
         "--format", choices=("text", "json", "github"), default="text", help="output format (default text)"

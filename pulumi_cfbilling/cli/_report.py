@@ -67,6 +67,7 @@ def check_document(
             "balance": o.balance.to_document() if o.balance else None,
             "violations": o.verdict.to_dict()["violations"] if o.verdict else [],
             "error": error_document(o.error) if o.error else None,
+            "runway": o.runway.to_dict() if o.runway else None,
         }
         for o in outcomes
     ]
@@ -112,11 +113,26 @@ def summary_line(outcomes: Sequence[AccountOutcome]) -> str:
     )
 
 
+def _runway_cell(outcome: AccountOutcome) -> str:
+    days = outcome.runway.runway_days if outcome.runway else None
+    if outcome.runway is None:
+        return "-"
+    return "no spend" if days is None else f"{days} days"
+
+
 def text_table(outcomes: Sequence[AccountOutcome], *, advisory: bool = False) -> str:
-    """An aligned table, one line per account ending in its verdict, then a summary line."""
-    rows = [("ACCOUNT", "LABEL", "BALANCE", "AUTO TOP-UP", "VERDICT"), *(_row(o, advisory) for o in outcomes)]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows]
+    """An aligned table, one line per account ending in its verdict, then a summary line.
+
+    A RUNWAY column comes before the verdict when the runway was read (a guardrail judges it).
+    """
+    rows: list[tuple[str, ...]] = [("ACCOUNT", "LABEL", "BALANCE", "AUTO TOP-UP", "VERDICT")]
+    rows += [_row(o, advisory) for o in outcomes]
+    if any(o.runway is not None for o in outcomes):
+        cells = ["RUNWAY", *(_runway_cell(o) for o in outcomes)]
+        rows = [(*row[:4], cell, row[4]) for row, cell in zip(rows, cells, strict=True)]
+    count = len(rows[0]) - 1
+    widths = [max(len(row[i]) for row in rows) for i in range(count)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:count])) + "  " + row[count] for row in rows]
     return "\n".join([*lines, summary_line(outcomes)])
 
 

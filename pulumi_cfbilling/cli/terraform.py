@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime
 from typing import Any
 
 from ..client import BillingClient
 from ..config import settings_for
 from ..errors import ConfigurationError
-from ..rules import GUARDRAILS, Policy, evaluate
+from ..rules import GUARDRAILS, Policy, judge
+from ..usage import UsageHistory
 
 __all__ = ["flatten", "query_keys", "terraform_external"]
 
@@ -64,6 +66,13 @@ def _query() -> dict[str, str]:
     return {key: _text(value) for key, value in query.items() if _text(value) != ""}
 
 
+_RUNWAY_KEYS = {
+    "runway_days": "runwayDays",
+    "burn_usd_per_day": "burnUsdPerDay",
+    "projected_empty_at": "projectedEmptyAt",
+}
+
+
 def terraform_external(args: argparse.Namespace) -> int:
     """Read the query, read the balance, print the flat result; guardrail failures still exit 0."""
     query = _query()
@@ -72,8 +81,15 @@ def terraform_external(args: argparse.Namespace) -> int:
     settings = settings_for("terraform", {key: query.get(key) for key in SETTING_KEYS})
     with BillingClient.from_settings(settings, surface="terraform") as client:
         balance = client.get_credit_balance()  # the query's account_id, validated with the settings
-    verdict = evaluate(balance, policy)
+
+        def usage(start: datetime, end: datetime) -> UsageHistory:
+            return client.get_usage_history(start=start, end=end)
+
+        verdict, runway = judge(balance, policy, usage)
     result = flatten(balance.to_document())
+    # Always present, "" when not read or null (as every nullable field): a Terraform config can name them.
+    runway_fields = runway.to_dict() if runway else {}
+    result.update({key: _text(runway_fields.get(camel)) for key, camel in _RUNWAY_KEYS.items()})
     result.update(
         {
             "ok": _text(verdict.ok),

@@ -170,9 +170,14 @@ class CfBillingProvider(p.Provider):
         if policy is None:
             result = balance.to_document()
         else:
-            from ..rules import evaluate
+            from ..rules import judge
 
-            result = {"accountId": balance.account_id, **evaluate(balance, policy).to_dict()}
+            def usage(start: Any, end: Any) -> Any:  # the usage history, shared like the balance
+                return self._cache.get_usage(settings, account, start, end)
+
+            verdict, runway = await asyncio.to_thread(judge, balance, policy, usage)
+            runway_document = runway.to_dict() if runway else None
+            result = {"accountId": balance.account_id, **verdict.to_dict(), "runway": runway_document}
         return p.InvokeResponse(return_value={k: _property(v, secret) for k, v in result.items()})
 
     def _inputs(self, args: dict[str, Any], *, check: bool) -> tuple[Policy | None, str | None, list[p.CheckFailure]]:

@@ -32,7 +32,7 @@ def test_guardrail_example_previews_ups_and_exports_what_the_cli_reports(
     assert_agreed_outputs(outputs, balance_json(project.env, HEALTHY))
     assert outputs["creditsOk"] is True
     assert outputs["creditGuard"] == {
-        "accountId": HEALTHY, "enforcement": "mandatory", "ok": True, "violations": [], "error": None
+        "accountId": HEALTHY, "enforcement": "mandatory", "ok": True, "violations": [], "error": None, "runway": None
     }
     assert DEMO_TOKEN not in project.transcript()
 
@@ -108,7 +108,7 @@ def test_a_virtualenv_with_this_package_needs_no_plugin(
     outputs = project.outputs()
     assert outputs["balanceUsd"] == 42.505
     assert_agreed_outputs(outputs["credits"], balance_json({**project.env, "CLOUDFLARE_API_TOKEN": DEMO_TOKEN}, HEALTHY))
-    assert outputs["verdict"] == {"accountId": HEALTHY, "ok": True, "violations": []}
+    assert outputs["verdict"] == {"accountId": HEALTHY, "ok": True, "violations": [], "runway": None}
     # With plugin downloads allowed, `pulumi install` asks for every plugin the host lists: none of ours.
     assert DEMO_TOKEN not in project.transcript()
     install_env = {k: v for k, v in project.env.items() if k != "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"}

@@ -1,0 +1,151 @@
+"""The min-runway guardrail on every surface, against the emulator's demo series.
+
+Demo accounts over the last 7 whole UTC days: production spends about $3.04 a day (13.96 days left), staging
+$1.07 a day in bursts (2.91 days), research is below zero (0 days). Usage is read only when the guardrail is on,
+once per account per run, and an unreadable usage history fails closed like an unreadable balance.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import jsonschema
+import pulumi
+import pulumi.runtime
+import pytest
+from helpers import (
+    FAILING,
+    HEALTHY,
+    LOW,
+    Collector,
+    Plugin,
+    RecordingMocks,
+    env_for,
+    logging_for,
+    plain,
+    resolve,
+    run_cli,
+)
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi_policy import StackValidationArgs
+
+import pulumi_cfbilling as cfbilling
+from pulumi_cfbilling.cli import main
+from pulumi_cfbilling.policy import validate_credit_balance
+from pulumi_cfbilling.schema import CHECK_TOKEN, check_report_schema
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
+
+USAGE = "usage-history"
+
+
+def usage_reads(emulator: Emulator, account: str) -> int:
+    return len(emulator.requests_for(account, route=USAGE))
+
+
+def test_cli_check_judges_runway_and_reports_it(emulator: Emulator) -> None:
+    accounts = ("--account-id", HEALTHY, "--account-id", LOW, "--account-id", FAILING)
+    result = run_cli("check", *accounts, "--min-runway-days", "7", "--format", "json", env=env_for(emulator))
+    assert result.returncode == 1, result.stderr
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, check_report_schema(), format_checker=jsonschema.FormatChecker())
+    assert document["policy"]["minRunwayDays"] == 7.0
+    production, staging, research = document["accounts"]
+    assert (production["status"], production["runway"]["runwayDays"]) == ("pass", 13.96)
+    assert production["runway"]["windowDays"] == 7
+    assert (staging["status"], staging["runway"]["runwayDays"]) == ("fail", 2.91)
+    assert staging["violations"][0]["message"].startswith("credits run out in 2.91 days at $1.07 a day")
+    assert (research["status"], research["runway"]["runwayDays"]) == ("fail", 0.0)
+    assert all(usage_reads(emulator, account) == 1 for account in (HEALTHY, LOW, FAILING))
+
+
+def test_cli_text_shows_a_runway_column_only_when_read(emulator: Emulator) -> None:
+    judged = run_cli("check", "--account-id", LOW, "--min-runway-days", "2", env=env_for(emulator))
+    assert judged.returncode == 0, judged.stderr
+    header, row = judged.stdout.splitlines()[:2]
+    assert "RUNWAY" in header
+    assert "2.91 days" in row
+    plain_check = run_cli("check", "--account-id", LOW, "--min-balance-usd", "1", env=env_for(emulator))
+    assert "RUNWAY" not in plain_check.stdout
+    assert usage_reads(emulator, LOW) == 1  # only the first run asked for it
+
+
+def test_an_unreadable_usage_history_fails_closed(emulator: Emulator) -> None:
+    emulator.set_faults(LOW, [{"kind": "status", "status": 403, "code": 9109}], route=USAGE)
+    result = run_cli("check", "--account-id", LOW, "--min-runway-days", "1", "--format", "json", env=env_for(emulator))
+    assert result.returncode == 3
+    (account,) = json.loads(result.stdout)["accounts"]
+    assert account["status"] == "error"
+    assert "reading the usage history" in account["error"]["message"]
+    assert account["balance"]["balance"] == 312.75  # what was read is still shown
+
+
+def test_terraform_gets_runway_keys_empty_when_not_read(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in env_for(emulator).items():
+        monkeypatch.setenv(name, value)
+
+    def external(query: dict[str, str]) -> dict[str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(query)))
+        assert main(["terraform-external"]) == 0
+        output: dict[str, str] = json.loads(capsys.readouterr().out)
+        return output
+
+    judged = external({"account_id": LOW, "min_runway_days": "7"})
+    assert (judged["runway_days"], judged["ok"], judged["violated_rules"]) == ("2.91", "false", "min-runway")
+    assert judged["burn_usd_per_day"].startswith("1.07")
+    assert judged["projected_empty_at"].endswith("Z")
+    unjudged = external({"account_id": LOW})
+    assert (unjudged["runway_days"], unjudged["burn_usd_per_day"], unjudged["projected_empty_at"]) == ("", "", "")
+
+
+@pytest.fixture
+def program(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Collector:
+    collector = Collector()
+    config = {"cfbilling:apiToken": DEMO_TOKEN, "cfbilling:baseUrl": emulator.base_url}
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
+    pulumi.runtime.set_mocks(RecordingMocks(), preview=False, logger=logging_for(collector))
+    return collector
+
+
+def test_python_functions_and_guard_share_one_usage_read(emulator: Emulator, program: Collector) -> None:
+    results = [resolve(cfbilling.check_credit_balance_output(LOW, min_runway_days=7)) for _ in range(20)]
+    assert all(r.runway.runway_days == 2.91 for r in results)
+    assert [v.rule for v in results[0].violations] == ["min-runway"]
+    assert cfbilling.check_credit_balance(HEALTHY, min_runway_days=7).ok is True
+    assert cfbilling.check_credit_balance(HEALTHY, min_balance_usd=1).runway is None
+    verdict = resolve(cfbilling.guard(LOW, enforcement="advisory", min_runway_days=7))
+    assert verdict["runway"]["runwayDays"] == 2.91
+    assert any("[min-runway]" in warning for warning in program.warnings())
+    with pytest.raises(cfbilling.GuardrailError, match=r"credits run out in 2\.91 days"):
+        resolve(cfbilling.guard(LOW, min_runway_days=7))
+    assert usage_reads(emulator, LOW) == 1
+    assert usage_reads(emulator, HEALTHY) == 1
+
+
+def test_the_plugin_judges_runway(emulator: Emulator) -> None:
+    plugin = Plugin()
+    try:
+        plugin.configure(emulator)
+        returned: dict[str, Any] = plain(
+            plugin.invoke(CHECK_TOKEN, accountId=PropertyValue(LOW), minRunwayDays=PropertyValue(7.0))
+        )
+        again = plain(plugin.invoke(CHECK_TOKEN, accountId=PropertyValue(LOW), minRunwayDays=PropertyValue(2.0)))
+    finally:
+        plugin.stop()
+    assert [v["rule"] for v in returned["violations"]] == ["min-runway"]
+    assert returned["runway"]["runwayDays"] == 2.91
+    assert again["ok"] is True
+    assert usage_reads(emulator, LOW) == 1  # shared by the configured plugin
+
+
+def test_the_policy_pack_takes_min_runway_days(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in env_for(emulator).items():
+        monkeypatch.setenv(name, value)
+    violations: list[str] = []
+    config = {"accountIds": [HEALTHY, LOW], "minRunwayDays": 7}
+    validate_credit_balance(StackValidationArgs([], config), lambda message, urn=None: violations.append(message))
+    assert len(violations) == 1
+    assert violations[0].startswith(f"AI Gateway credits of account {LOW}: credits run out in 2.91 days")
