@@ -131,7 +131,7 @@ def min_runway(balance: CreditBalance, minimum: Decimal, now: datetime, runway: 
     return Violation(
         "min-runway",
         f"credits run out in {days} days at {format_usd(runway.burn_usd_per_day)} a day (the last {runway.days} "
-        f"days), below the minimum of {minimum} days",
+        f"days), below the minimum of {format(minimum.normalize(), 'f')} days",
         float(days),
         float(minimum),
     )

@@ -24,6 +24,8 @@ TOKEN_ENV = {"CLOUDFLARE_API_TOKEN": DEMO_TOKEN}
 def test_guardrail_example_exports_the_balance_and_verdict(emulator: Emulator) -> None:
     result = run_in_subprocess(GUARDRAIL, config(emulator, HEALTHY), env=TOKEN_ENV)
     assert result.error is None
+    runway = result.outputs["creditGuard"].pop("runway")
+    assert (runway["runwayDays"], round(runway["burnUsdPerDay"], 6), runway["windowDays"]) == (13.96, 3.042857, 7)
     assert result.outputs == {
         "accountId": HEALTHY,
         "balance": 4250.5,
@@ -33,15 +35,9 @@ def test_guardrail_example_exports_the_balance_and_verdict(emulator: Emulator) -
         "topupAmountUsd": 20.0,
         "topupThresholdUsd": 10.0,
         "creditsOk": True,
+        "runwayDays": 13.96,
         "snapshotBalance": 4250.5,
-        "creditGuard": {
-            "accountId": HEALTHY,
-            "enforcement": "mandatory",
-            "ok": True,
-            "violations": [],
-            "error": None,
-            "runway": None,
-        },
+        "creditGuard": {"accountId": HEALTHY, "enforcement": "mandatory", "ok": True, "violations": [], "error": None},
     }
     assert "pulumi-python:dynamic/cfbilling:CreditBalanceSnapshot::credits" in result.resources
     assert "pulumi:providers:pulumi-python::credits-reader" in result.resources
@@ -61,7 +57,7 @@ def test_guardrail_example_advisory_goes_on_with_warnings(emulator: Emulator) ->
     assert result.error is None
     assert result.outputs["balanceUsd"] == 3.1275
     assert result.outputs["creditGuard"]["ok"] is False
-    assert len(result.warnings) == 3
+    assert len(result.warnings) == 4  # three balance rules, and the runway (2.91 days, below 3)
 
 
 def test_guardrail_example_reports_an_api_error_in_one_line(emulator: Emulator) -> None:

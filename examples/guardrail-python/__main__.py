@@ -15,6 +15,9 @@ account_id = pulumi.Config("cfbilling").require("accountId")
 min_balance_usd = config.get_float("minBalanceUsd")
 if min_balance_usd is None:
     min_balance_usd = 20.0
+min_runway_days = config.get_float("minRunwayDays")
+if min_runway_days is None:
+    min_runway_days = 3.0
 
 # A data function: read once per run (shared with the guard below), in preview and in up.
 balance = cfbilling.get_credit_balance_output(account_id)
@@ -29,6 +32,7 @@ verdict = cfbilling.guard(
     require_auto_topup=True,
     require_payment_method=True,
     max_topup_failure_age="24h",
+    min_runway_days=min_runway_days,  # days left at the last 7 days' rate of spend (reads the usage history)
     enforcement=config.get("enforcement") or "mandatory",
 )
 
@@ -42,6 +46,7 @@ pulumi.export("topupAmountUsd", balance.topup_amount_usd)
 pulumi.export("topupThresholdUsd", balance.topup_threshold_usd)
 pulumi.export("topupLastFailedAt", balance.topup_last_failed_at)
 pulumi.export("creditsOk", verdict.apply(lambda v: v["ok"]))
+pulumi.export("runwayDays", verdict.apply(lambda v: v["runway"]["runwayDays"] if v["runway"] else None))
 
 pulumi.export("snapshotBalance", snapshot.balance)
 pulumi.export("creditGuard", verdict)

@@ -29,6 +29,7 @@ data "external" "ai_gateway_credits" {
     require_auto_topup     = "true"
     require_payment_method = "true"
     max_topup_failure_age  = "24h"
+    min_runway_days        = "3"
   }
 }
 
@@ -84,4 +85,8 @@ output "topupLastFailedAt" {
 
 output "creditsOk" {
   value = local.credits.ok == "true"
+}
+
+output "runwayDays" {
+  value = local.credits.runway_days == "" ? null : tonumber(local.credits.runway_days)
 }

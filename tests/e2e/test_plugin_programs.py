@@ -40,6 +40,7 @@ def test_yaml_example_through_plugins_providers(
     outputs = project.outputs()
     assert_agreed_outputs(outputs, balance_json(project.env, HEALTHY))
     assert outputs["creditsOk"] is True
+    assert outputs["runwayDays"] == 13.96  # minRunwayDays: 3, judged by the plugin from the usage history
     assert DEMO_TOKEN not in project.transcript()
 
 
@@ -56,7 +57,8 @@ def test_yaml_example_through_a_packages_entry(
     outputs = project.outputs()
     assert_agreed_outputs(outputs, balance_json(project.env, LOW))
     assert outputs["creditsOk"] is False
-    assert {v["rule"] for v in outputs["violations"]} == {"min-balance", "auto-topup", "payment-method"}
+    assert {v["rule"] for v in outputs["violations"]} == {"min-balance", "auto-topup", "payment-method", "min-runway"}
+    assert outputs["runwayDays"] == 2.91
 
 
 def test_yaml_api_error_is_one_line_without_a_stack(

@@ -31,9 +31,13 @@ def test_guardrail_example_previews_ups_and_exports_what_the_cli_reports(
     outputs = project.outputs()
     assert_agreed_outputs(outputs, balance_json(project.env, HEALTHY))
     assert outputs["creditsOk"] is True
-    assert outputs["creditGuard"] == {
-        "accountId": HEALTHY, "enforcement": "mandatory", "ok": True, "violations": [], "error": None, "runway": None
+    guard = outputs["creditGuard"]
+    assert {k: v for k, v in guard.items() if k != "runway"} == {
+        "accountId": HEALTHY, "enforcement": "mandatory", "ok": True, "violations": [], "error": None
     }
+    # min_runway_days=3: the guard read the usage history; about $3.04 a day over the last 7 days.
+    assert guard["runway"]["runwayDays"] == outputs["runwayDays"] == 13.96
+    assert guard["runway"]["windowDays"] == 7
     assert DEMO_TOKEN not in project.transcript()
 
 
@@ -46,8 +50,9 @@ def test_mandatory_guard_stops_preview_with_one_line_and_no_traceback(
     printed = result.stdout + result.stderr
     assert result.returncode != 0
     message = next(line for line in printed.splitlines() if "AI Gateway credit guardrails failed" in line)
-    assert f"for account {LOW} (3 violations)" in message
+    assert f"for account {LOW} (4 violations)" in message
     assert "[min-balance]" in message
+    assert "credits run out in 2.91 days" in message
     assert "Traceback" not in printed
     assert 'File "' not in printed
 

@@ -46,6 +46,7 @@ def test_init_plan_apply_and_outputs_equal_the_cli(
     outputs = {k: v["value"] for k, v in json.loads(terraform("output", "-json").stdout).items()}
     assert_agreed_outputs(outputs, balance_json(terraform.env, HEALTHY))
     assert outputs["creditsOk"] is True
+    assert outputs["runwayDays"] == 13.96  # min_runway_days = "3": read from the usage history
     state = (terraform.dir / "terraform.tfstate").read_text()
     assert DEMO_TOKEN not in state
     assert all(DEMO_TOKEN not in r.stdout + r.stderr for r in terraform.runs)
