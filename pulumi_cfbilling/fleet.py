@@ -49,13 +49,14 @@ def read_fleet(
     refs: Sequence[AccountRef],
     *,
     policy: Policy | None = None,
+    runway: bool = False,
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[AccountOutcome]:
     """Read every account (and evaluate ``policy``), ``concurrency`` at a time; outcomes in input order.
 
-    The usage history is read too when a guardrail of ``policy`` judges the runway: an unreadable one is the
-    account's error, as an unreadable balance is (the guardrail fails closed).
+    The usage history is read too when a guardrail of ``policy`` judges the runway, or ``runway`` asks for it:
+    an unreadable one is the account's error, as an unreadable balance is (the guardrail fails closed).
     """
     done = 0
     lock = threading.Lock()
@@ -64,16 +65,16 @@ def read_fleet(
         balance = None
         try:
             balance = client.get_credit_balance(ref.account_id)
-            if policy is None:
+            if policy is None and not runway:
                 return AccountOutcome(ref, balance=balance)
 
             def usage(start: datetime, end: datetime) -> UsageHistory:
                 return client.get_usage_history(ref.account_id, start=start, end=end)
 
-            verdict, runway = judge(balance, policy, usage)
+            verdict, forecasted = judge(balance, policy or Policy(), usage, runway=runway)
         except CfBillingError as error:  # the balance, when read, is kept for the report
             return AccountOutcome(ref, balance=balance, error=error)
-        return AccountOutcome(ref, balance=balance, verdict=verdict, runway=runway)
+        return AccountOutcome(ref, balance=balance, verdict=verdict if policy else None, runway=forecasted)
 
     def tracked(ref: AccountRef) -> AccountOutcome:
         nonlocal done

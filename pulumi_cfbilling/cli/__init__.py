@@ -110,6 +110,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     account_options(balance)
     balance.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    balance.add_argument(
+        "--runway", action="store_true", help="also read the usage history: days left at the last 7 days' spend"
+    )
+
+    usage = add(
+        "usage",
+        "usage",
+        "Show the spend per day (or hour) of accounts over the last days, with a sparkline and the runway.",
+        "cfbilling usage --account-id 0123456789abcdef0123456789abcdef --days 14",
+    )
+    account_options(usage)
+    usage.add_argument("--days", type=int, default=7, metavar="N", help="whole UTC days before today (1-90, default 7)")
+    usage.add_argument("--window", choices=("day", "hour"), default="day", help="bucket size (default day)")
+    usage.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
     check = add(
         "check",

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from ..models import CreditBalance, format_usd
+from ..runway import Runway
 from ..text import neutralize
 
-__all__ = ["DOCUMENT_VERSION", "balance_document", "render_balance_text", "render_json"]
+__all__ = [
+    "DOCUMENT_VERSION",
+    "balance_document",
+    "render_balance_text",
+    "render_json",
+    "runway_text",
+    "sparkline",
+]
 
 DOCUMENT_VERSION = 1
 """Bumped only on a breaking change to the JSON documents the CLI prints."""
@@ -46,22 +55,47 @@ def _last_failure(balance: CreditBalance) -> str:
     return f"{shown}: {neutralize(error)}" if error else shown
 
 
-def render_balance_text(balance: CreditBalance, label: str | None = None) -> str:
-    """A block of aligned lines describing one account's balance and top-up configuration."""
+def runway_text(runway: Runway) -> str:
+    """``13.96 days at $3.04 a day (the last 7 days), until about 2026-12-09 14:20 UTC``, or why there is none."""
+    days = "the last day" if runway.days == 1 else f"the last {runway.days} days"
+    burn = f"{format_usd(runway.burn_usd_per_day)} a day ({days})"
+    if runway.runway_days is None:
+        return f"no spend to run out on: {burn}"
+    if runway.runway_days == 0:
+        return f"0 days: the credits are used up and AI Gateway calls may fail with 402; spending {burn}"
+    until = runway.projected_empty_at
+    shown = f", until about {until:%Y-%m-%d %H:%M} UTC" if until else ""
+    return f"{runway.runway_days} days at {burn}{shown}"
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[Decimal]) -> str:
+    """One bar per value, scaled to the largest; zero and refunds (below zero) are the lowest bar."""
+    top = max((v for v in values if v > 0), default=Decimal(0))
+    if top == 0:
+        return _BARS[0] * len(values)
+    return "".join(_BARS[0] if v <= 0 else _BARS[min(7, int(v / top * 7))] for v in values)
+
+
+def render_balance_text(balance: CreditBalance, label: str | None = None, runway: Runway | None = None) -> str:
+    """A block of aligned lines describing one account's balance and top-up configuration (and its runway)."""
     rows = [
         ("Account", f"{balance.account_id}" + (f" ({neutralize(label)})" if label else "")),
         ("Balance", f"{format_usd(balance.balance_usd)} ({balance.balance!r} cents)"),
         ("Payment method", _payment_method(balance)),
         ("Auto top-up", _auto_topup(balance)),
         ("Top-up failure", _last_failure(balance)),
+        *([("Runway", runway_text(runway))] if runway else []),
     ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
-def balance_document(balance: CreditBalance, label: str | None = None) -> dict[str, Any]:
-    """One account in JSON output: the canonical camelCase fields plus its label."""
-    return {"label": label, **balance.to_document()}
+def balance_document(balance: CreditBalance, label: str | None = None, runway: Runway | None = None) -> dict[str, Any]:
+    """One account in JSON output: the canonical camelCase fields plus its label (and its runway, when read)."""
+    return {"label": label, **balance.to_document(), **({"runway": runway.to_dict()} if runway else {})}
 
 
 def render_json(accounts: Sequence[dict[str, Any]], **extra: Any) -> str:

@@ -19,18 +19,20 @@ def balance(args: argparse.Namespace) -> int:
     settings = common.settings(args)
     refs = common.accounts(args, settings)
     with BillingClient.from_settings(settings) as client:
-        outcomes = read_fleet(client, refs, concurrency=common.concurrency(args), progress=common.progress(len(refs)))
-    read = [o for o in outcomes if o.balance is not None]
+        progress = common.progress(len(refs))
+        outcomes = read_fleet(client, refs, runway=args.runway, concurrency=common.concurrency(args), progress=progress)
     failed = [o for o in outcomes if o.error is not None]
+    read = [o for o in outcomes if o.balance is not None and o.error is None]
     if args.format == "json":
         errors = [
             {"accountId": o.ref.account_id, "label": o.ref.label, "error": error_document(o.error)}
             for o in failed
             if o.error is not None
         ]
-        print(render_json([balance_document(o.balance, o.ref.label) for o in read if o.balance], errors=errors))
+        documents = [balance_document(o.balance, o.ref.label, o.runway) for o in read if o.balance]
+        print(render_json(documents, errors=errors))
     elif read:
-        print("\n\n".join(render_balance_text(o.balance, o.ref.label) for o in read if o.balance))
+        print("\n\n".join(render_balance_text(o.balance, o.ref.label, o.runway) for o in read if o.balance))
     # One line per unreadable account on stderr, whatever the format: scripts see it without parsing stdout.
     for outcome in failed:
         print(f"cfbilling: error: {outcome.error}", file=sys.stderr)

@@ -35,12 +35,16 @@ def demo(args: argparse.Namespace) -> int:
         )
         # Explicit arguments beat the environment, so a user's real CLOUDFLARE_* settings cannot leak in.
         with BillingClient(api_token=DEMO_TOKEN, base_url=emu.base_url, timeout=5, max_retries=1) as client:
-            for account_id, spec in fixture["accounts"].items():
-                print(render_balance_text(client.get_credit_balance(account_id), spec.get("label")))
-                print()
+            refs = [AccountRef(account_id, spec.get("label")) for account_id, spec in fixture["accounts"].items()]
+            # With the runway: days left at the last 7 days' rate of spend, from the usage history.
+            for outcome in read_fleet(client, refs, runway=True):
+                if outcome.balance is not None:
+                    print(render_balance_text(outcome.balance, outcome.ref.label, outcome.runway))
+                    print()
             _demo_pulumi_program(emu, fixture)
             _demo_fleet_check(client, fixture)
-    print("Next: `cfbilling emulator` serves these accounts for your own experiments.")
+    print("Next: `cfbilling emulator` serves these accounts for your own experiments; `cfbilling usage` shows")
+    print("their spend per day against it.")
     return 0
 
 
@@ -84,10 +88,15 @@ def _demo_pulumi_program(emu: Emulator, fixture: dict[str, Any]) -> None:
 
 def _demo_fleet_check(client: BillingClient, fixture: dict[str, Any]) -> None:
     refs = [AccountRef(account_id, spec.get("label")) for account_id, spec in fixture["accounts"].items()]
-    policy = Policy(min_balance_usd=Decimal(20), require_auto_topup=True, max_topup_failure_age=timedelta(hours=24))
+    policy = Policy(
+        min_balance_usd=Decimal(20),
+        require_auto_topup=True,
+        max_topup_failure_age=timedelta(hours=24),
+        min_runway_days=Decimal(3),
+    )
     print("A CI preflight over the whole fleet:")
     print("$ cfbilling check --accounts-file accounts.txt --min-balance-usd 20 --require-auto-topup \\")
-    print("    --max-topup-failure-age 24h\n")
+    print("    --max-topup-failure-age 24h --min-runway-days 3\n")
     outcomes = read_fleet(client, refs, policy=policy)
     print(text_table(outcomes))
     print(f"(exit code {exit_code(outcomes, advisory=False)})\n")
