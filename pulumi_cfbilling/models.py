@@ -34,6 +34,7 @@ __all__ = [
     "TopupConfig",
     "cents_to_usd",
     "format_usd",
+    "plain_value",
     "to_cents",
     "unix_time_to_datetime",
 ]
@@ -220,11 +221,11 @@ class CreditBalance(_Model):
         """The canonical camelCase document: plain numbers, strings, bools and nulls, ready for JSON or Pulumi."""
         document = self.model_dump(mode="json", by_alias=True)
         for derived in DERIVED_FIELDS:
-            document[derived.name] = _plain(getattr(self, derived.attribute))
+            document[derived.name] = plain_value(getattr(self, derived.attribute))
         return document
 
 
-def _plain(value: object) -> Any:
+def plain_value(value: object) -> Any:
     """Decimal dollars as JSON numbers (shortest exact float), times as ISO-8601 UTC with a Z."""
     if isinstance(value, Decimal):
         return float(value)

@@ -20,6 +20,7 @@ from decimal import ROUND_FLOOR, Decimal, localcontext
 from typing import Any, NamedTuple
 
 from .errors import ConfigurationError
+from .models import plain_value
 from .usage import UsageHistory
 
 __all__ = ["DEFAULT_DAYS", "MAX_DAYS", "RUNWAY_FIELDS", "Runway", "RunwayField", "forecast", "window"]
@@ -79,15 +80,7 @@ class Runway:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values with the canonical camelCase names (numbers, ISO-8601 UTC times, nulls)."""
-
-        def plain(value: Any) -> Any:
-            if isinstance(value, Decimal):
-                return float(value)
-            if isinstance(value, datetime):
-                return value.isoformat().replace("+00:00", "Z")
-            return value
-
-        return {f.key: plain(getattr(self, f.attribute)) for f in RUNWAY_FIELDS}
+        return {f.key: plain_value(getattr(self, f.attribute)) for f in RUNWAY_FIELDS}
 
 
 def forecast(balance_usd: Decimal, usage: UsageHistory, *, now: datetime, days: int = DEFAULT_DAYS) -> Runway:
