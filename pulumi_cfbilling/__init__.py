@@ -35,10 +35,13 @@ if TYPE_CHECKING:
         AwaitableGetCreditBalanceResult,
         CheckCreditBalanceResult,
         GetCreditBalanceResult,
+        GetUsageHistoryResult,
         check_credit_balance,
         check_credit_balance_output,
         get_credit_balance,
         get_credit_balance_output,
+        get_usage_history,
+        get_usage_history_output,
     )
     from .guard import guard
     from .models import CreditBalance, PaymentMethod, TopupConfig, cents_to_usd
@@ -73,6 +76,7 @@ _LAZY = {
     "CreditBalance": ".models",
     "CreditBalanceSnapshot": ".resource",
     "GetCreditBalanceResult": ".functions",
+    "GetUsageHistoryResult": ".functions",
     "PaymentMethod": ".models",
     "Policy": ".rules",
     "Settings": ".config",
@@ -85,6 +89,8 @@ _LAZY = {
     "evaluate": ".rules",
     "get_credit_balance": ".functions",
     "get_credit_balance_output": ".functions",
+    "get_usage_history": ".functions",
+    "get_usage_history_output": ".functions",
     "guard": ".guard",
     "parse_duration": ".rules",
 }
@@ -106,6 +112,7 @@ __all__ = [
     "CreditBalance",
     "CreditBalanceSnapshot",
     "GetCreditBalanceResult",
+    "GetUsageHistoryResult",
     "GuardrailError",
     "NotFoundError",
     "PaymentMethod",
@@ -124,6 +131,8 @@ __all__ = [
     "evaluate",
     "get_credit_balance",
     "get_credit_balance_output",
+    "get_usage_history",
+    "get_usage_history_output",
     "guard",
     "parse_duration",
 ]

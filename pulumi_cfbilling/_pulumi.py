@@ -11,7 +11,7 @@ import asyncio
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import pulumi
@@ -23,13 +23,15 @@ from .errors import CfBillingError
 from .models import CreditBalance
 from .rules import Policy, Verdict, judge
 from .runway import Runway
-from .usage import UsageHistory
+from .runway import window as days_before
+from .usage import UsageHistory, Window, usage_document
 
 __all__ = [
     "as_run_error",
     "build_policy",
     "fetch_balance",
     "fetch_judged",
+    "fetch_usage",
     "for_pulumi",
     "known_output",
     "program_account",
@@ -139,6 +141,19 @@ def fetch_judged(account_id: str | None, policy: Policy) -> tuple[CreditBalance,
 
         verdict, runway = judge(balance, policy, usage)
         return balance, verdict, runway
+
+    return for_pulumi(fetch)
+
+
+def fetch_usage(account_id: str | None, days: int, window: Window) -> dict[str, Any]:
+    """The usage document of ``account_id`` over the last ``days`` whole UTC days, by ``window``, shared per run."""
+
+    def fetch() -> dict[str, Any]:
+        settings = program_settings()
+        account = program_account(settings, account_id)
+        start, end = days_before(datetime.now(timezone.utc), days)
+        history = run_cache().get_usage(settings, account, start, end, window)
+        return usage_document(history, window, start, end)
 
     return for_pulumi(fetch)
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from .client import BillingClient
 from .config import Settings
 from .models import CreditBalance
-from .usage import UsageHistory
+from .usage import UsageHistory, Window
 
 __all__ = ["BalanceCache"]
 
@@ -49,10 +49,16 @@ class BalanceCache:
 
         return self._shared(settings, ("credit-balance", account_id), read)
 
-    def get_usage(self, settings: Settings, account_id: str, start: datetime, end: datetime) -> UsageHistory:
-        """The usage history of ``account_id`` from ``start`` to ``end`` (daily), shared like the balance."""
-        key = ("usage-history", account_id, start.isoformat(), end.isoformat())
-        return self._shared(settings, key, lambda client: client.get_usage_history(account_id, start=start, end=end))
+    def get_usage(
+        self, settings: Settings, account_id: str, start: datetime, end: datetime, window: Window = "day"
+    ) -> UsageHistory:
+        """The usage history of ``account_id`` from ``start`` to ``end`` by ``window``, shared like the balance."""
+        key = ("usage-history", account_id, window, start.isoformat(), end.isoformat())
+
+        def read(client: BillingClient) -> UsageHistory:
+            return client.get_usage_history(account_id, window=window, start=start, end=end)
+
+        return self._shared(settings, key, read)
 
     def _shared(self, settings: Settings, what: tuple[str, ...], fetch: Callable[[BillingClient], _T]) -> _T:
         """One fetch per (route, account, arguments) and credential; later and concurrent readers share it."""

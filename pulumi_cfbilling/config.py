@@ -41,6 +41,7 @@ __all__ = [
     "NO_CREDENTIALS",
     "PACKAGE",
     "SURFACES",
+    "USAGE_TOKEN",
     "Credentials",
     "Settings",
     "Source",
@@ -186,6 +187,7 @@ PACKAGE = "cfbilling"
 """The Pulumi package name: the config namespace and the first part of every token."""
 GET_TOKEN = f"{PACKAGE}:index:getCreditBalance"
 CHECK_TOKEN = f"{PACKAGE}:index:checkCreditBalance"
+USAGE_TOKEN = f"{PACKAGE}:index:getUsageHistory"
 
 CFBILLING_KEYS: Mapping[str, str] = {
     "api_token": "apiToken",

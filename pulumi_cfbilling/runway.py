@@ -33,7 +33,7 @@ _HUNDREDTH = Decimal("0.01")
 def window(now: datetime, days: int = DEFAULT_DAYS) -> tuple[datetime, datetime]:
     """The ``days`` whole UTC days ending at the last UTC midnight at or before ``now``: ``(start, end)``."""
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise ConfigurationError(f"runway window {days!r} days is not valid: give a whole number from 1 to {MAX_DAYS}")
+        raise ConfigurationError(f"{days!r} days is not a valid window: give a whole number from 1 to {MAX_DAYS}")
     if now.tzinfo is None:
         raise ConfigurationError("now must be timezone-aware (UTC)")
     moment = now.astimezone(timezone.utc)

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from importlib import resources
 from typing import Any
 
-from ._values import ValueKind
 from ._version import __version__
 from .config import (
     CFBILLING_KEYS,
@@ -25,17 +23,18 @@ from .config import (
     ENVIRONMENT_VARIABLES,
     GET_TOKEN,
     PACKAGE,
+    USAGE_TOKEN,
 )
 from .models import DERIVED_FIELDS, CreditBalance
 from .rules import GUARDRAILS
 from .runway import RUNWAY_FIELDS
+from .usage import BUCKET_KEYS, USAGE_KEYS, USAGE_UNIT
 
 __all__ = [
     "CHECK_TOKEN",
     "GET_TOKEN",
     "PACKAGE",
-    "check_report_schema",
-    "check_report_schema_json",
+    "USAGE_TOKEN",
     "package_schema",
     "schema_json",
 ]
@@ -127,6 +126,48 @@ def _runway_type() -> dict[str, Any]:
     }
 
 
+# Key -> (type, description) of a usage read and of its buckets; the keys themselves come from usage.py.
+_USAGE_DOCS: Mapping[str, tuple[str, str]] = {
+    "accountId": ("string", "The account read."),
+    "window": ("string", "The bucket size: day or hour."),
+    "start": ("string", "Start of the range read, ISO-8601 UTC (a UTC midnight)."),
+    "end": ("string", "End of the range read: the last UTC midnight, ISO-8601."),
+    "totalUsd": ("number", f"Spend over the range, US dollars (raw values taken as {USAGE_UNIT})."),
+    "id": ("string", "The bucket's id, as sent."),
+    "aggregatedValue": ("number", f"Spend in the bucket, raw as sent (assumed {USAGE_UNIT})."),
+    "spendUsd": ("number", "Spend in the bucket, US dollars."),
+}
+
+
+def _usage_function() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The getUsageHistory function and its bucket type."""
+    bucket_properties = {k: _described(_USAGE_DOCS[k]) for k in BUCKET_KEYS.values()}
+    bucket_properties["start"] = _described(("string", "Start of the bucket, ISO-8601 UTC."))
+    bucket_properties["end"] = _described(("string", "End of the bucket, ISO-8601 UTC."))
+    bucket: dict[str, Any] = {"type": "object", "description": "Spend in one bucket.", "properties": bucket_properties}
+    bucket["required"] = sorted(bucket_properties)
+    outputs: dict[str, Any] = {k: _described(_USAGE_DOCS[k]) for k in USAGE_KEYS.values() if k != "buckets"}
+    outputs["buckets"] = {"type": "array", "items": {"$ref": f"#/types/{PACKAGE}:index:UsageBucket"},
+                          "description": "The buckets in the range, oldest first."}
+    function = {
+        "description": "Read an account's AI Gateway spend per day or hour over the last whole UTC days.",
+        "inputs": {
+            "type": "object",
+            "properties": {
+                "accountId": _ACCOUNT_INPUT,
+                "days": {"type": "integer", "description": "Whole UTC days before today, 1 to 90 (default 7)."},
+                "window": {"type": "string", "description": "Bucket size: day (default) or hour."},
+            },
+        },
+        "outputs": {"type": "object", "properties": outputs, "required": sorted(outputs)},
+    }
+    return function, bucket
+
+
+def _described(entry: tuple[str, str]) -> dict[str, str]:
+    return {"type": entry[0], "description": entry[1]}
+
+
 def _settings() -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for setting, key in CFBILLING_KEYS.items():
@@ -153,6 +194,7 @@ def package_schema() -> dict[str, Any]:
     outputs, types = _balance_outputs()
     types[f"{PACKAGE}:index:Violation"] = _violation_type()
     types[f"{PACKAGE}:index:Runway"] = _runway_type()
+    usage_function, types[f"{PACKAGE}:index:UsageBucket"] = _usage_function()
     settings = _settings()
     return {
         "name": PACKAGE,
@@ -188,6 +230,7 @@ def package_schema() -> dict[str, Any]:
                 "inputs": {"type": "object", "properties": {"accountId": _ACCOUNT_INPUT}},
                 "outputs": outputs,
             },
+            USAGE_TOKEN: usage_function,
             CHECK_TOKEN: {
                 "description": "Evaluate the credit guardrails against an account; returns ok and every violation "
                 "without failing.",
@@ -221,40 +264,3 @@ def package_schema() -> dict[str, Any]:
 def schema_json() -> str:
     """The schema as the text of ``schema.json``: stable key order, two-space indent, final newline."""
     return json.dumps(package_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def _report_type(kind: ValueKind) -> Any:
-    """How a guardrail shows in the report's ``policy``: its value, or off (null; false for a flag)."""
-    return kind.json_type if kind.off is not None else [kind.json_type, "null"]
-
-
-def check_report_schema() -> dict[str, Any]:
-    """The JSON Schema of ``cfbilling check --format json``, with its guardrail parts derived from the table.
-
-    The shipped ``check_report.schema.json`` is this function's output (a test keeps them equal): the document's
-    shape is kept in that file, and the ``policy`` keys and the rule ids are rewritten from
-    :data:`rules.GUARDRAILS`, so a new guardrail reaches the report schema without editing it.
-    """
-    text = resources.files(__package__).joinpath("check_report.schema.json").read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
-    policy = document["properties"]["policy"]
-    policy["required"] = [g.camel for g in GUARDRAILS]
-    policy["properties"] = {
-        g.camel: {"type": _report_type(g.value_kind), "description": g.description} for g in GUARDRAILS
-    }
-    document["$defs"]["violation"]["properties"]["rule"] = {"enum": [g.rule for g in GUARDRAILS]}
-    document["$defs"]["runway"] = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": [f.key for f in RUNWAY_FIELDS],
-        "properties": {
-            f.key: {"type": [f.type, "null"] if f.nullable else f.type, "description": f.description}
-            for f in RUNWAY_FIELDS
-        },
-    }
-    return document
-
-
-def check_report_schema_json() -> str:
-    """The text of ``check_report.schema.json``: two-space indent, final newline, keys in document order."""
-    return json.dumps(check_report_schema(), indent=2, ensure_ascii=False) + "\n"

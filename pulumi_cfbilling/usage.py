@@ -9,16 +9,27 @@ values are kept as sent; numbers are as strict as the balance's (no strings, boo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from .errors import ConfigurationError
-from .models import Cents, Number, _Model, cents_to_usd, unix_time_to_datetime
+from .models import Cents, Number, _Model, cents_to_usd, plain_value, unix_time_to_datetime
 
-__all__ = ["USAGE_UNIT", "UsageBucket", "UsageHistory", "Window", "usage_query", "usage_to_usd"]
+__all__ = [
+    "BUCKET_KEYS",
+    "USAGE_KEYS",
+    "USAGE_UNIT",
+    "UsageBucket",
+    "UsageHistory",
+    "Window",
+    "usage_document",
+    "usage_query",
+    "usage_to_usd",
+]
 
 Window = Literal["day", "hour"]
 """The bucket size the API groups spend by (its ``value_grouping_window``)."""
@@ -88,3 +99,35 @@ def usage_query(window: str, start: datetime, end: datetime) -> str:
         raise ConfigurationError("usage start must be before its end")
     bounds = (int(start.timestamp() * 1000), int(end.timestamp() * 1000))
     return f"value_grouping_window={window}&start_time={bounds[0]}&end_time={bounds[1]}"
+
+
+BUCKET_KEYS: Mapping[str, str] = {
+    "id": "id",
+    "start": "start",
+    "end": "end",
+    "aggregated_value": "aggregatedValue",
+    "spend_usd": "spendUsd",
+}
+"""A bucket in documents: attribute -> canonical key (the Python results read them by attribute)."""
+USAGE_KEYS: Mapping[str, str] = {
+    "account_id": "accountId",
+    "window": "window",
+    "start": "start",
+    "end": "end",
+    "total_usd": "totalUsd",
+    "buckets": "buckets",
+}
+"""A usage read in documents: attribute -> canonical key."""
+
+
+def usage_document(history: UsageHistory, window: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """The canonical camelCase document of a usage read, as every surface shows it.
+
+    The range asked for, the total, and each bucket raw and in dollars; plain values only (numbers, ISO-8601 UTC).
+    """
+    buckets = [
+        {key: plain_value(getattr(bucket, name)) for name, key in BUCKET_KEYS.items()} for bucket in history.history
+    ]
+    values: dict[str, Any] = {"account_id": history.account_id, "window": window, "start": start, "end": end}
+    values |= {"total_usd": history.total_usd, "buckets": buckets}
+    return {key: plain_value(values[name]) for name, key in USAGE_KEYS.items()}

@@ -30,8 +30,9 @@ from pulumi_cfbilling.cli.terraform import query_keys
 from pulumi_cfbilling.models import CreditBalance
 from pulumi_cfbilling.plugin._provider import CfBillingProvider
 from pulumi_cfbilling.policy import credit_balance_policy, validate_credit_balance
+from pulumi_cfbilling.report_schema import check_report_schema
 from pulumi_cfbilling.rules import Guardrail, Violation
-from pulumi_cfbilling.schema import CHECK_TOKEN, check_report_schema, package_schema
+from pulumi_cfbilling.schema import CHECK_TOKEN, package_schema
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 CEILING = "40"  # HEALTHY holds $42.505, LOW $3.1275

@@ -29,12 +29,14 @@ from helpers import (
     run_cli,
 )
 from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.runtime.proto import provider_pb2
 from pulumi_policy import StackValidationArgs
 
 import pulumi_cfbilling as cfbilling
 from pulumi_cfbilling.cli import main
 from pulumi_cfbilling.policy import validate_credit_balance
-from pulumi_cfbilling.schema import CHECK_TOKEN, check_report_schema
+from pulumi_cfbilling.report_schema import check_report_schema
+from pulumi_cfbilling.schema import CHECK_TOKEN, USAGE_TOKEN
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 USAGE = "usage-history"
@@ -149,3 +151,42 @@ def test_the_policy_pack_takes_min_runway_days(emulator: Emulator, monkeypatch: 
     validate_credit_balance(StackValidationArgs([], config), lambda message, urn=None: violations.append(message))
     assert len(violations) == 1
     assert violations[0].startswith(f"AI Gateway credits of account {LOW}: credits run out in 2.91 days")
+
+
+def test_usage_history_data_functions(emulator: Emulator, program: Collector) -> None:
+    result = cfbilling.get_usage_history(LOW)
+    assert (result.account_id, result.window, len(result.buckets)) == (LOW, "day", 7)
+    assert result.total_usd == 7.5
+    assert result.buckets[2].aggregated_value == 610
+    assert result.buckets[2].spend_usd == 6.1
+    assert result.start.endswith("T00:00:00Z")
+    hourly = resolve(cfbilling.get_usage_history_output(HEALTHY, days=1, window="hour"))
+    assert len(hourly.buckets) == 24
+    assert abs(dict(hourly)["totalUsd"] - 3.1) < 1e-9  # canonical keys; $3.10 spread in float 24ths
+    again = cfbilling.get_usage_history(LOW)
+    assert again == result
+    assert usage_reads(emulator, LOW) == 1  # shared per run, like the balance
+    with pytest.raises(cfbilling.ConfigurationError, match="from 1 to 90"):
+        cfbilling.get_usage_history(LOW, days=0)
+
+
+def test_the_plugin_serves_get_usage_history(emulator: Emulator) -> None:
+    plugin = Plugin()
+    try:
+        plugin.configure(emulator)
+        returned = plain(
+            plugin.invoke(USAGE_TOKEN, accountId=PropertyValue(LOW), days=PropertyValue(7.0))
+        )
+        response = plugin.call(
+            "Invoke",
+            provider_pb2.InvokeRequest(
+                tok=USAGE_TOKEN, args=PropertyValue.marshal_map({"accountId": PropertyValue(LOW), "colour": PropertyValue("red")})
+            ),
+        )
+    finally:
+        plugin.stop()
+    assert (returned["window"], returned["totalUsd"], len(returned["buckets"])) == ("day", 7.5, 7)
+    assert returned["buckets"][2]["aggregatedValue"] == 610
+    assert [(f.property, f.reason) for f in response.failures] == [
+        ("colour", f"unknown input 'colour' for {USAGE_TOKEN}")
+    ]

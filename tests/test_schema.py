@@ -11,7 +11,8 @@ import yaml
 from helpers import run_cli
 
 from pulumi_cfbilling.models import DERIVED_FIELDS, CreditBalance
-from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN, check_report_schema_json, package_schema, schema_json
+from pulumi_cfbilling.report_schema import check_report_schema_json
+from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN, package_schema, schema_json
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "pulumi_cfbilling" / "schema.json"
@@ -57,11 +58,12 @@ def test_tokens_are_well_formed() -> None:
         assert TOKEN.match(token), token
     for token in SCHEMA["functions"]:
         assert FUNCTION_TOKEN.match(token), token
-    assert set(SCHEMA["functions"]) == {GET_TOKEN, CHECK_TOKEN}
+    assert set(SCHEMA["functions"]) == {GET_TOKEN, CHECK_TOKEN, USAGE_TOKEN}
     assert set(SCHEMA["types"]) == {
         "cfbilling:index:PaymentMethod",
         "cfbilling:index:Runway",
         "cfbilling:index:TopupConfig",
+        "cfbilling:index:UsageBucket",
         "cfbilling:index:Violation",
     }
 

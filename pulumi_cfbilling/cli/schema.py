@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..schema import check_report_schema_json, schema_json
+from ..report_schema import check_report_schema_json
+from ..schema import schema_json
 
 __all__ = ["schema"]
 

@@ -21,6 +21,7 @@ from ..config import (
     CHECK_TOKEN,
     GET_TOKEN,
     PACKAGE,
+    USAGE_TOKEN,
     Settings,
     choose_account,
     settings_for,
@@ -140,10 +141,10 @@ class CfBillingProvider(p.Provider):
         )
 
     async def invoke(self, request: p.InvokeRequest) -> p.InvokeResponse:
-        """Serve both functions; a bad input is a check failure, an API error raises a ``CfBillingError``."""
-        if request.tok not in (GET_TOKEN, CHECK_TOKEN):
+        """Serve the functions; a bad input is a check failure, an API error raises a ``CfBillingError``."""
+        if request.tok not in (GET_TOKEN, CHECK_TOKEN, USAGE_TOKEN):
             raise UnknownFunctionError(
-                f"unknown function {request.tok!r}: this plugin provides {GET_TOKEN} and {CHECK_TOKEN}"
+                f"unknown function {request.tok!r}: this plugin provides {GET_TOKEN}, {CHECK_TOKEN} and {USAGE_TOKEN}"
             )
         failures = [
             p.CheckFailure(key, f"{key} is not known yet; it can be read once its value is known")
@@ -156,6 +157,7 @@ class CfBillingProvider(p.Provider):
         secret = any(value.contains_secret() for value in request.args.values())
         snake = {camel: name for name, camel in _parameters().items()}
         allowed = {"accountId", *(snake if request.tok == CHECK_TOKEN else ())}
+        allowed |= {"days", "window"} if request.tok == USAGE_TOKEN else set()
         failures = [
             p.CheckFailure(key, f"unknown input {key!r} for {request.tok}") for key in args if key not in allowed
         ]
@@ -166,6 +168,9 @@ class CfBillingProvider(p.Provider):
         settings = self._configured()
         # accountId, when given, was validated by _inputs; otherwise the provider's default applies.
         account = account or choose_account(settings, None, "plugin")
+        if request.tok == USAGE_TOKEN:
+            document = await asyncio.to_thread(self._usage, settings, account, args)
+            return p.InvokeResponse(return_value={k: _property(v, secret) for k, v in document.items()})
         balance = await asyncio.to_thread(self._cache.get, settings, account)
         if policy is None:
             result = balance.to_document()
@@ -200,6 +205,19 @@ class CfBillingProvider(p.Provider):
             except ConfigurationError as error:
                 failures.append(p.CheckFailure(_first_parameter(str(error), values), str(error)))
         return policy, account, failures
+
+    def _usage(self, settings: Settings, account: str, args: dict[str, Any]) -> dict[str, Any]:
+        from datetime import datetime, timezone
+
+        from ..runway import window as days_before
+        from ..usage import usage_document
+
+        days, window = args.get("days", 7), args.get("window", "day")
+        # The protocol carries numbers as floats: 7.0 is the whole number of days it stands for.
+        if isinstance(days, float) and days.is_integer():
+            days = int(days)
+        start, end = days_before(datetime.now(timezone.utc), days)
+        return usage_document(self._cache.get_usage(settings, account, start, end, window), window, start, end)
 
     def _configured(self) -> Settings:
         if self._config_problem is not None:
