@@ -181,7 +181,7 @@ def test_yaml_example_references_only_declared_tokens_and_outputs() -> None:
     assert program["plugins"]["providers"][0]["name"] == "cfbilling"
     assert (ROOT / "examples" / "yaml" / program["plugins"]["providers"][0]["path"] / "PulumiPlugin.yaml").exists()
     invoked = {name: v["fn::invoke"]["function"] for name, v in program["variables"].items()}
-    assert set(invoked.values()) == {GET_TOKEN, CHECK_TOKEN}
+    assert set(invoked.values()) == {GET_TOKEN, CHECK_TOKEN, USAGE_TOKEN}
     for name, token in invoked.items():
         declared_inputs = SCHEMA["functions"][token]["inputs"]["properties"]
         for argument in program["variables"][name]["fn::invoke"]["arguments"]:

@@ -41,6 +41,7 @@ def test_yaml_example_through_plugins_providers(
     assert_agreed_outputs(outputs, balance_json(project.env, HEALTHY))
     assert outputs["creditsOk"] is True
     assert outputs["runwayDays"] == 13.96  # minRunwayDays: 3, judged by the plugin from the usage history
+    assert outputs["spendLast7DaysUsd"] == 21.3  # getUsageHistory, the same week
     assert DEMO_TOKEN not in project.transcript()
 
 
