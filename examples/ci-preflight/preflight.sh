@@ -11,7 +11,8 @@ cfbilling check \
   --min-balance-usd "${MIN_BALANCE_USD:-20}" \
   --require-auto-topup \
   --require-payment-method \
-  --max-topup-failure-age 24h
+  --max-topup-failure-age 24h \
+  --min-runway-days "${MIN_RUNWAY_DAYS:-7}"
 status=$?
 
 case $status in
