@@ -19,7 +19,7 @@ from ..errors import CfBillingError, ConfigurationError
 from ..models import CreditBalance, format_usd
 from ..runway import Runway, forecast, window
 from ..text import neutralize
-from ..usage import UsageHistory
+from ..usage import UsageHistory, usage_document
 from . import _common as common
 from ._render import render_json, runway_text, sparkline
 from ._report import error_document
@@ -65,25 +65,9 @@ def _text(read: dict[str, Any], days: int, window_name: str) -> str:
 
 def _document(read: dict[str, Any], window_name: str) -> dict[str, Any]:
     ref: AccountRef = read["ref"]
-    history: UsageHistory = read["history"]
-    buckets = [
-        {
-            "start": bucket.start.isoformat().replace("+00:00", "Z"),
-            "end": bucket.end.isoformat().replace("+00:00", "Z"),
-            "aggregatedValue": bucket.aggregated_value,
-            "spendUsd": float(bucket.spend_usd),
-        }
-        for bucket in history.history
-    ]
-    return {
-        "accountId": ref.account_id,
-        "label": ref.label,
-        "window": window_name,
-        "totalUsd": float(history.total_usd),
-        "balanceUsd": float(read["balance"].balance_usd),
-        "runway": read["runway"].to_dict(),
-        "buckets": buckets,
-    }
+    document = usage_document(read["history"], window_name, read["start"], read["end"])
+    return {**document, "label": ref.label, "balanceUsd": float(read["balance"].balance_usd),
+            "runway": read["runway"].to_dict()}
 
 
 def usage(args: argparse.Namespace) -> int:
