@@ -18,6 +18,8 @@ folder keyed by its version or by a hash of its sources, so a new version builds
   ``policy`` extra and build need, so tests install with ``PIP_NO_INDEX``;
 - the npm cache for the TypeScript example (after generating its SDK) and the Go module cache for the Go
   example, so tests run with ``npm --offline`` and ``GOPROXY=off``;
+- ``engines/chart`` installed (``npm ci``: Mermaid's parser, jsdom, puppeteer-core), so the suite parses the
+  step summary's charts as GitHub's Mermaid would;
 - ``env.sh`` (and ``env.json``): PATH, a local file backend, no update check, no plugin downloads, Terraform's
   CLI config, registries switched off.
 
@@ -339,6 +341,24 @@ def npm_cache(root: Path, pulumi_bin: Path, hosts: Path) -> Path:
     return cache
 
 
+def chart_tools(root: Path) -> Path:
+    """Install ``engines/chart`` (Mermaid, jsdom, puppeteer-core; pinned by its lock file): ``node_modules``."""
+    source = ENGINES / "chart"
+    lock = [source / "package.json", source / "package-lock.json"]
+    folder = root / f"chart-{digest(lock)}"
+    if (folder / ".complete").exists():
+        return folder / "node_modules"
+    log("installing the Mermaid chart tools (npm ci)")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for path in lock:
+        shutil.copyfile(path, folder / path.name)
+    cache = root / "npm"
+    run(["npm", "ci", "--no-audit", "--no-fund", "--cache", str(cache)], cwd=folder, retry=True)
+    (folder / ".complete").write_text("")
+    return folder / "node_modules"
+
+
 def go_modules(root: Path, pulumi_bin: Path, hosts: Path) -> None:
     """Fill the Go module cache with everything the Go example builds with."""
     example = REPO / "examples" / "go"
@@ -387,7 +407,7 @@ def engine_bin(root: Path, folders: Sequence[Path]) -> Path:
 
 
 def write_environment(
-    root: Path, paths: Sequence[Path], mirror: Path, deps: Path, ours: Path, npm: Path
+    root: Path, paths: Sequence[Path], mirror: Path, deps: Path, ours: Path, npm: Path, chart: Path
 ) -> Path:
     tf_config = root / "terraform.rc"
     tf_config.write_text(
@@ -417,6 +437,7 @@ def write_environment(
         "GOSUMDB": "off",
         "GOFLAGS": "-mod=mod",
         "GOTOOLCHAIN": "local",
+        "CFBILLING_CHART_MODULES": str(chart),
         "npm_config_cache": str(npm),
         "npm_config_offline": "true",
         "PIP_NO_INDEX": "1",
@@ -456,8 +477,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     mirror = terraform_mirror(root)
     deps, ours = wheelhouse(root)
     npm = npm_cache(root, pulumi_bin, hosts)
+    chart = chart_tools(root)
     go_modules(root, pulumi_bin, hosts)
-    script = write_environment(root, [engine_bin(root, [pulumi_bin, yaml_bin, hosts])], mirror, deps, ours, npm)
+    bins = [engine_bin(root, [pulumi_bin, yaml_bin, hosts])]
+    script = write_environment(root, bins, mirror, deps, ours, npm, chart)
     log(f"ready in {time.monotonic() - started:.1f} s: . {script}")
     print(script)
     return 0

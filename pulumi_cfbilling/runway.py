@@ -77,6 +77,8 @@ class Runway:
     burn_usd_per_day: Decimal
     runway_days: Decimal | None
     projected_empty_at: datetime | None
+    daily_spend_usd: tuple[Decimal, ...] = ()
+    """Spend per whole UTC day of the window, oldest first, zero for a day with no bucket (what charts plot)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values with the canonical camelCase names (numbers, ISO-8601 UTC times, nulls)."""
@@ -88,6 +90,9 @@ def forecast(balance_usd: Decimal, usage: UsageHistory, *, now: datetime, days: 
     start, end = window(now, days)
     counted = [bucket for bucket in usage.history if start <= bucket.start < end]
     spend = sum((bucket.spend_usd for bucket in counted), Decimal(0))
+    daily = [Decimal(0)] * days
+    for bucket in counted:
+        daily[(bucket.start - start).days] += bucket.spend_usd
     # A young account: averaged from the UTC day of its first bucket, not over days before it existed.
     first = min((bucket.start for bucket in usage.history), default=None)
     averaged = days
@@ -111,4 +116,4 @@ def forecast(balance_usd: Decimal, usage: UsageHistory, *, now: datetime, days: 
             empty_at = now + timedelta(days=float(runway))
         except OverflowError:  # a runway past the year 9999: no date to show
             empty_at = None
-    return Runway(start, end, averaged, spend, burn, runway, empty_at)
+    return Runway(start, end, averaged, spend, burn, runway, empty_at, tuple(daily))

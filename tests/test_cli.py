@@ -159,6 +159,12 @@ def test_demo_runs_on_the_embedded_emulator() -> None:
     assert f"staging ({LOW}), advisory guard: deployment goes ahead with 3 warnings" in result.stdout
     assert f"staging ({LOW}), mandatory guard: deployment stopped" in result.stdout
     assert f"error: AI Gateway credit guardrails failed for account {LOW} (3 violations)" in result.stdout
+    # Runway for the four kinds of series: steady, spiky, new (out of credits) and idle (nothing to run out on).
+    assert "Runway          13.96 days at $3.04 a day (the last 7 days)" in result.stdout
+    assert "Runway          2.91 days at $1.07 a day (the last 7 days)" in result.stdout
+    assert "Runway          0 days: the credits are used up" in result.stdout
+    assert "Runway          no spend to run out on: $0.00 a day (the last 7 days)" in result.stdout
+    assert "sandbox     $25.00   on           no spend    pass" in result.stdout
 
 
 def test_demo_ignores_real_credentials_in_the_environment() -> None:

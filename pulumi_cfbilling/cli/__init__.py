@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
             check.add_argument(entry.flag, metavar=entry.value_kind.metavar, help=entry.description)
     check.add_argument("--advisory", action="store_true", help="report failed guardrails as warnings and exit 0")
     check.add_argument(
+        "--runway",
+        action="store_true",
+        help="also read the usage history (as --min-runway-days does): runway in the report, charts in the summary",
+    )
+    check.add_argument(
         "--format", choices=("text", "json", "github"), default="text", help="output format (default text)"
     )
 

@@ -15,6 +15,7 @@ from ..errors import ConfigurationError
 from ..fleet import read_fleet
 from ..rules import GUARDRAILS, Policy
 from . import _common as common
+from ._chart import runway_charts
 from ._report import check_document, dumps, github_commands, markdown_summary, text_table
 
 __all__ = ["check"]
@@ -33,7 +34,9 @@ def check(args: argparse.Namespace) -> int:
     refs = common.accounts(args, settings)
     workers = common.concurrency(args)
     with BillingClient.from_settings(settings) as client:
-        outcomes = read_fleet(client, refs, policy=policy, concurrency=workers, progress=common.progress(len(refs)))
+        outcomes = read_fleet(
+            client, refs, policy=policy, runway=args.runway, concurrency=workers, progress=common.progress(len(refs))
+        )
     code = common.exit_code(outcomes, advisory=args.advisory)
     if args.format == "json":
         enforcement = "advisory" if args.advisory else "mandatory"
@@ -44,7 +47,7 @@ def check(args: argparse.Namespace) -> int:
         if summary:
             try:
                 with open(summary, "a", encoding="utf-8") as handle:
-                    handle.write(markdown_summary(outcomes))
+                    handle.write(markdown_summary(outcomes) + runway_charts(outcomes))
             except OSError as exc:
                 # The verdict stands; a summary that cannot be written is worth a warning, not a failure.
                 print(f"cfbilling: warning: cannot append to GITHUB_STEP_SUMMARY ({exc.strerror})", file=sys.stderr)
