@@ -1,11 +1,12 @@
 """Settings: where each surface takes them from (one table), how they resolve, and which account a call reads.
 
-:data:`SURFACES` is the one definition of source order: for each surface (the client, the CLI, Terraform, a
-Pulumi program, the dynamic resource, the plugin, the policy pack), its sources, first wins, the names its users
-give the settings, and how they set a default account. :func:`settings_for` builds the sources from that table
-and resolves them; :func:`choose_account` is the one place that picks the account and words its absence. For
-credentials the first source holding a *complete* credential wins, and within one source an API token wins over
-a global API key and email. Every value is validated before any request is made (:mod:`._validate`).
+:data:`SURFACES` is the one definition of source order: for each surface (the client, the CLI, Terraform's
+external data source and its provider, a Pulumi program, the dynamic resource, the plugin, the policy pack), its
+sources, first wins, the names its users give the settings, and how they set a default account.
+:func:`settings_for` builds the sources from that table and resolves them; :func:`choose_account` is the one
+place that picks the account and words its absence. For credentials the first source holding a *complete*
+credential wins, and within one source an API token wins over a global API key and email. Every value is
+validated before any request is made (:mod:`._validate`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "NO_CREDENTIALS",
     "PACKAGE",
     "SURFACES",
+    "TERRAFORM_SOURCE",
     "USAGE_TOKEN",
     "Credentials",
     "Settings",
@@ -184,6 +186,8 @@ def _resolve_credentials(sources: tuple[Source, ...], origins: dict[str, str]) -
 # -- The surfaces: where each takes its settings from, first wins ---------------------------------------------
 
 PACKAGE = "cfbilling"
+TERRAFORM_SOURCE = "registry.terraform.io/pulumi-cfbilling/cfbilling"
+"""The Terraform provider's source address (``source = "pulumi-cfbilling/cfbilling"`` in a configuration)."""
 """The Pulumi package name: the config namespace and the first part of every token."""
 GET_TOKEN = f"{PACKAGE}:index:getCreditBalance"
 CHECK_TOKEN = f"{PACKAGE}:index:checkCreditBalance"
@@ -237,6 +241,8 @@ SURFACES: Mapping[str, Surface] = {
                 "accountId", "set the provider's accountId (cfbilling:accountId), or CLOUDFLARE_ACCOUNT_ID"),
         Surface("policy", ("given", "environment"), {"timeout": "timeoutSeconds"}, "accountIds in the policy "
                 "config", "list the accounts to check in accountIds"),
+        Surface("terraform-provider", ("given", "environment"), {k: f"provider attribute {k}" for k in SETTINGS},
+                "account_id", "set account_id in the provider block, or CLOUDFLARE_ACCOUNT_ID where terraform runs"),
     )
 }
 """Every surface and its source order: the one place to change where a surface looks for its settings."""

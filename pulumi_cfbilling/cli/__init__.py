@@ -163,6 +163,17 @@ def build_parser() -> argparse.ArgumentParser:
         "cfbilling terraform-external",
     )
 
+    terraform = add(
+        "terraform",
+        "install_provider",
+        "Install the native Terraform provider (pulumi-cfbilling/cfbilling) into a filesystem mirror.",
+        "cfbilling terraform install-provider --dir ./terraform-mirror",
+    )
+    terraform.add_argument("action", choices=("install-provider",), help="what to do")
+    terraform.add_argument(
+        "--dir", metavar="DIR", help="mirror folder (default ~/.terraform.d/plugins, which Terraform searches itself)"
+    )
+
     schema = add(
         "schema",
         "schema",

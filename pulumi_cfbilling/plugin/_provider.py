@@ -168,21 +168,15 @@ class CfBillingProvider(p.Provider):
         settings = self._configured()
         # accountId, when given, was validated by _inputs; otherwise the provider's default applies.
         account = account or choose_account(settings, None, "plugin")
+        from ..results import balance_result, check_result, usage_result  # loaded on first use (see above)
+
         if request.tok == USAGE_TOKEN:
-            document = await asyncio.to_thread(self._usage, settings, account, args)
-            return p.InvokeResponse(return_value={k: _property(v, secret) for k, v in document.items()})
-        balance = await asyncio.to_thread(self._cache.get, settings, account)
-        if policy is None:
-            result = balance.to_document()
+            days, window = args.get("days", 7), args.get("window", "day")
+            result = await asyncio.to_thread(usage_result, self._cache, settings, account, days, window)
+        elif policy is None:
+            result = await asyncio.to_thread(balance_result, self._cache, settings, account)
         else:
-            from ..rules import judge
-
-            def usage(start: Any, end: Any) -> Any:  # the usage history, shared like the balance
-                return self._cache.get_usage(settings, account, start, end)
-
-            verdict, runway = await asyncio.to_thread(judge, balance, policy, usage)
-            runway_document = runway.to_dict() if runway else None
-            result = {"accountId": balance.account_id, **verdict.to_dict(), "runway": runway_document}
+            result = await asyncio.to_thread(check_result, self._cache, settings, account, policy)
         return p.InvokeResponse(return_value={k: _property(v, secret) for k, v in result.items()})
 
     def _inputs(self, args: dict[str, Any], *, check: bool) -> tuple[Policy | None, str | None, list[p.CheckFailure]]:
@@ -205,19 +199,6 @@ class CfBillingProvider(p.Provider):
             except ConfigurationError as error:
                 failures.append(p.CheckFailure(_first_parameter(str(error), values), str(error)))
         return policy, account, failures
-
-    def _usage(self, settings: Settings, account: str, args: dict[str, Any]) -> dict[str, Any]:
-        from datetime import datetime, timezone
-
-        from ..runway import window as days_before
-        from ..usage import usage_document
-
-        days, window = args.get("days", 7), args.get("window", "day")
-        # The protocol carries numbers as floats: 7.0 is the whole number of days it stands for.
-        if isinstance(days, float) and days.is_integer():
-            days = int(days)
-        start, end = days_before(datetime.now(timezone.utc), days)
-        return usage_document(self._cache.get_usage(settings, account, start, end, window), window, start, end)
 
     def _configured(self) -> Settings:
         if self._config_problem is not None:

@@ -1,0 +1,89 @@
+"""``cfbilling terraform install-provider``: lay out the native Terraform provider as a filesystem mirror.
+
+Terraform installs providers from a registry, a mirror or ``dev_overrides``. The provider is this package's
+``terraform-provider-cfbilling`` entry point, so the mirror holds a launcher that runs it with this very
+interpreter: ``<dir>/registry.terraform.io/pulumi-cfbilling/cfbilling/<version>/<os>_<arch>/
+terraform-provider-cfbilling_v<version>``. The default folder, ``~/.terraform.d/plugins``, is one Terraform
+searches by itself when no CLI configuration says otherwise; for any other, the command prints the block to put
+in the CLI configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import stat
+import sys
+from pathlib import Path
+
+from .._version import __version__
+from ..config import TERRAFORM_SOURCE
+from ..errors import ConfigurationError
+
+__all__ = ["install_provider", "mirror_path", "target_platform"]
+
+_ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "i386": "386", "i686": "386"}
+DEFAULT_DIR = Path("~/.terraform.d/plugins")
+
+
+def target_platform() -> str:
+    """Terraform's name for this machine: ``linux_amd64``, ``darwin_arm64``..."""
+    machine = platform.machine().lower()
+    if machine not in _ARCHES:
+        raise ConfigurationError(f"no Terraform platform name for this machine ({machine!r}): use dev_overrides")
+    return f"{platform.system().lower()}_{_ARCHES[machine]}"
+
+
+def mirror_path(root: Path, version: str = __version__) -> Path:
+    """Where the launcher goes in a filesystem mirror rooted at ``root``."""
+    name = f"terraform-provider-cfbilling_v{version}"
+    return root / TERRAFORM_SOURCE / version / target_platform() / name
+
+
+def _launcher(python: str) -> str:
+    # The interpreter this package is installed in, by absolute path: the mirror works from any shell or venv.
+    return f'#!/bin/sh\nexec {shlex.quote(python)} -m pulumi_cfbilling.tfprovider "$@"\n'
+
+
+def install_provider(args: argparse.Namespace) -> int:
+    """Write the launcher into the mirror and print how Terraform finds it."""
+    if os.name == "nt":
+        raise ConfigurationError(
+            "the mirror launcher is a shell script: on Windows, point dev_overrides at the folder holding "
+            "terraform-provider-cfbilling.exe (your virtualenv's Scripts folder)"
+        )
+    root = Path(args.dir).expanduser().resolve() if args.dir else DEFAULT_DIR.expanduser()
+    target = mirror_path(root)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_text(_launcher(sys.executable), encoding="utf-8")
+        partial.chmod(partial.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        partial.replace(target)  # all or nothing: Terraform never sees half a launcher
+    except OSError as exc:
+        problem = f"cannot write the provider into {root} ({exc.strerror})"
+        raise ConfigurationError(f"{problem}: pick a folder you can write to with --dir") from None
+    source = TERRAFORM_SOURCE.removeprefix("registry.terraform.io/")
+    print(f"Installed {source} {__version__} for {target.parent.name}: {target}")
+    print(f'In a configuration: required_providers {{ cfbilling = {{ source = "{source}" }} }}')
+    if args.dir:
+        print("\nTerraform finds it with this in its CLI configuration (~/.terraformrc, or TF_CLI_CONFIG_FILE):\n")
+        print(provider_installation(root))
+    else:
+        print(f"Terraform searches {DEFAULT_DIR} by itself unless a CLI configuration sets provider_installation;")
+        print("if yours does, add this filesystem_mirror to it:\n")
+        print(provider_installation(root))
+    return 0
+
+
+def provider_installation(root: Path) -> str:
+    """The CLI configuration block that installs this provider from ``root`` and everything else as usual."""
+    return (
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path    = {json.dumps(str(root))}\n    include = ["{TERRAFORM_SOURCE}"]\n  }}\n'
+        f'  direct {{\n    exclude = ["{TERRAFORM_SOURCE}"]\n  }}\n'
+        "}"
+    )

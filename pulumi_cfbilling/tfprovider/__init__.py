@@ -1,0 +1,42 @@
+"""``terraform-provider-cfbilling``: a native Terraform provider, written in Python on the ``tf`` framework.
+
+Terraform starts it (from a filesystem mirror that ``cfbilling terraform install-provider`` lays out, or through
+``dev_overrides``) and talks to it over gRPC; people do not run it. Data sources: ``cfbilling_credit_balance``,
+``cfbilling_credit_check`` and ``cfbilling_usage_history``, typed from the package schema (:mod:`._schema`).
+Needs Python 3.11+ and the ``terraform`` extra (``pip install 'pulumi-cfbilling[terraform]'``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve the provider to the Terraform that launched it; a person running it gets one line saying so."""
+    from ._serve import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+
+    if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
+        print(
+            "terraform-provider-cfbilling: this is a Terraform plugin, started by terraform itself: install it "
+            "with `cfbilling terraform install-provider` and run `terraform init`",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        import tf  # noqa: F401  (the framework: the `terraform` extra)
+    except ImportError:
+        print(
+            "terraform-provider-cfbilling: the `tf` framework is missing: pip install 'pulumi-cfbilling[terraform]' "
+            "(Python 3.11 or later)",
+            file=sys.stderr,
+        )
+        return 1
+    from ._provider import CfBillingProvider
+    from ._serve import serve
+
+    serve(CfBillingProvider())
+    return 0

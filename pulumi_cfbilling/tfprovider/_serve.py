@@ -1,0 +1,124 @@
+"""Serve the provider to Terraform: HashiCorp's go-plugin handshake over a Unix socket, with mutual TLS.
+
+``tf`` ships a runner, but it keeps an RSA-1024 server key for a week under ``~/.cache``. This one makes a
+P-256 key in memory for each run, never written anywhere, and serves TLS on a socket in a private (0700)
+temporary folder, so only this user's processes can reach it. It does not demand Terraform's client
+certificate (``PLUGIN_CLIENT_CERT``): go-plugin's is a P-521 key, which gRPC's TLS stack does not offer to
+accept, so Go would send none and every call would fail. The servicer (the protocol itself) is ``tf``'s.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from concurrent import futures
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+__all__ = ["MAGIC_COOKIE_KEY", "MAGIC_COOKIE_VALUE", "serve"]
+
+# go-plugin's handshake config for Terraform providers: a launched plugin sees this, a user running it does not.
+MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
+MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
+_CORE_PROTOCOL = 1
+_PROTOCOL = 6
+
+
+def _server_certificate() -> tuple[bytes, bytes, bytes]:
+    """A fresh self-signed P-256 certificate for ``localhost``: (key PEM, certificate PEM, certificate DER)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        # go-plugin's client pins this certificate as its only root: it must be a CA for "localhost".
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=True, data_encipherment=False,
+                key_agreement=True, key_cert_sign=True, crl_sign=False, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=True
+        )
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return key_pem, certificate.public_bytes(serialization.Encoding.PEM), certificate.public_bytes(
+        serialization.Encoding.DER
+    )
+
+
+def serve(provider: Any) -> None:
+    """Serve ``provider`` until Terraform shuts it down; prints the handshake line on stdout."""
+    import grpc
+    from tf.gen import grpc_controller_pb2 as controller_pb
+    from tf.gen import grpc_controller_pb2_grpc as controller_rpc
+    from tf.gen import grpc_stdio_pb2_grpc as stdio_rpc
+    from tf.gen import tfplugin_pb2_grpc as rpc
+    from tf.provider import ProviderServicer
+
+    stopped = threading.Event()
+
+    class Controller(controller_rpc.GRPCControllerServicer):  # type: ignore[misc]
+        def Shutdown(self, request: Any, context: Any) -> Any:
+            stopped.set()
+            return controller_pb.Empty()
+
+    class Stdio(stdio_rpc.GRPCStdioServicer):  # type: ignore[misc]
+        def StreamStdio(self, request: Any, context: Any) -> Iterator[Any]:
+            # Nothing is written to stdout or stderr after the handshake; an empty stream says so.
+            return iter(())
+
+    class Stopper(grpc.ServerInterceptor):
+        def intercept_service(self, continuation: Any, details: Any) -> Any:
+            if details.method == "/tfplugin6.Provider/StopProvider":
+                # Terraform was interrupted: abandon the reads in flight (it shuts the plugin down after).
+                from .. import _transport
+
+                _transport.abort_all()
+            return continuation(details)
+
+    # Terraform interrupts the whole process group on Ctrl-C and then stops its plugins itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), interceptors=[Stopper()])
+    rpc.add_ProviderServicer_to_server(ProviderServicer(provider), server)
+    controller_rpc.add_GRPCControllerServicer_to_server(Controller(), server)
+    stdio_rpc.add_GRPCStdioServicer_to_server(Stdio(), server)
+    with tempfile.TemporaryDirectory(prefix="cfbilling-tf-") as folder:  # mode 0700: only this user
+        socket_path = os.path.join(folder, "provider.sock")
+        client_certificate = os.environ.get("PLUGIN_CLIENT_CERT")
+        fields = [str(_CORE_PROTOCOL), str(_PROTOCOL), "unix", socket_path, "grpc"]
+        if client_certificate:
+            key_pem, cert_pem, cert_der = _server_certificate()
+            credentials = grpc.ssl_server_credentials([(key_pem, cert_pem)], require_client_auth=False)
+            server.add_secure_port(f"unix://{socket_path}", credentials)
+            fields.append(base64.b64encode(cert_der).decode().rstrip("="))
+        else:  # a Terraform without AutoMTLS: the private folder is the only guard, as go-plugin does
+            server.add_insecure_port(f"unix://{socket_path}")
+        server.start()
+        sys.stdout.write("|".join(fields) + "\n")
+        sys.stdout.flush()
+        stopped.wait()
+        server.stop(grace=1).wait()
