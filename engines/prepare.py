@@ -276,7 +276,7 @@ def wheelhouse(root: Path) -> tuple[Path, Path]:
         log("downloading the wheels the tests install (pip)")
         deps.mkdir(parents=True, exist_ok=True)
         run(
-            [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(deps), f"{REPO}[policy]"],
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(deps), f"{REPO}[policy,terraform]"],
             env=pip_env(root),
             retry=True,
         )

@@ -2,7 +2,8 @@
 
 Every cell must end in the right value (after retries) or the right clear, one-line error, quickly (small
 timeouts, one retry), with the token absent from every output, log and error. Surfaces: client, CLI, Python data
-functions under mocks, guard, dynamic provider, plugin Invoke, CrossGuard policy, Terraform protocol.
+functions under mocks, guard, dynamic provider, plugin Invoke, CrossGuard policy, Terraform's external protocol
+and the native Terraform provider's data source.
 """
 
 from __future__ import annotations
@@ -235,6 +236,27 @@ def via_terraform(emu: Emulator) -> Outcome:
     return Outcome(error="exit 3", message=line)
 
 
+def via_terraform_provider(emu: Emulator) -> Outcome:
+    from tf.iface import ReadDataContext
+    from tf.utils import Diagnostics
+
+    from pulumi_cfbilling.tfprovider._provider import CfBillingProvider, CreditBalance
+
+    provider = CfBillingProvider()
+    settings = {"api_token": DEMO_TOKEN, "base_url": emu.base_url, "timeout": TIMEOUT, "max_retries": RETRIES}
+    diags = Diagnostics()
+    provider.configure_provider(diags, {"api_key": None, "email": None, "account_id": None, **settings})
+    assert not diags.diagnostics
+    context = ReadDataContext(Diagnostics(), "cfbilling_credit_balance")
+    state = CreditBalance(provider).read(context, {"account_id": HEALTHY})
+    if state is not None:
+        return Outcome(balance=state["balance"])
+    (diagnostic,) = context.diagnostics.diagnostics
+    assert diagnostic.severity == "error"
+    assert diagnostic.detail == ""
+    return Outcome(error="diagnostic", message=diagnostic.summary, extra_text=str(context.diagnostics))
+
+
 # How each surface names an error class: plugin by gRPC status, policy as a violation, Terraform by exit code.
 GRPC_STATUS = {
     "APITimeoutError": "StatusCode.DEADLINE_EXCEEDED",
@@ -246,11 +268,15 @@ GRPC_STATUS = {
     "PermissionDeniedError": "StatusCode.PERMISSION_DENIED",
     "NotFoundError": "StatusCode.NOT_FOUND",
 }
-SURFACES = ["client", "cli", "data function", "guard", "dynamic provider", "plugin", "policy", "terraform"]
+SURFACES = [
+    "client", "cli", "data function", "guard", "dynamic provider", "plugin", "policy", "terraform",
+    "terraform provider",
+]
 
 
 def expected_error(surface: str, error: str) -> str:
-    return {"plugin": GRPC_STATUS[error], "policy": "violation", "terraform": "exit 3"}.get(surface, error)
+    named = {"plugin": GRPC_STATUS[error], "policy": "violation", "terraform": "exit 3", "terraform provider": "diagnostic"}
+    return named.get(surface, error)
 
 
 @pytest.fixture(scope="module")
@@ -281,6 +307,7 @@ def test_fault_matrix(
             "plugin": lambda: via_plugin(emu, plugin),
             "policy": lambda: via_policy(emu, monkeypatch),
             "terraform": lambda: via_terraform(emu),
+            "terraform provider": lambda: via_terraform_provider(emu),
         }[surface]()
         elapsed = time.monotonic() - started
         # Every surface retries alike: the same requests reach the server (none for a fault that is final).

@@ -2,7 +2,8 @@
 
 The fixture appends a made-up rule (``max_balance_usd``: a balance above a ceiling) to ``rules.GUARDRAILS``
 for one test, then each test finds it where users meet guardrails: the CLI flags and the check report with its
-JSON Schema, ``schema.json`` and the plugin, the policy pack's config, Terraform's query keys, and the keywords of
+JSON Schema, ``schema.json`` and the plugin, the policy pack's config, Terraform's query keys and the native
+provider's arguments, and the keywords of
 the Python functions and ``guard()``.
 """
 
@@ -118,6 +119,22 @@ def test_terraform_takes_it_as_a_query_key(monkeypatch: pytest.MonkeyPatch, caps
     assert main(["terraform-external"]) == 0
     output = json.loads(capsys.readouterr().out)
     assert (output["ok"], output["violated_rules"]) == ("false", "max-balance")
+
+
+def test_the_terraform_provider_takes_it_as_a_typed_argument() -> None:
+    from tf.iface import ReadDataContext
+    from tf.utils import Diagnostics
+
+    from pulumi_cfbilling.tfprovider._provider import CfBillingProvider, CreditCheck
+    from pulumi_cfbilling.tfprovider._schema import data_sources
+
+    (argument,) = [a for a in data_sources()["cfbilling_credit_check"].arguments if a.name == "max_balance_usd"]
+    assert (argument.role, argument.shape.cty()) == ("optional", "number")
+    context = ReadDataContext(Diagnostics(), "cfbilling_credit_check")
+    state = CreditCheck(CfBillingProvider()).read(context, {"account_id": HEALTHY, "max_balance_usd": 40})
+    assert state is not None, str(context.diagnostics)
+    assert state["ok"] is False
+    assert [v["rule"] for v in state["violations"]] == ["max-balance"]
 
 
 def test_the_plugin_takes_it_as_an_input() -> None:

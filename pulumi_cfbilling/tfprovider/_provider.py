@@ -26,7 +26,7 @@ from ..rules import GUARDRAILS, Policy
 from ..runway import window as days_before
 from ..text import neutralize
 from ..usage import usage_query
-from ._schema import DATA_SOURCES, PROVIDER, Argument, DataSourceSpec
+from ._schema import Argument, DataSourceSpec, data_sources, provider_arguments
 
 __all__ = ["SOURCE_ADDRESS", "CfBillingProvider"]
 
@@ -34,7 +34,6 @@ SOURCE_ADDRESS = TERRAFORM_SOURCE
 """Where Terraform finds the provider: ``source = "pulumi-cfbilling/cfbilling"`` (a mirror or dev_overrides)."""
 
 SURFACE = "terraform-provider"
-_GUARDRAILS = {g.name for g in GUARDRAILS}
 
 
 def _attribute(argument: Argument) -> Any:
@@ -89,7 +88,7 @@ class CfBillingProvider(Provider):  # type: ignore[misc]  # tf has no type infor
     def get_provider_schema(self, diags: Diagnostics) -> Any:
         """The provider block: the plugin's settings, credentials sensitive."""
         return Schema(
-            attributes=[_attribute(argument) for argument in PROVIDER],
+            attributes=[_attribute(argument) for argument in provider_arguments()],
             description="Read and guard Cloudflare AI Gateway credits. Every setting falls back to its "
             "CLOUDFLARE_* environment variable.",
             description_kind=TextFormat.Plain,
@@ -144,7 +143,12 @@ class CfBillingProvider(Provider):  # type: ignore[misc]  # tf has no type infor
 
 
 class _Source(DataSource):  # type: ignore[misc]  # tf has no type information
-    spec: DataSourceSpec
+    type_name: str
+
+    @classmethod
+    def spec(cls) -> DataSourceSpec:
+        """The data source's attributes, translated from the package schema."""
+        return data_sources()[cls.type_name]
 
     def __init__(self, provider: CfBillingProvider) -> None:
         self.provider = provider
@@ -152,14 +156,14 @@ class _Source(DataSource):  # type: ignore[misc]  # tf has no type information
     @classmethod
     def get_name(cls) -> str:
         """The Terraform type name without the provider prefix."""
-        return cls.spec.type_name.removeprefix("cfbilling_")
+        return cls.type_name.removeprefix("cfbilling_")
 
     @classmethod
     def get_schema(cls) -> Any:
         """The attributes, derived from the package schema's function."""
         return Schema(
-            attributes=[_attribute(argument) for argument in cls.spec.arguments],
-            description=cls.spec.description,
+            attributes=[_attribute(argument) for argument in cls.spec().arguments],
+            description=cls.spec().description,
             description_kind=TextFormat.Plain,
         )
 
@@ -182,7 +186,7 @@ class _Source(DataSource):  # type: ignore[misc]  # tf has no type information
         except CfBillingError as error:
             _error(ctx.diagnostics, error)
             return None
-        return self.spec.result(document, given)
+        return self.spec().result(document, given)
 
     def document(self, settings: Settings, account: str, given: Mapping[str, Any]) -> dict[str, Any]:
         """The function's camelCase document."""
@@ -192,7 +196,7 @@ class _Source(DataSource):  # type: ignore[misc]  # tf has no type information
 class CreditBalance(_Source):
     """``cfbilling_credit_balance``: every field of the balance, typed."""
 
-    spec = DATA_SOURCES["cfbilling_credit_balance"]
+    type_name = "cfbilling_credit_balance"
 
     def document(self, settings: Settings, account: str, given: Mapping[str, Any]) -> dict[str, Any]:
         """The balance document."""
@@ -200,17 +204,18 @@ class CreditBalance(_Source):
 
 
 def _policy(values: Mapping[str, Any]) -> Policy:
-    return Policy.from_values({k: v for k, v in values.items() if k in _GUARDRAILS}, labels=lambda key: key)
+    names = {g.name for g in GUARDRAILS}
+    return Policy.from_values({k: v for k, v in values.items() if k in names}, labels=lambda key: key)
 
 
 class CreditCheck(_Source):
     """``cfbilling_credit_check``: the guardrails as arguments; ``ok``, ``violations`` and ``runway``."""
 
-    spec = DATA_SOURCES["cfbilling_credit_check"]
+    type_name = "cfbilling_credit_check"
 
     def check_arguments(self, diags: Diagnostics, values: Mapping[str, Any]) -> None:
         """Each guardrail value alone, as its attribute names it."""
-        checks = {name: (lambda value, name=name: _policy({name: value})) for name in _GUARDRAILS}
+        checks = {g.name: (lambda value, name=g.name: _policy({name: value})) for g in GUARDRAILS}
         _check_values(diags, values, checks)
 
     def document(self, settings: Settings, account: str, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -225,7 +230,7 @@ def _days(value: Any) -> Any:
 class UsageHistory(_Source):
     """``cfbilling_usage_history``: spend per day or hour over the last whole UTC days."""
 
-    spec = DATA_SOURCES["cfbilling_usage_history"]
+    type_name = "cfbilling_usage_history"
 
     def check_arguments(self, diags: Diagnostics, values: Mapping[str, Any]) -> None:
         """``days`` from 1 to 90, ``window`` day or hour."""

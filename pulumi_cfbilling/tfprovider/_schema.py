@@ -11,15 +11,17 @@ Two choices where Terraform differs: integers are numbers (Terraform has one num
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN
+from ..rules import GUARDRAILS, Guardrail
 from ..schema import package_schema
 
-__all__ = ["DATA_SOURCES", "PROVIDER", "Argument", "DataSourceSpec", "Shape", "snake"]
+__all__ = ["Argument", "DataSourceSpec", "Shape", "data_sources", "provider_arguments", "snake"]
 
 
 def snake(camel: str) -> str:
@@ -147,17 +149,25 @@ def _provider(package: Mapping[str, Any]) -> tuple[Argument, ...]:
     )
 
 
-_PACKAGE = package_schema()
+def data_sources() -> Mapping[str, DataSourceSpec]:
+    """The data sources, one per function of the package schema, for the guardrail table as it stands."""
+    return _data_sources(tuple(GUARDRAILS))
 
-PROVIDER: tuple[Argument, ...] = _provider(_PACKAGE)
-"""The provider block's attributes: the plugin's settings, secrets sensitive."""
 
-DATA_SOURCES: Mapping[str, DataSourceSpec] = {
-    spec.type_name: spec
-    for spec in (
-        _data_source("cfbilling_credit_balance", GET_TOKEN, _PACKAGE),
-        _data_source("cfbilling_credit_check", CHECK_TOKEN, _PACKAGE),
-        _data_source("cfbilling_usage_history", USAGE_TOKEN, _PACKAGE),
-    )
-}
-"""The data sources, one per function of the package schema."""
+@functools.lru_cache(maxsize=4)
+def _data_sources(rows: tuple[Guardrail, ...]) -> Mapping[str, DataSourceSpec]:
+    # Keyed by the table's rows: built once, rebuilt if a rule is added (tests/test_made_up_rule.py).
+    package = package_schema()
+    return {
+        spec.type_name: spec
+        for spec in (
+            _data_source("cfbilling_credit_balance", GET_TOKEN, package),
+            _data_source("cfbilling_credit_check", CHECK_TOKEN, package),
+            _data_source("cfbilling_usage_history", USAGE_TOKEN, package),
+        )
+    }
+
+
+def provider_arguments() -> tuple[Argument, ...]:
+    """The provider block's attributes: the plugin's settings, secrets sensitive."""
+    return _provider(package_schema())

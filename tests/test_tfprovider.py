@@ -1,0 +1,222 @@
+"""The native Terraform provider in-process: its schema comes from the package schema, its checks speak our one-line
+messages on the right attribute, its reads are typed, and `cfbilling terraform install-provider` lays out a mirror.
+
+The real terraform runs it in tests/e2e/test_terraform_provider.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import HEALTHY, LOW, assert_no_secret, run_cli
+from tf.iface import ReadDataContext
+from tf.types import Unknown
+from tf.utils import Diagnostics
+
+from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN, package_schema
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.tfprovider._provider import CfBillingProvider, CreditBalance, CreditCheck, UsageHistory
+from pulumi_cfbilling.tfprovider._schema import data_sources, provider_arguments, snake
+
+
+def configured(emulator: Emulator, **settings: Any) -> CfBillingProvider:
+    provider = CfBillingProvider()
+    diags = Diagnostics()
+    provider.configure_provider(diags, {"api_token": DEMO_TOKEN, "base_url": emulator.base_url, **settings})
+    assert not diags.diagnostics
+    return provider
+
+
+def read(source: Any, config: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    context = ReadDataContext(Diagnostics(), source.type_name)
+    state = source.read(context, config)
+    return state, [d.summary for d in context.diagnostics.diagnostics]
+
+
+def test_every_function_output_is_a_typed_attribute() -> None:
+    package = package_schema()
+    for type_name, token in (("cfbilling_credit_balance", GET_TOKEN), ("cfbilling_credit_check", CHECK_TOKEN),
+                             ("cfbilling_usage_history", USAGE_TOKEN)):
+        spec = data_sources()[type_name]
+        function = package["functions"][token]
+        names = {argument.name: argument for argument in spec.arguments}
+        assert set(names) == {snake(k) for k in [*function["inputs"]["properties"], *function["outputs"]["properties"]]}
+        for key in function["inputs"]["properties"]:
+            assert names[snake(key)].role in ("optional", "optional+computed")
+    balance = {a.name: a.shape.cty() for a in data_sources()["cfbilling_credit_balance"].arguments}
+    assert balance["balance_usd"] == "number"
+    assert balance["auto_topup_enabled"] == "bool"
+    assert balance["topup_config"][0] == "object"
+    assert balance["topup_config"][1]["disabled_reason"] == "string"
+    check = {a.name: a.shape.cty() for a in data_sources()["cfbilling_credit_check"].arguments}
+    assert check["violations"] == ["list", ["object", {"rule": "string", "message": "string", "observed": "string",
+                                                       "expected": "string"}]]
+    assert check["require_auto_topup"] == "bool"
+    assert check["runway"][1]["runway_days"] == "number"
+    block = {a.name: a for a in provider_arguments()}
+    assert set(block) == {"api_token", "api_key", "email", "account_id", "base_url", "timeout", "max_retries"}
+    assert {name for name, a in block.items() if a.sensitive} == {"api_token", "api_key"}
+
+
+def test_the_protocol_schema_marks_credentials_sensitive_and_outputs_computed() -> None:
+    provider = CfBillingProvider()
+    schema = provider.get_provider_schema(Diagnostics()).to_pb()
+    attributes = {a.name: a for a in schema.block.attributes}
+    assert attributes["api_token"].sensitive
+    assert attributes["api_token"].optional
+    assert json.loads(attributes["timeout"].type) == "number"
+    balance = {a.name: a for a in CreditBalance.get_schema().to_pb().block.attributes}
+    assert balance["account_id"].optional
+    assert balance["account_id"].computed
+    assert balance["balance"].computed
+    assert not balance["balance"].optional
+
+
+@pytest.mark.parametrize(
+    ("config", "attribute", "fragment"),
+    [
+        ({"account_id": "NOT-AN-ID"}, "account_id", "provider attribute account_id 'NOT-AN-ID' is not a Cloudflare"),
+        ({"base_url": "http://example.com"}, "base_url", "uses plain http"),
+        ({"timeout": -1}, "timeout", "timeout"),
+        ({"max_retries": 99}, "max_retries", "max_retries"),
+    ],
+)
+def test_the_provider_block_is_checked_at_validation_time(config: dict[str, Any], attribute: str, fragment: str) -> None:
+    diags = Diagnostics()
+    CfBillingProvider().validate_config(diags, {"api_token": None, **config})
+    (diagnostic,) = diags.diagnostics
+    assert fragment in diagnostic.summary
+    assert "\n" not in diagnostic.summary
+    assert diagnostic.path == [attribute]
+
+
+def test_unknown_and_missing_values_wait_for_the_read() -> None:
+    diags = Diagnostics()
+    CfBillingProvider().validate_config(diags, {"account_id": Unknown, "base_url": None})
+    CreditCheck(CfBillingProvider()).validate(diags, "cfbilling_credit_check", {"min_balance_usd": Unknown})
+    assert diags.diagnostics == []
+
+
+@pytest.mark.parametrize(
+    ("source", "config", "attribute", "fragment"),
+    [
+        (CreditBalance, {"account_id": "ABC"}, "account_id", "account_id 'ABC' is not a Cloudflare account id"),
+        (CreditCheck, {"max_topup_failure_age": "forever"}, "max_topup_failure_age", "not a valid duration"),
+        (CreditCheck, {"min_runway_days": "soon"}, "min_runway_days", "min_runway_days"),
+        (UsageHistory, {"days": 91}, "days", "91 days is not a valid window"),
+        (UsageHistory, {"window": "week"}, "window", "usage window 'week' is not valid"),
+    ],
+)
+def test_data_source_arguments_are_checked_at_plan_time(
+    source: Any, config: dict[str, Any], attribute: str, fragment: str
+) -> None:
+    diags = Diagnostics()
+    source(CfBillingProvider()).validate(diags, source.type_name, config)
+    (diagnostic,) = diags.diagnostics
+    assert fragment in diagnostic.summary
+    assert diagnostic.path == [attribute]
+
+
+def test_reads_are_typed_and_share_one_request_per_route(emulator: Emulator) -> None:
+    provider = configured(emulator)
+    balance, errors = read(CreditBalance(provider), {"account_id": HEALTHY})
+    assert errors == []
+    assert balance is not None
+    assert balance["balance"] == 4250.5
+    assert balance["payment_method"] == {"brand": "visa", "last4": "4242"}
+    assert balance["topup_config"]["last_failed_at"] is None
+    check, errors = read(CreditCheck(provider), {"account_id": HEALTHY, "min_balance_usd": 50, "min_runway_days": 3.0})
+    assert check is not None
+    assert check["ok"] is False
+    assert check["min_balance_usd"] == 50  # arguments come back as given
+    (violation,) = check["violations"]
+    assert violation == {"rule": "min-balance", "message": "balance $42.51 is below the minimum of $50.00",
+                         "observed": "42.505", "expected": "50.0"}
+    assert check["runway"]["runway_days"] == 13.96
+    usage, errors = read(UsageHistory(provider), {"account_id": HEALTHY, "days": 7.0, "window": None})
+    assert usage is not None
+    assert usage["window"] == "day"
+    assert len(usage["buckets"]) == 7
+    assert len(emulator.requests_for(HEALTHY, route="credit-balance")) == 1
+    assert len(emulator.requests_for(HEALTHY, route="usage-history")) == 1
+
+
+def test_a_null_runway_and_a_null_payment_method_are_null(emulator: Emulator) -> None:
+    provider = configured(emulator, account_id=LOW)
+    check, _ = read(CreditCheck(provider), {"account_id": None, "min_balance_usd": 1})
+    assert check is not None
+    assert check["runway"] is None
+    assert check["account_id"] == LOW  # from the provider block
+    balance, _ = read(CreditBalance(provider), {"account_id": None})
+    assert balance is not None
+    assert balance["payment_method"] is None
+
+
+def test_configuration_problems_are_diagnostics_on_read_without_secrets(emulator: Emulator) -> None:
+    provider = CfBillingProvider()
+    provider.configure_provider(Diagnostics(), {"api_token": Unknown, "base_url": emulator.base_url})
+    _, errors = read(CreditBalance(provider), {"account_id": HEALTHY})
+    assert errors == ["the provider configuration is not known yet (api_token): set it from values known at plan time"]
+    provider = configured(emulator)
+    _, errors = read(CreditBalance(provider), {"account_id": None})
+    (error,) = errors
+    assert error.startswith("no account id: pass account_id, or set account_id in the provider block")
+    emulator.set_faults(HEALTHY, [{"kind": "status", "status": 403, "code": 9109}] * 3)
+    _, errors = read(CreditBalance(provider), {"account_id": HEALTHY})
+    (error,) = errors
+    assert f"account {HEALTHY}" in error
+    assert "CF-Ray" in error
+    assert_no_secret(error, repr(provider.settings()))
+
+
+def test_a_person_running_the_provider_is_told_what_it_is() -> None:
+    script = Path(sys.executable).with_name("terraform-provider-cfbilling")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.tfprovider"]
+    env = {k: v for k, v in os.environ.items() if k != "TF_PLUGIN_MAGIC_COOKIE"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "terraform-provider-cfbilling: this is a Terraform plugin, started by terraform itself: install it with "
+        "`cfbilling terraform install-provider` and run `terraform init`"
+    ]
+
+
+def test_install_provider_lays_out_a_filesystem_mirror(tmp_path: Path) -> None:
+    result = run_cli("terraform", "install-provider", "--dir", str(tmp_path / "mirror"))
+    assert result.returncode == 0, result.stderr
+    (launcher,) = (tmp_path / "mirror").glob("registry.terraform.io/pulumi-cfbilling/cfbilling/*/*/*")
+    version, platform_name = launcher.parent.parent.name, launcher.parent.name
+    assert launcher.name == f"terraform-provider-cfbilling_v{version}"
+    assert platform_name in ("linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64")
+    assert launcher.stat().st_mode & stat.S_IXUSR
+    text = launcher.read_text()
+    assert text.startswith("#!/bin/sh\nexec ")
+    assert text.rstrip().endswith('-m pulumi_cfbilling.tfprovider "$@"')
+    assert f'path    = "{tmp_path / "mirror"}"' in result.stdout
+    assert 'include = ["registry.terraform.io/pulumi-cfbilling/cfbilling"]' in result.stdout
+    assert list((tmp_path / "mirror").rglob("*.partial")) == []
+
+
+def test_install_provider_defaults_to_the_folder_terraform_searches(tmp_path: Path) -> None:
+    result = run_cli("terraform", "install-provider", env={"HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert list((tmp_path / ".terraform.d" / "plugins").rglob("terraform-provider-cfbilling_v*"))
+    assert "searches ~/.terraform.d/plugins by itself" in result.stdout
+
+
+def test_install_provider_into_a_file_is_one_line_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run_cli("terraform", "install-provider", "--dir", str(blocker))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"cfbilling: error: cannot write the provider into {blocker}")
+    assert line.endswith("pick a folder you can write to with --dir")
