@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._amounts import format_usd, to_cents
 from ._values import format_duration
-from .models import CreditBalance, format_usd, to_cents
-from .runway import Runway
 from .text import neutralize
+
+if TYPE_CHECKING:  # the models load pydantic: not needed to import the rules
+    from .models import CreditBalance
+    from .runway import Runway
 
 __all__ = [
     "Violation",

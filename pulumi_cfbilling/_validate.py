@@ -24,6 +24,7 @@ __all__ = [
     "validate_credential",
     "validate_retries",
     "validate_timeout",
+    "validate_window",
 ]
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
@@ -134,3 +135,10 @@ def validate_retries(value: Value, label: str) -> int:
             f"(retries after the first try; default {DEFAULT_MAX_RETRIES})"
         )
     return retries
+
+
+def validate_window(value: Value) -> str:
+    """Return ``value`` if it is a usage bucket size the API knows (``day`` or ``hour``), else raise."""
+    if value not in ("day", "hour"):
+        raise ConfigurationError(f"usage window {value!r} is not valid: use 'day' or 'hour'")
+    return str(value)

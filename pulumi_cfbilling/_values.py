@@ -16,8 +16,8 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ._amounts import MAX_CENTS
 from .errors import ConfigurationError
-from .models import MAX_CENTS
 
 __all__ = ["KINDS", "ValueKind", "format_duration", "parse_duration", "read_days", "read_flag", "read_usd"]
 

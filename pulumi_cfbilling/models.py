@@ -9,8 +9,8 @@ the field's name. Unknown fields are accepted and ignored, because the API grows
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import (
@@ -22,6 +22,8 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
+
+from ._amounts import MAX_CENTS, cents_to_usd, format_usd, plain_value, to_cents, unix_time_to_datetime
 
 __all__ = [
     "DERIVED_FIELDS",
@@ -39,11 +41,6 @@ __all__ = [
     "unix_time_to_datetime",
 ]
 
-# Timestamps below this are read as seconds, above it as milliseconds: 1e11 s is the year 5138, while 1e11 ms
-# is March 1973, long before the API existed. Sibling endpoints use milliseconds.
-_SECONDS_CUTOFF = 1e11
-
-
 def _number(value: object) -> int | float:
     # bool is an int subclass in Python; JSON ``true`` is not a number.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -56,11 +53,6 @@ def _number(value: object) -> int | float:
 Number = Annotated[int | float, PlainValidator(_number), WithJsonSchema({"type": "number"})]
 """A JSON number exactly as sent: never a string, a bool, NaN or infinity."""
 
-MAX_CENTS = 10**13
-"""The largest amount accepted, in cents either way ($100 billion): beyond it a number cannot be a balance, and
-Pulumi's 64-bit floats (and JSON readers) would lose it or turn it into infinity."""
-
-
 def _cents(value: object) -> int | float:
     number = _number(value)
     if not -MAX_CENTS <= number <= MAX_CENTS:
@@ -70,45 +62,6 @@ def _cents(value: object) -> int | float:
 
 Cents = Annotated[int | float, PlainValidator(_cents), WithJsonSchema({"type": "number"})]
 """An amount in US cents exactly as sent, finite and within :data:`MAX_CENTS`."""
-
-
-def cents_to_usd(cents: int | float) -> Decimal:
-    """Convert a raw amount in US cents to exact dollars: ``640.19`` gives ``Decimal('6.4019')``.
-
-    ``repr`` is the shortest string that round-trips the float, so no binary noise reaches the result.
-    This is the one place that encodes the unit of ``balance``, ``amount`` and ``threshold``.
-    """
-    return Decimal(repr(cents)) / 100
-
-
-def to_cents(amount: Decimal) -> Decimal:
-    """``amount`` rounded half-up to the cent, whatever its size (the default 28-digit context would refuse 1e26)."""
-    with localcontext() as context:
-        context.prec = max(28, amount.adjusted() + 4)
-        return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def format_usd(amount: Decimal | None) -> str:
-    """Dollars to the cent, sign first: ``Decimal('42.505')`` gives ``$42.51``, ``Decimal('-0.425')`` ``-$0.43``."""
-    if amount is None:
-        return "not set"
-    cents = to_cents(amount)
-    # Sign first, and kept when rounding reaches zero: -0.004 is "-$0.00" (never "$-0.00"); zero is "$0.00".
-    return f"-${abs(cents):,.2f}" if amount < 0 else f"${abs(cents):,.2f}"
-
-
-def unix_time_to_datetime(value: int | float) -> datetime:
-    """Read a unix time in milliseconds (or in seconds when below 1e11) as an aware UTC ``datetime``.
-
-    Raises ``ValueError`` for a negative time or one past the year 9999.
-    """
-    if value < 0:
-        raise ValueError("must not be negative")
-    seconds = value if value < _SECONDS_CUTOFF else value / 1000
-    try:
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        raise ValueError("is not a unix time that fits a date") from None
 
 
 def _names(api: str, canonical: str) -> dict[str, Any]:
@@ -223,15 +176,6 @@ class CreditBalance(_Model):
         for derived in DERIVED_FIELDS:
             document[derived.name] = plain_value(getattr(self, derived.attribute))
         return document
-
-
-def plain_value(value: object) -> Any:
-    """Decimal dollars as JSON numbers (shortest exact float), times as ISO-8601 UTC with a Z."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    return value
 
 
 class DerivedField(NamedTuple):

@@ -14,15 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _checks as checks
 from ._checks import Violation
 from ._values import KINDS, ValueKind, format_duration, parse_duration
 from .errors import ConfigurationError
-from .models import CreditBalance
 from .runway import Runway, forecast, window
-from .usage import UsageHistory
+
+if TYPE_CHECKING:  # the models load pydantic: validating a guardrail value does not need them
+    from .models import CreditBalance
+    from .usage import UsageHistory
 
 __all__ = [
     "GUARDRAILS",
@@ -38,7 +40,7 @@ __all__ = [
     "parse_duration",
 ]
 
-Check = Callable[[CreditBalance, Any, datetime, Runway | None], Violation | None]
+Check = Callable[["CreditBalance", Any, datetime, "Runway | None"], "Violation | None"]
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_FLOOR, Decimal, localcontext
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ._amounts import plain_value
 from .errors import ConfigurationError
-from .models import plain_value
-from .usage import UsageHistory
+
+if TYPE_CHECKING:  # the usage model loads pydantic: the forecast reads only its buckets
+    from .usage import UsageHistory
 
 __all__ = ["DEFAULT_DAYS", "MAX_DAYS", "RUNWAY_FIELDS", "Runway", "RunwayField", "forecast", "window"]
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from ._validate import validate_window
 from .errors import ConfigurationError
 from .models import Cents, Number, _Model, cents_to_usd, plain_value, unix_time_to_datetime
 
@@ -90,8 +91,7 @@ def usage_query(window: str, start: datetime, end: datetime) -> str:
 
     ``start`` and ``end`` must be timezone-aware, ``start`` before ``end``; ``window`` is ``day`` or ``hour``.
     """
-    if window not in ("day", "hour"):
-        raise ConfigurationError(f"usage window {window!r} is not valid: use 'day' or 'hour'")
+    validate_window(window)
     for name, moment in (("start", start), ("end", end)):
         if not isinstance(moment, datetime) or moment.tzinfo is None:
             raise ConfigurationError(f"usage {name} must be a timezone-aware datetime, such as one in UTC")

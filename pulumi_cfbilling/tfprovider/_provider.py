@@ -5,28 +5,30 @@ Settings come from the provider block, then the environment (the ``terraform-pro
 ``plan`` stop on a bad account id, base URL or guardrail with the library's one-line message on the attribute,
 before any request. A read that fails is an error diagnostic naming the account; a failed guardrail is data
 (``ok = false``), so a ``check`` or ``precondition`` block shows the message.
+
+Terraform starts the provider three times per plan (schema, validation, plan): the client, pydantic and the
+rules load only in the calls that need them, so a start that only serves the schema stays short.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tf.iface import DataSource, Provider, ReadDataContext
 from tf.schema import Attribute, Schema, TextFormat
 from tf.types import Unknown
 from tf.utils import Diagnostics
 
-from ..cache import BalanceCache
 from ..config import TERRAFORM_SOURCE, Settings, choose_account, settings_for, validate_account_id
 from ..errors import CfBillingError, ConfigurationError
-from ..results import balance_result, check_result, usage_result
-from ..rules import GUARDRAILS, Policy
-from ..runway import window as days_before
 from ..text import neutralize
-from ..usage import usage_query
 from ._schema import Argument, DataSourceSpec, data_sources, provider_arguments
+
+if TYPE_CHECKING:
+    from ..cache import BalanceCache
+    from ..rules import Policy
 
 __all__ = ["SOURCE_ADDRESS", "CfBillingProvider"]
 
@@ -75,7 +77,17 @@ class CfBillingProvider(Provider):  # type: ignore[misc]  # tf has no type infor
         self._lock = threading.Lock()
         self._settings: Settings | None = None
         self._problem: ConfigurationError | None = None
-        self.cache = BalanceCache()
+        self._cache: BalanceCache | None = None
+
+    @property
+    def cache(self) -> BalanceCache:
+        """One cache per provider process: one request per account and route for a whole plan."""
+        with self._lock:
+            if self._cache is None:
+                from ..cache import BalanceCache
+
+                self._cache = BalanceCache()
+            return self._cache
 
     def get_model_prefix(self) -> str:
         """Data source names start with ``cfbilling_``."""
@@ -200,10 +212,14 @@ class CreditBalance(_Source):
 
     def document(self, settings: Settings, account: str, given: Mapping[str, Any]) -> dict[str, Any]:
         """The balance document."""
+        from ..results import balance_result
+
         return balance_result(self.provider.cache, settings, account)
 
 
 def _policy(values: Mapping[str, Any]) -> Policy:
+    from ..rules import GUARDRAILS, Policy
+
     names = {g.name for g in GUARDRAILS}
     return Policy.from_values({k: v for k, v in values.items() if k in names}, labels=lambda key: key)
 
@@ -215,11 +231,15 @@ class CreditCheck(_Source):
 
     def check_arguments(self, diags: Diagnostics, values: Mapping[str, Any]) -> None:
         """Each guardrail value alone, as its attribute names it."""
+        from ..rules import GUARDRAILS
+
         checks = {g.name: (lambda value, name=g.name: _policy({name: value})) for g in GUARDRAILS}
         _check_values(diags, values, checks)
 
     def document(self, settings: Settings, account: str, given: Mapping[str, Any]) -> dict[str, Any]:
         """The verdict document."""
+        from ..results import check_result
+
         return check_result(self.provider.cache, settings, account, _policy(_known(given)))
 
 
@@ -236,15 +256,20 @@ class UsageHistory(_Source):
         """``days`` from 1 to 90, ``window`` day or hour."""
         from datetime import datetime, timezone
 
+        from .._validate import validate_window
+        from ..runway import window as days_before
+
         now = datetime.now(timezone.utc)
         checks: dict[str, Callable[[Any], object]] = {
             "days": lambda value: days_before(now, _days(value)),
-            "window": lambda value: usage_query(value, *days_before(now)),
+            "window": validate_window,
         }
         _check_values(diags, values, checks)
 
     def document(self, settings: Settings, account: str, given: Mapping[str, Any]) -> dict[str, Any]:
         """The usage document."""
+        from ..results import usage_result
+
         known = _known(given)
         return usage_result(self.provider.cache, settings, account, _days(known.get("days", 7)),
                             known.get("window", "day"))

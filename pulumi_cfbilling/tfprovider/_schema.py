@@ -1,9 +1,11 @@
 """The Terraform schema of the provider and its data sources, derived from the Pulumi package schema.
 
-:func:`schema.package_schema` is built from the models, the guardrail table and the runway fields; this module
-translates it (camelCase to snake_case, Pulumi types to Terraform's type system), so ``schema.json`` and the
-Terraform provider cannot drift apart: no attribute is listed here by hand. Values are translated by the same
-walk (:meth:`Shape.value`), so a document and its schema always agree.
+:func:`schema.package_schema` is built from the models, the guardrail table and the runway fields, and the
+committed ``schema.json`` is its output (a test keeps them equal). This module translates it (camelCase to
+snake_case, Pulumi types to Terraform's type system), so ``schema.json`` and the Terraform provider cannot drift
+apart: no attribute is listed here by hand. The provider reads the file shipped in the package, as the Pulumi
+plugin does: Terraform starts a provider three times per plan, and building the schema would load pydantic each
+time. Values are translated by the same walk (:meth:`Shape.value`), so a document and its schema always agree.
 
 Two choices where Terraform differs: integers are numbers (Terraform has one number type), and a guardrail's
 ``observed``/``expected`` (any JSON value in Pulumi) are JSON text, since a Terraform list holds one type.
@@ -15,13 +17,12 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 from ..config import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN
-from ..rules import GUARDRAILS, Guardrail
-from ..schema import package_schema
 
-__all__ = ["Argument", "DataSourceSpec", "Shape", "data_sources", "provider_arguments", "snake"]
+__all__ = ["Argument", "DataSourceSpec", "Shape", "data_sources", "provider_arguments", "shipped_schema", "snake"]
 
 
 def snake(camel: str) -> str:
@@ -149,15 +150,24 @@ def _provider(package: Mapping[str, Any]) -> tuple[Argument, ...]:
     )
 
 
-def data_sources() -> Mapping[str, DataSourceSpec]:
-    """The data sources, one per function of the package schema, for the guardrail table as it stands."""
-    return _data_sources(tuple(GUARDRAILS))
+def shipped_schema() -> dict[str, Any]:
+    """The package schema as shipped (``pulumi_cfbilling/schema.json``)."""
+    text = resources.files("pulumi_cfbilling").joinpath("schema.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
-@functools.lru_cache(maxsize=4)
-def _data_sources(rows: tuple[Guardrail, ...]) -> Mapping[str, DataSourceSpec]:
-    # Keyed by the table's rows: built once, rebuilt if a rule is added (tests/test_made_up_rule.py).
-    package = package_schema()
+def data_sources(package: Mapping[str, Any] | None = None) -> Mapping[str, DataSourceSpec]:
+    """The data sources, one per function of ``package`` (default: the shipped schema)."""
+    return _shipped_data_sources() if package is None else _data_sources(package)
+
+
+@functools.cache
+def _shipped_data_sources() -> Mapping[str, DataSourceSpec]:
+    return _data_sources(shipped_schema())
+
+
+def _data_sources(package: Mapping[str, Any]) -> Mapping[str, DataSourceSpec]:
     return {
         spec.type_name: spec
         for spec in (
@@ -168,6 +178,6 @@ def _data_sources(rows: tuple[Guardrail, ...]) -> Mapping[str, DataSourceSpec]:
     }
 
 
-def provider_arguments() -> tuple[Argument, ...]:
+def provider_arguments(package: Mapping[str, Any] | None = None) -> tuple[Argument, ...]:
     """The provider block's attributes: the plugin's settings, secrets sensitive."""
-    return _provider(package_schema())
+    return _provider(shipped_schema() if package is None else package)

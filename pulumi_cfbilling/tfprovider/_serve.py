@@ -1,23 +1,31 @@
-"""Serve the provider to Terraform: HashiCorp's go-plugin handshake over a Unix socket, with mutual TLS.
+"""Serve the provider to Terraform: HashiCorp's go-plugin handshake over a Unix socket, with TLS.
 
-``tf`` ships a runner, but it keeps an RSA-1024 server key for a week under ``~/.cache``. This one makes a
-P-256 key in memory for each run, never written anywhere, and serves TLS on a socket in a private (0700)
-temporary folder, so only this user's processes can reach it. It does not demand Terraform's client
-certificate (``PLUGIN_CLIENT_CERT``): go-plugin's is a P-521 key, which gRPC's TLS stack does not offer to
-accept, so Go would send none and every call would fail. The servicer (the protocol itself) is ``tf``'s.
+``tf`` ships a runner, but it keeps an RSA-1024 server key for a week under ``~/.cache``. This one serves TLS
+with a P-256 key on a socket in a private (0700) temporary folder, so only this user's processes can reach it.
+Terraform starts a provider three times per plan, and importing ``cryptography`` to make a key costs each start
+a tenth of a second, so the key and certificate are kept for a week in a file only this user can read
+(``$XDG_CACHE_HOME/pulumi-cfbilling/terraform-tls.json``: a key guarding a socket only this user can reach
+protects nothing from this user's processes anyway) and made afresh when missing, unreadable or due.
+
+It does not demand Terraform's client certificate (``PLUGIN_CLIENT_CERT``): go-plugin's is a P-521 key, which
+gRPC's TLS stack does not offer to accept, so Go would send none and every call would fail. The servicer (the
+protocol itself) is ``tf``'s.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from concurrent import futures
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 __all__ = ["MAGIC_COOKIE_KEY", "MAGIC_COOKIE_VALUE", "serve"]
@@ -27,6 +35,7 @@ MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
 MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
 _CORE_PROTOCOL = 1
 _PROTOCOL = 6
+_LIFETIME = timedelta(days=7)
 
 
 def _server_certificate() -> tuple[bytes, bytes, bytes]:
@@ -46,7 +55,7 @@ def _server_certificate() -> tuple[bytes, bytes, bytes]:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
+        .not_valid_after(now + _LIFETIME)
         # go-plugin's client pins this certificate as its only root: it must be a CA for "localhost".
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
@@ -68,6 +77,36 @@ def _server_certificate() -> tuple[bytes, bytes, bytes]:
     return key_pem, certificate.public_bytes(serialization.Encoding.PEM), certificate.public_bytes(
         serialization.Encoding.DER
     )
+
+
+def _cache_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pulumi-cfbilling" / "terraform-tls.json"
+
+
+def _tls_material() -> tuple[bytes, bytes, bytes]:
+    """The kept key and certificate when still good for a day, else fresh ones (kept for the next start)."""
+    path = _cache_file()
+    try:
+        kept = json.loads(path.read_text("ascii"))
+        if float(kept["renew_after"]) > time.time():
+            return kept["key"].encode(), kept["cert"].encode(), base64.b64decode(kept["der"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # missing, unreadable or corrupt: make new ones
+    key_pem, cert_pem, cert_der = _server_certificate()
+    renew = time.time() + (_LIFETIME - timedelta(days=1)).total_seconds()
+    document = {"key": key_pem.decode(), "cert": cert_pem.decode(), "der": base64.b64encode(cert_der).decode(),
+                "renew_after": renew}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        partial = path.with_name(f"{path.name}.{os.getpid()}")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            json.dump(document, handle)
+        os.replace(partial, path)
+    except OSError:
+        pass  # a read-only home: the next start makes its own
+    return key_pem, cert_pem, cert_der
 
 
 def serve(provider: Any) -> None:
@@ -111,7 +150,7 @@ def serve(provider: Any) -> None:
         client_certificate = os.environ.get("PLUGIN_CLIENT_CERT")
         fields = [str(_CORE_PROTOCOL), str(_PROTOCOL), "unix", socket_path, "grpc"]
         if client_certificate:
-            key_pem, cert_pem, cert_der = _server_certificate()
+            key_pem, cert_pem, cert_der = _tls_material()
             credentials = grpc.ssl_server_credentials([(key_pem, cert_pem)], require_client_auth=False)
             server.add_secure_port(f"unix://{socket_path}", credentials)
             fields.append(base64.b64encode(cert_der).decode().rstrip("="))
@@ -121,4 +160,8 @@ def serve(provider: Any) -> None:
         sys.stdout.write("|".join(fields) + "\n")
         sys.stdout.flush()
         stopped.wait()
-        server.stop(grace=1).wait()
+        server.stop(grace=0.5).wait()
+    # Terraform waits for the process to end before it goes on: skip the interpreter's slow teardown of
+    # gRPC's threads (nothing is left to flush or save).
+    sys.stdout.flush()
+    os._exit(0)
