@@ -77,7 +77,7 @@ def main() -> int:
         env = {**engines, "TF_CLI_CONFIG_FILE": str(cli_config(scratch, engines)),
                "CLOUDFLARE_API_TOKEN": DEMO_TOKEN, "CLOUDFLARE_BASE_URL": emulator.base_url}
         programs = {"native provider": "terraform-provider", "external data source": "terraform-external"}
-        for name, example in programs.items():
+        for example in programs.values():
             shutil.copytree(REPO / "examples" / example, scratch / example)
             subprocess.run(["terraform", "init", "-input=false", "-no-color"], cwd=scratch / example, env=env,
                            check=True, capture_output=True, text=True)

@@ -12,6 +12,7 @@ folder keyed by its version or by a hash of its sources, so a new version builds
 - ``pulumi-language-{python,nodejs,go}``: the proxy does not serve Pulumi's hosts, so ``engines/langhost``
   (ours) is built against pkg/v3 and sdk/v3 at PULUMI_VERSION, with Pulumi's own helper scripts from the sdk/v3
   module of the same version beside it (``pulumi-language-python-exec``, ``pulumi-resource-pulumi-python``);
+- OpenTofu's ``tofu`` at TOFU_VERSION (built inside its module, which `go install` refuses);
 - a Terraform filesystem mirror holding ``hashicorp/external`` 2.4.0: the proxy does not serve
   terraform-provider-external either, so ``engines/tfexternal`` (ours, on terraform-plugin-framework) stands in;
 - a wheelhouse: this project's own wheel (rebuilt whenever its sources change) and every wheel its runtime,
@@ -43,6 +44,7 @@ from pathlib import Path
 
 PULUMI_VERSION = "v3.274.1"
 YAML_VERSION = "v1.25.0"
+TOFU_VERSION = "v1.10.10"
 EXTERNAL_VERSION = "2.4.0"
 # npm serves @pulumi/pulumi up to this release; the TypeScript example pins it.
 NODE_SDK_VERSION = "3.270.0"
@@ -208,6 +210,28 @@ def yaml_host(root: Path) -> Path:
         f"-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version={YAML_VERSION}",
         binary,
     )
+    return binary.parent
+
+
+def opentofu(root: Path) -> Path:
+    """OpenTofu's CLI, built inside its own module: its go.mod has replace directives, so `go install` refuses."""
+    home = root / f"opentofu-{TOFU_VERSION}"
+    binary = home / "bin" / "tofu"
+    if built(binary, TOFU_VERSION):
+        return binary.parent
+    log(f"building OpenTofu {TOFU_VERSION}")
+    env = go_env(root, online=True)
+    found = run(["go", "mod", "download", "-json", f"github.com/opentofu/opentofu@{TOFU_VERSION}"],
+                env=env, retry=True, capture=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        module = Path(scratch) / "opentofu"
+        shutil.copytree(json.loads(found)["Dir"], module)
+        for path in module.rglob("*"):  # the module cache is read-only; the build writes nothing, go mod may
+            path.chmod(path.stat().st_mode | 0o200)
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        ldflags = "-s -w -X github.com/opentofu/opentofu/version.dev=no"
+        run(["go", "build", "-ldflags", ldflags, "-o", str(binary), "./cmd/tofu"], cwd=module, env=env, retry=True)
+    binary.with_name(binary.name + ".version").write_text(TOFU_VERSION)  # last: the build was whole
     return binary.parent
 
 
@@ -478,8 +502,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     deps, ours = wheelhouse(root)
     npm = npm_cache(root, pulumi_bin, hosts)
     chart = chart_tools(root)
+    tofu = opentofu(root)
     go_modules(root, pulumi_bin, hosts)
-    bins = [engine_bin(root, [pulumi_bin, yaml_bin, hosts])]
+    bins = [engine_bin(root, [pulumi_bin, yaml_bin, hosts]), tofu]
     script = write_environment(root, bins, mirror, deps, ours, npm, chart)
     log(f"ready in {time.monotonic() - started:.1f} s: . {script}")
     print(script)

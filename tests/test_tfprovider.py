@@ -201,7 +201,11 @@ def test_install_provider_lays_out_a_filesystem_mirror(tmp_path: Path) -> None:
     assert text.startswith("#!/bin/sh\nexec ")
     assert text.rstrip().endswith('-m pulumi_cfbilling.tfprovider "$@"')
     assert f'path    = "{tmp_path / "mirror"}"' in result.stdout
-    assert 'include = ["registry.terraform.io/pulumi-cfbilling/cfbilling"]' in result.stdout
+    assert ('include = ["registry.terraform.io/pulumi-cfbilling/cfbilling", '
+            '"registry.opentofu.org/pulumi-cfbilling/cfbilling"]') in result.stdout
+    # OpenTofu reads the same source as an address on its own registry: the mirror serves it too.
+    (tofu,) = (tmp_path / "mirror").glob("registry.opentofu.org/pulumi-cfbilling/cfbilling/*/*/*")
+    assert tofu.read_text() == text
     assert list((tmp_path / "mirror").rglob("*.partial")) == []
 
 

@@ -3,9 +3,10 @@
 Terraform installs providers from a registry, a mirror or ``dev_overrides``. The provider is this package's
 ``terraform-provider-cfbilling`` entry point, so the mirror holds a launcher that runs it with this very
 interpreter: ``<dir>/registry.terraform.io/pulumi-cfbilling/cfbilling/<version>/<os>_<arch>/
-terraform-provider-cfbilling_v<version>``. The default folder, ``~/.terraform.d/plugins``, is one Terraform
-searches by itself when no CLI configuration says otherwise; for any other, the command prints the block to put
-in the CLI configuration.
+terraform-provider-cfbilling_v<version>``, and the same under ``registry.opentofu.org`` (OpenTofu reads
+``source = "pulumi-cfbilling/cfbilling"`` as an address on its own registry). The default folder,
+``~/.terraform.d/plugins``, is one Terraform searches by itself when no CLI configuration says otherwise; for any
+other, the command prints the block to put in the CLI configuration.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .._version import __version__
 from ..config import TERRAFORM_SOURCE
 from ..errors import ConfigurationError
 
-__all__ = ["install_provider", "mirror_path", "target_platform"]
+__all__ = ["ADDRESSES", "install_provider", "mirror_path", "provider_installation", "target_platform"]
 
 _ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "i386": "386", "i686": "386"}
 DEFAULT_DIR = Path("~/.terraform.d/plugins")
@@ -37,10 +38,15 @@ def target_platform() -> str:
     return f"{platform.system().lower()}_{_ARCHES[machine]}"
 
 
-def mirror_path(root: Path, version: str = __version__) -> Path:
-    """Where the launcher goes in a filesystem mirror rooted at ``root``."""
+_SOURCE = TERRAFORM_SOURCE.split("/", 1)[1]  # pulumi-cfbilling/cfbilling
+ADDRESSES = tuple(f"{host}/{_SOURCE}" for host in ("registry.terraform.io", "registry.opentofu.org"))
+"""The provider's full address for Terraform and for OpenTofu: the mirror serves both."""
+
+
+def mirror_path(root: Path, address: str = TERRAFORM_SOURCE, version: str = __version__) -> Path:
+    """Where the launcher of ``address`` goes in a filesystem mirror rooted at ``root``."""
     name = f"terraform-provider-cfbilling_v{version}"
-    return root / TERRAFORM_SOURCE / version / target_platform() / name
+    return root / address / version / target_platform() / name
 
 
 def _launcher(python: str) -> str:
@@ -58,19 +64,21 @@ def install_provider(args: argparse.Namespace) -> int:
     root = Path(args.dir).expanduser().resolve() if args.dir else DEFAULT_DIR.expanduser()
     target = mirror_path(root)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
-        partial.write_text(_launcher(sys.executable), encoding="utf-8")
-        partial.chmod(partial.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        partial.replace(target)  # all or nothing: Terraform never sees half a launcher
+        for address in ADDRESSES:
+            path = mirror_path(root, address)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + ".partial")
+            partial.write_text(_launcher(sys.executable), encoding="utf-8")
+            partial.chmod(partial.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+            partial.replace(path)  # all or nothing: Terraform never sees half a launcher
     except OSError as exc:
         problem = f"cannot write the provider into {root} ({exc.strerror})"
         raise ConfigurationError(f"{problem}: pick a folder you can write to with --dir") from None
-    source = TERRAFORM_SOURCE.removeprefix("registry.terraform.io/")
-    print(f"Installed {source} {__version__} for {target.parent.name}: {target}")
-    print(f'In a configuration: required_providers {{ cfbilling = {{ source = "{source}" }} }}')
+    print(f"Installed {_SOURCE} {__version__} for {target.parent.name} (Terraform and OpenTofu): {target}")
+    print(f'In a configuration: required_providers {{ cfbilling = {{ source = "{_SOURCE}" }} }}')
     if args.dir:
-        print("\nTerraform finds it with this in its CLI configuration (~/.terraformrc, or TF_CLI_CONFIG_FILE):\n")
+        print("\nTerraform (and OpenTofu) find it with this in the CLI configuration (~/.terraformrc, or")
+        print("TF_CLI_CONFIG_FILE):\n")
         print(provider_installation(root))
     else:
         print(f"Terraform searches {DEFAULT_DIR} by itself unless a CLI configuration sets provider_installation;")
@@ -81,9 +89,10 @@ def install_provider(args: argparse.Namespace) -> int:
 
 def provider_installation(root: Path) -> str:
     """The CLI configuration block that installs this provider from ``root`` and everything else as usual."""
+    addresses = ", ".join(f'"{address}"' for address in ADDRESSES)
     return (
         "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = {json.dumps(str(root))}\n    include = ["{TERRAFORM_SOURCE}"]\n  }}\n'
-        f'  direct {{\n    exclude = ["{TERRAFORM_SOURCE}"]\n  }}\n'
+        f"  filesystem_mirror {{\n    path    = {json.dumps(str(root))}\n    include = [{addresses}]\n  }}\n"
+        f"  direct {{\n    exclude = [{addresses}]\n  }}\n"
         "}"
     )

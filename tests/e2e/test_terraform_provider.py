@@ -20,6 +20,7 @@ from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 HEALTHY = "0123456789abcdef0123456789abcdef"
 LOW = "fedcba9876543210fedcba9876543210"
 SOURCE = "registry.terraform.io/pulumi-cfbilling/cfbilling"
+TOFU_SOURCE = "registry.opentofu.org/pulumi-cfbilling/cfbilling"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def mirror(engines: Engines, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("mirror")
     result = run([str(venv / "bin" / "cfbilling"), "terraform", "install-provider", "--dir", str(root)],
                  env=engines.environ())
-    assert f'include = ["{SOURCE}"]' in result.stdout
+    assert f'include = ["{SOURCE}", "{TOFU_SOURCE}"]' in result.stdout
     (launcher,) = root.glob(f"{SOURCE}/*/*/terraform-provider-cfbilling_v*")
     assert launcher.stat().st_mode & 0o111
     return root
@@ -48,15 +49,16 @@ def snake_keys(value: Any) -> Any:
 class Terraform:
     def __init__(
         self, engines: Engines, mirror: Path, emulator: Emulator, tmp_path: Path, *, token_in_env: bool = True,
-        **env: str,
+        binary: str = "terraform", **env: str,
     ) -> None:
+        self.binary = binary
         self.dir = tmp_path / "terraform-provider"
         shutil.copytree(EXAMPLES / "terraform-provider", self.dir)
         config = tmp_path / "terraform.rc"
         config.write_text(
             "disable_checkpoint = true\nprovider_installation {\n"
-            f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["{SOURCE}"]\n  }}\n'
-            f'  direct {{\n    exclude = ["{SOURCE}"]\n  }}\n}}\n'
+            f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["{SOURCE}", "{TOFU_SOURCE}"]\n  }}\n'
+            f'  direct {{\n    exclude = ["{SOURCE}", "{TOFU_SOURCE}"]\n  }}\n}}\n'
         )
         self.env = engines.environ(
             CLOUDFLARE_BASE_URL=emulator.base_url,
@@ -69,7 +71,7 @@ class Terraform:
         self.runs: list[subprocess.CompletedProcess[str]] = []
 
     def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = run(["terraform", *args, "-no-color"], env=self.env, cwd=self.dir, check=check)
+        result = run([self.binary, *args, "-no-color"], env=self.env, cwd=self.dir, check=check)
         self.runs.append(result)
         return result
 
@@ -166,3 +168,21 @@ def test_the_token_never_reaches_state_plan_or_trace_logs(
     assert emulator.requests_for(HEALTHY)  # it did authenticate with that token
     assert DEMO_TOKEN not in (terraform.dir / "terraform.tfstate").read_text()
     assert DEMO_TOKEN not in terraform.transcript()
+
+
+def test_opentofu_installs_and_reads_the_same_provider(
+    engines: Engines, mirror: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    tofu = Terraform(engines, mirror, emulator, tmp_path, binary="tofu")
+    assert "OpenTofu v1.10" in tofu("version").stdout
+    init = tofu("init", "-input=false")
+    assert "Installing pulumi-cfbilling/cfbilling v0.1.0" in init.stdout
+    tofu("apply", "-auto-approve", "-input=false", f"-var=account_id={LOW}")
+    outputs = {k: v["value"] for k, v in json.loads(tofu("output", "-json").stdout).items()}
+    cli = balance_json(tofu.env, LOW)
+    assert_agreed_outputs(outputs, cli)
+    assert outputs["creditBalance"] == snake_keys({k: v for k, v in cli.items() if k != "label"})
+    assert outputs["creditsOk"] is False
+    assert "balance $3.13 is below the minimum of $20.00 [min-balance]" in " ".join(tofu.transcript().split())
+    assert DEMO_TOKEN not in (tofu.dir / "terraform.tfstate").read_text()
+    assert DEMO_TOKEN not in tofu.transcript()
