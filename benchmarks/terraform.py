@@ -2,10 +2,12 @@
 
     python3 engines/prepare.py && python benchmarks/terraform.py [--rounds 11]
 
-Plans examples/terraform-provider (the native provider from a filesystem mirror laid out by `cfbilling terraform
-install-provider` for this interpreter: three data sources, balance, check with runway, usage) and
-examples/terraform-external (`cfbilling terraform-external` through hashicorp/external from the engines'
-mirror: one data source, balance and check with runway) against the emulator on loopback, offline. Each round
+Installs `pulumi-cfbilling[terraform]` into a fresh virtualenv from the engines' wheelhouse (what a user has: a
+wheel, not this checkout), then plans examples/terraform-provider (the native provider from a filesystem mirror
+laid out by that virtualenv's `cfbilling terraform install-provider`: three data sources, balance, check with
+runway, usage) and examples/terraform-external (that virtualenv's `cfbilling terraform-external` through
+hashicorp/external from the engines' mirror: one data source, balance and check with runway) against the
+emulator on loopback, offline. Each round
 plans both, in a shuffled order; medians are reported, and the ratio is the median of per-round ratios.
 
 Target: the native provider's plan takes at most 1.5 times as long as the external one's.
@@ -41,15 +43,23 @@ def engines_env() -> dict[str, str]:
     values: dict[str, str] = json.loads(found.read_text())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PULUMI_", "CLOUDFLARE_", "TF_"))}
     env.update(values)
-    # `cfbilling` (for the external program) from this interpreter's environment, as pip installs it.
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), values["CFBILLING_ENGINES_PATH"], env["PATH"]])
+    env["PATH"] = os.pathsep.join([values["CFBILLING_ENGINES_PATH"], env["PATH"]])
     return env
 
 
-def cli_config(scratch: Path, engines: dict[str, str]) -> Path:
+def user_venv(scratch: Path, engines: dict[str, str]) -> Path:
+    """A virtualenv holding the wheel and its `terraform` extra, installed offline; its bin goes first on PATH."""
+    venv = scratch / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "pulumi-cfbilling[terraform]"],
+                   env=engines, check=True)
+    return venv / "bin"
+
+
+def cli_config(scratch: Path, engines: dict[str, str], bin_dir: Path) -> Path:
     """The engines' CLI config (hashicorp/external from its mirror) plus a mirror of the native provider."""
     mirror = scratch / "mirror"
-    subprocess.run([sys.executable, "-m", "pulumi_cfbilling", "terraform", "install-provider", "--dir", str(mirror)],
+    subprocess.run([str(bin_dir / "cfbilling"), "terraform", "install-provider", "--dir", str(mirror)],
                    check=True, capture_output=True, text=True)
     external = Path(engines["TF_CLI_CONFIG_FILE"]).read_text()
     external_mirror = external.split('path    = "', 1)[1].split('"', 1)[0]
@@ -74,8 +84,10 @@ def main() -> int:
     samples: dict[str, list[float]] = {"native provider": [], "external data source": []}
     with tempfile.TemporaryDirectory() as folder, Emulator(fixture=demo_fixture()) as emulator:
         scratch = Path(folder)
-        env = {**engines, "TF_CLI_CONFIG_FILE": str(cli_config(scratch, engines)),
+        bin_dir = user_venv(scratch, engines)
+        env = {**engines, "TF_CLI_CONFIG_FILE": str(cli_config(scratch, engines, bin_dir)),
                "CLOUDFLARE_API_TOKEN": DEMO_TOKEN, "CLOUDFLARE_BASE_URL": emulator.base_url}
+        env["PATH"] = os.pathsep.join([str(bin_dir), env["PATH"]])
         programs = {"native provider": "terraform-provider", "external data source": "terraform-external"}
         for example in programs.values():
             shutil.copytree(REPO / "examples" / example, scratch / example)

@@ -24,9 +24,15 @@ TOFU_SOURCE = "registry.opentofu.org/pulumi-cfbilling/cfbilling"
 
 
 @pytest.fixture(scope="module")
-def mirror(engines: Engines, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tf_venv(engines: Engines, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What a Terraform user installs: the package with its `terraform` extra, from the wheel."""
+    return make_venv(engines, tmp_path_factory.mktemp("tf") / "venv", "pulumi-cfbilling[terraform]")
+
+
+@pytest.fixture(scope="module")
+def mirror(engines: Engines, tf_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A filesystem mirror holding the provider, laid out by the installed package's own command."""
-    venv = make_venv(engines, tmp_path_factory.mktemp("tf") / "venv", "pulumi-cfbilling[terraform]")
+    venv = tf_venv
     root = tmp_path_factory.mktemp("mirror")
     result = run([str(venv / "bin" / "cfbilling"), "terraform", "install-provider", "--dir", str(root)],
                  env=engines.environ())
@@ -186,3 +192,19 @@ def test_opentofu_installs_and_reads_the_same_provider(
     assert "balance $3.13 is below the minimum of $20.00 [min-balance]" in " ".join(tofu.transcript().split())
     assert DEMO_TOKEN not in (tofu.dir / "terraform.tfstate").read_text()
     assert DEMO_TOKEN not in tofu.transcript()
+
+
+def test_dev_overrides_run_the_console_script_of_a_virtualenv(
+    engines: Engines, tf_venv: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    terraform = Terraform(engines, tmp_path / "no-mirror", emulator, tmp_path)
+    scripts = tf_venv / "bin"
+    (tmp_path / "terraform.rc").write_text(
+        "disable_checkpoint = true\nprovider_installation {\n"
+        f'  dev_overrides {{\n    "pulumi-cfbilling/cfbilling" = "{scripts}"\n  }}\n  direct {{}}\n}}\n'
+    )
+    # No `terraform init` with overrides: the plan starts the console script the package installed.
+    plan = terraform("plan", "-input=false", f"-var=account_id={HEALTHY}")
+    assert "Provider development overrides are in effect" in plan.stderr + plan.stdout
+    assert "data.cfbilling_credit_balance.this: Read complete" in plan.stdout
+    assert "42.505" in plan.stdout
