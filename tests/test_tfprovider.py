@@ -6,6 +6,7 @@ The real terraform runs it in tests/e2e/test_terraform_provider.py.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import stat
@@ -224,3 +225,57 @@ def test_install_provider_into_a_file_is_one_line_error(tmp_path: Path) -> None:
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"cfbilling: error: cannot write the provider into {blocker}")
     assert line.endswith("pick a folder you can write to with --dir")
+
+
+def test_the_tls_key_is_kept_private_reused_and_renewed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pulumi_cfbilling.tfprovider import _serve
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = _serve._tls_material()
+    kept = tmp_path / "pulumi-cfbilling" / "terraform-tls.json"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
+    assert _serve._tls_material() == first  # reused: no key made, no cryptography loaded
+    document = json.loads(kept.read_text())
+    document["renew_after"] = 0
+    kept.write_text(json.dumps(document))
+    assert _serve._tls_material()[0] != first[0]  # due: a new key
+    kept.write_text("{not json")
+    assert b"PRIVATE KEY" in _serve._tls_material()[0]  # corrupt: a new key, no error
+
+
+def test_the_handshake_and_the_protocol_over_a_tls_socket(tmp_path: Path) -> None:
+    import grpc
+    from tf.gen import grpc_controller_pb2, grpc_controller_pb2_grpc, tfplugin_pb2, tfplugin_pb2_grpc
+
+    script = Path(sys.executable).with_name("terraform-provider-cfbilling")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.tfprovider"]
+    env = {**os.environ, "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+           "PLUGIN_CLIENT_CERT": "unused", "XDG_CACHE_HOME": str(tmp_path)}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        core, protocol, network, address, kind, certificate = process.stdout.readline().strip().split("|")
+        assert (core, protocol, network, kind) == ("1", "6", "unix", "grpc")
+        assert stat.S_IMODE(Path(address).parent.stat().st_mode) == 0o700  # only this user reaches the socket
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+
+        der = base64.b64decode(certificate + "=" * (-len(certificate) % 4))
+        pem = x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
+        channel = grpc.secure_channel(f"unix:{address}", grpc.ssl_channel_credentials(root_certificates=pem),
+                                      options=[("grpc.ssl_target_name_override", "localhost")])
+        schema = tfplugin_pb2_grpc.ProviderStub(channel).GetProviderSchema(
+            tfplugin_pb2.GetProviderSchema.Request(), timeout=30
+        )
+        assert set(schema.data_source_schemas) == {
+            "cfbilling_credit_balance", "cfbilling_credit_check", "cfbilling_usage_history"
+        }
+        grpc_controller_pb2_grpc.GRPCControllerStub(channel).Shutdown(grpc_controller_pb2.Empty(), timeout=30)
+        channel.close()
+        assert process.wait(timeout=30) == 0
+        assert process.stderr is not None
+        assert "Traceback" not in process.stderr.read()
+    finally:
+        process.kill()
+        process.wait()
