@@ -169,6 +169,15 @@ def test_configuration_problems_are_diagnostics_on_read_without_secrets(emulator
     _, errors = read(CreditBalance(provider), {"account_id": None})
     (error,) = errors
     assert error.startswith("no account id: pass account_id, or set account_id in the provider block")
+    blank = CfBillingProvider()
+    blank.configure_provider(Diagnostics(), {"api_token": None, "base_url": emulator.base_url})
+    for source in (CreditBalance(blank), CreditBalance(CfBillingProvider())):
+        _, errors = read(source, {"account_id": HEALTHY})
+        assert errors == [
+            "no Cloudflare credentials found: set api_token (a token with 'AI Gateway Read') in the provider block, "
+            "or CLOUDFLARE_API_TOKEN where terraform runs (or api_key with email, CLOUDFLARE_API_KEY with "
+            "CLOUDFLARE_EMAIL)"
+        ]
     emulator.set_faults(HEALTHY, [{"kind": "status", "status": 403, "code": 9109}] * 3)
     _, errors = read(CreditBalance(provider), {"account_id": HEALTHY})
     (error,) = errors

@@ -36,6 +36,10 @@ SOURCE_ADDRESS = TERRAFORM_SOURCE
 """Where Terraform finds the provider: ``source = "pulumi-cfbilling/cfbilling"`` (a mirror or dev_overrides)."""
 
 SURFACE = "terraform-provider"
+NO_CREDENTIALS = (
+    "no Cloudflare credentials found: set api_token (a token with 'AI Gateway Read') in the provider block, or "
+    "CLOUDFLARE_API_TOKEN where terraform runs (or api_key with email, CLOUDFLARE_API_KEY with CLOUDFLARE_EMAIL)"
+)
 
 
 def _attribute(argument: Argument) -> Any:
@@ -123,26 +127,35 @@ class CfBillingProvider(Provider):  # type: ignore[misc]  # tf has no type infor
         on the environment.
         """
         with self._lock:
-            self._settings, self._problem = None, None
-            if any(value is Unknown for value in config.values()):
-                unknown = sorted(key for key, value in config.items() if value is Unknown)
-                self._problem = ConfigurationError(
-                    f"the provider configuration is not known yet ({', '.join(unknown)}): set it from values "
-                    "known at plan time"
-                )
-                return
-            try:
-                self._settings = settings_for(SURFACE, _known(config))
-            except ConfigurationError as error:
-                self._problem = error
+            self._resolve(config)
+
+    def _resolve(self, config: Mapping[str, Any]) -> None:
+        self._settings, self._problem = None, None
+        unknown = sorted(key for key, value in config.items() if value is Unknown)
+        if unknown:
+            self._problem = ConfigurationError(
+                f"the provider configuration is not known yet ({', '.join(unknown)}): set it from values known at "
+                "plan time"
+            )
+            return
+        try:
+            settings = settings_for(SURFACE, _known(config), require_credentials=False)
+        except ConfigurationError as error:
+            self._problem = error
+            return
+        if settings.credentials is None:
+            self._problem = ConfigurationError(NO_CREDENTIALS)
+        else:
+            self._settings = settings
 
     def settings(self) -> Settings:
         """The configured settings, or the configuration problem as an error."""
         with self._lock:
+            if self._settings is None and self._problem is None:  # not configured: the environment alone
+                self._resolve({})
             if self._problem is not None:
                 raise self._problem
-            if self._settings is None:  # not configured: the environment alone
-                self._settings = settings_for(SURFACE)
+            assert self._settings is not None  # _resolve sets one or the other
             return self._settings
 
     def get_data_sources(self) -> list[type[Any]]:
