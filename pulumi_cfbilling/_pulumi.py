@@ -11,7 +11,7 @@ import asyncio
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, TypeVar
 
 import pulumi
@@ -21,10 +21,10 @@ from .cache import BalanceCache
 from .config import Settings, choose_account, settings_for
 from .errors import CfBillingError
 from .models import CreditBalance
+from .results import usage_result
 from .rules import Policy, Verdict, judge
 from .runway import Runway
-from .runway import window as days_before
-from .usage import UsageHistory, Window, usage_document
+from .usage import UsageHistory, Window
 
 __all__ = [
     "as_run_error",
@@ -150,10 +150,7 @@ def fetch_usage(account_id: str | None, days: int, window: Window) -> dict[str, 
 
     def fetch() -> dict[str, Any]:
         settings = program_settings()
-        account = program_account(settings, account_id)
-        start, end = days_before(datetime.now(timezone.utc), days)
-        history = run_cache().get_usage(settings, account, start, end, window)
-        return usage_document(history, window, start, end)
+        return usage_result(run_cache(), settings, program_account(settings, account_id), days, window)
 
     return for_pulumi(fetch)
 
