@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from . import _transport
 from .accounts import AccountRef
@@ -20,7 +20,7 @@ from .rules import Policy, Verdict, judge
 from .runway import Runway
 from .usage import UsageHistory
 
-__all__ = ["DEFAULT_CONCURRENCY", "MAX_CONCURRENCY", "AccountOutcome", "read_fleet"]
+__all__ = ["DEFAULT_CONCURRENCY", "MAX_CONCURRENCY", "AccountOutcome", "for_each", "read_fleet"]
 
 DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 64
@@ -58,9 +58,6 @@ def read_fleet(
     The usage history is read too when a guardrail of ``policy`` judges the runway, or ``runway`` asks for it:
     an unreadable one is the account's error, as an unreadable balance is (the guardrail fails closed).
     """
-    done = 0
-    lock = threading.Lock()
-
     def read(ref: AccountRef) -> AccountOutcome:
         balance = None
         try:
@@ -76,7 +73,28 @@ def read_fleet(
             return AccountOutcome(ref, balance=balance, error=error)
         return AccountOutcome(ref, balance=balance, verdict=verdict if policy else None, runway=forecasted)
 
-    def tracked(ref: AccountRef) -> AccountOutcome:
+    return for_each(refs, read, concurrency=concurrency, progress=progress)
+
+
+_T = TypeVar("_T")
+
+
+def for_each(
+    refs: Sequence[AccountRef],
+    read: Callable[[AccountRef], _T],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[_T]:
+    """``read`` every account, ``concurrency`` at a time, results in input order; ``read`` must not raise.
+
+    Ctrl-C (or any escape) abandons the reads in flight and starts no other, instead of waiting for every read
+    and its retries as leaving a pool's ``with`` block would.
+    """
+    done = 0
+    lock = threading.Lock()
+
+    def tracked(ref: AccountRef) -> _T:
         nonlocal done
         outcome = read(ref)
         if progress is not None:
@@ -96,8 +114,6 @@ def read_fleet(
     try:
         outcomes = list(pool.map(tracked, refs))
     except BaseException:
-        # Ctrl-C (or any escape): abandon the reads in flight and start no other, instead of waiting for every
-        # read and its retries as leaving a `with` block would.
         _transport.abort_all()
         pool.shutdown(wait=False, cancel_futures=True)
         raise

@@ -65,3 +65,16 @@ def test_sparkline_scales_to_the_largest_day() -> None:
     assert sparkline([Decimal(v) for v in (0, 1, 2, 4, 8)]) == "▁▁▂▄█"
     assert sparkline([Decimal(-1), Decimal(0)]) == "▁▁"
     assert sparkline([]) == ""
+
+
+def test_usage_reads_a_fleet_concurrently() -> None:
+    from pulumi_cfbilling.testing.emulator import demo_fixture
+
+    # Every answer waits 0.3 s: reads of different accounts overlap in the emulator's log when they run at once.
+    with Emulator(fixture=demo_fixture(), latency=0.3) as emulator:
+        result = run_cli("usage", "--account-id", HEALTHY, "--account-id", LOW, "--account-id", FAILING,
+                         env=env_for(emulator))
+        assert result.returncode == 0, result.stderr
+        firsts = [emulator.requests_for(account)[0] for account in (HEALTHY, LOW, FAILING)]
+    assert [line.split(":")[0] for line in result.stdout.split("\n\n")] == [HEALTHY, LOW, FAILING]  # input order
+    assert all(other.started < first.finished for first in firsts for other in firsts if first.finished)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime, timezone
 from typing import Any
 
 from ..accounts import AccountRef
 from ..client import BillingClient
 from ..errors import CfBillingError, ConfigurationError
+from ..fleet import for_each
 from ..models import CreditBalance, format_usd
 from ..runway import Runway, forecast, window
 from ..text import neutralize
@@ -37,22 +37,13 @@ def _read(client: BillingClient, ref: AccountRef, args: argparse.Namespace, now:
     return {"ref": ref, "balance": balance, "history": history, "runway": runway, "start": start, "end": end}
 
 
-def _daily_spend(history: UsageHistory, start: datetime, days: int) -> list[Decimal]:
-    spend = [Decimal(0)] * days
-    for bucket in history.history:
-        index = (bucket.start - start) // timedelta(days=1)
-        if 0 <= index < days:
-            spend[index] += bucket.spend_usd
-    return spend
-
-
 def _text(read: dict[str, Any], days: int, window_name: str) -> str:
     ref: AccountRef = read["ref"]
     balance: CreditBalance = read["balance"]
     history: UsageHistory = read["history"]
     runway: Runway = read["runway"]
     name = f"{ref.account_id}" + (f" ({neutralize(ref.label)})" if ref.label else "")
-    bars = sparkline(_daily_spend(history, read["start"], days))
+    bars = sparkline(list(runway.daily_spend_usd))  # per day whatever the window: the runway read days
     lines = [
         f"{name}: {format_usd(history.total_usd)} over the last {days} day{'s' if days > 1 else ''} {bars}",
         f"  balance {format_usd(balance.balance_usd)}; runway {runway_text(runway)}",
@@ -77,14 +68,18 @@ def usage(args: argparse.Namespace) -> int:
     settings = common.settings(args)
     refs = common.accounts(args, settings)
     now = datetime.now(timezone.utc)
-    reads: list[dict[str, Any]] = []
-    failed: list[tuple[AccountRef, CfBillingError]] = []
     with BillingClient.from_settings(settings) as client:
-        for ref in refs:
+
+        def attempt(ref: AccountRef) -> dict[str, Any] | CfBillingError:
             try:
-                reads.append(_read(client, ref, args, now))
+                return _read(client, ref, args, now)
             except CfBillingError as caught:
-                failed.append((ref, caught))
+                return caught
+
+        # Concurrently, as `balance` and `check` read a fleet: one pool, one pacer, results in input order.
+        outcomes = for_each(refs, attempt, concurrency=common.concurrency(args), progress=common.progress(len(refs)))
+    reads = [outcome for outcome in outcomes if not isinstance(outcome, CfBillingError)]
+    failed = [(ref, o) for ref, o in zip(refs, outcomes, strict=True) if isinstance(o, CfBillingError)]
     if args.format == "json":
         errors = [{"accountId": r.account_id, "label": r.label, "error": error_document(e)} for r, e in failed]
         print(render_json([_document(read, args.window) for read in reads], errors=errors))
