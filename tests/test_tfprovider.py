@@ -288,3 +288,19 @@ def test_the_handshake_and_the_protocol_over_a_tls_socket(tmp_path: Path) -> Non
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_bug_is_one_diagnostic_with_no_traceback_in_it(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: Any) -> dict[str, Any]:
+        raise KeyError("balance")
+
+    monkeypatch.setattr("pulumi_cfbilling.results.balance_result", broken)
+    state, errors = read(CreditBalance(configured(emulator)), {"account_id": HEALTHY})
+    assert state is None
+    assert errors == [
+        "cfbilling provider: unexpected KeyError reading cfbilling_credit_balance: 'balance' (please report it, "
+        "with TF_LOG=debug output)"
+    ]
+    assert "Traceback" in capsys.readouterr().err  # for Terraform's debug log, not the diagnostic

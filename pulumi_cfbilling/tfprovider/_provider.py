@@ -211,6 +211,13 @@ class _Source(DataSource):  # type: ignore[misc]  # tf has no type information
         except CfBillingError as error:
             _error(ctx.diagnostics, error)
             return None
+        except Exception as error:  # a bug of ours: one diagnostic for people, the traceback for TF_LOG only
+            import traceback
+
+            traceback.print_exc()  # go-plugin files the plugin's stderr in Terraform's debug log
+            summary = f"cfbilling provider: unexpected {type(error).__name__} reading {self.type_name}: {error}"
+            ctx.diagnostics.add_error(neutralize(summary, 2000) + " (please report it, with TF_LOG=debug output)", "")
+            return None
         return self.spec().result(document, given)
 
     def document(self, settings: Settings, account: str, given: Mapping[str, Any]) -> dict[str, Any]:
