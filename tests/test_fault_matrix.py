@@ -240,7 +240,8 @@ def via_terraform_provider(emu: Emulator) -> Outcome:
     from tf.iface import ReadDataContext
     from tf.utils import Diagnostics
 
-    from pulumi_cfbilling.tfprovider._provider import CfBillingProvider, CreditBalance
+    from pulumi_cfbilling.tfprovider._provider import CfBillingProvider
+    from pulumi_cfbilling.tfprovider._sources import CreditBalance
 
     provider = CfBillingProvider()
     settings = {"api_token": DEMO_TOKEN, "base_url": emu.base_url, "timeout": TIMEOUT, "max_retries": RETRIES}

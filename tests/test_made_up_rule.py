@@ -125,8 +125,9 @@ def test_the_terraform_provider_takes_it_as_a_typed_argument() -> None:
     from tf.iface import ReadDataContext
     from tf.utils import Diagnostics
 
-    from pulumi_cfbilling.tfprovider._provider import CfBillingProvider, CreditCheck
+    from pulumi_cfbilling.tfprovider._provider import CfBillingProvider
     from pulumi_cfbilling.tfprovider._schema import data_sources
+    from pulumi_cfbilling.tfprovider._sources import CreditCheck
 
     # The provider serves the shipped schema.json; a schema regenerated with the rule (`cfbilling schema`) has it.
     check = data_sources(package_schema())["cfbilling_credit_check"]

@@ -23,8 +23,9 @@ from tf.utils import Diagnostics
 
 from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN, package_schema
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
-from pulumi_cfbilling.tfprovider._provider import CfBillingProvider, CreditBalance, CreditCheck, UsageHistory
+from pulumi_cfbilling.tfprovider._provider import CfBillingProvider
 from pulumi_cfbilling.tfprovider._schema import data_sources, provider_arguments, snake
+from pulumi_cfbilling.tfprovider._sources import CreditBalance, CreditCheck, UsageHistory
 
 
 def configured(emulator: Emulator, **settings: Any) -> CfBillingProvider:
