@@ -110,8 +110,20 @@ def test_the_check_step_fails_a_short_runway_and_annotates_it(emulator: Emulator
     (annotation,) = [line for line in result.stdout.splitlines() if line.startswith("::error")]
     assert LOW in annotation
     assert "[min-runway]" in annotation
-    assert (tmp_path / "summary.md").read_text().count("| `") == 2
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.count("| `") == 2
+    assert summary.count("```mermaid") == 2  # the runway was read: a chart per account
     assert_no_secret(result.stdout, result.stderr)
+
+
+def test_the_runway_input_adds_charts_without_the_guardrail(emulator: Emulator, tmp_path: Path) -> None:
+    plain = run_check_step(emulator, tmp_path, **{"account-ids": HEALTHY, "min-balance-usd": "1"})
+    assert plain.returncode == 0, plain.stderr
+    assert "```mermaid" not in (tmp_path / "summary.md").read_text()
+    (tmp_path / "summary.md").unlink()
+    charted = run_check_step(emulator, tmp_path, **{"account-ids": HEALTHY, "min-balance-usd": "1", "runway": "true"})
+    assert charted.returncode == 0, charted.stderr
+    assert (tmp_path / "summary.md").read_text().count("```mermaid") == 1
 
 
 def test_the_check_step_passes_and_advisory_only_warns(emulator: Emulator, tmp_path: Path) -> None:
