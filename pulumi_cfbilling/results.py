@@ -13,6 +13,7 @@ from typing import Any
 from .cache import BalanceCache
 from .config import Settings
 from .rules import Policy, judge
+from .runway import whole_days
 from .runway import window as days_before
 from .usage import UsageHistory, usage_document
 
@@ -38,11 +39,6 @@ def check_result(cache: BalanceCache, settings: Settings, account: str, policy: 
 def usage_result(
     cache: BalanceCache, settings: Settings, account: str, days: Any = 7, window: Any = "day"
 ) -> dict[str, Any]:
-    """``getUsageHistory``: the spend of the last ``days`` whole UTC days by ``window``.
-
-    ``days`` may come as a float from a protocol that carries only floats: 7.0 is the 7 days it stands for.
-    """
-    if isinstance(days, float) and days.is_integer():
-        days = int(days)
-    start, end = days_before(datetime.now(timezone.utc), days)
+    """``getUsageHistory``: the spend of the last ``days`` whole UTC days by ``window`` (``7.0`` is 7 days)."""
+    start, end = days_before(datetime.now(timezone.utc), whole_days(days))
     return usage_document(cache.get_usage(settings, account, start, end, window), window, start, end)

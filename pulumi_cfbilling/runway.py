@@ -25,11 +25,19 @@ from .errors import ConfigurationError
 if TYPE_CHECKING:  # the usage model loads pydantic: the forecast reads only its buckets
     from .usage import UsageHistory
 
-__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "RUNWAY_FIELDS", "Runway", "RunwayField", "forecast", "window"]
+__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "RUNWAY_FIELDS", "Runway", "RunwayField", "forecast", "whole_days", "window"]
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
 _HUNDREDTH = Decimal("0.01")
+
+
+def whole_days(days: Any) -> Any:
+    """``7.0`` as ``7``: Pulumi's and Terraform's protocols send numbers as floats.
+
+    Anything else comes back as given, for :func:`window` to accept or refuse.
+    """
+    return int(days) if isinstance(days, float) and days.is_integer() else days
 
 
 def window(now: datetime, days: int = DEFAULT_DAYS) -> tuple[datetime, datetime]:

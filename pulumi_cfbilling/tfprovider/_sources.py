@@ -134,10 +134,6 @@ class CreditCheck(_Source):
         return check_result(self.provider.cache, settings, account, _policy(known(given)))
 
 
-def _days(value: Any) -> Any:
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 class UsageHistory(_Source):
     """``cfbilling_usage_history``: spend per day or hour over the last whole UTC days."""
 
@@ -148,11 +144,12 @@ class UsageHistory(_Source):
         from datetime import datetime, timezone
 
         from .._validate import validate_window
+        from ..runway import whole_days
         from ..runway import window as days_before
 
         now = datetime.now(timezone.utc)
         checks: dict[str, Callable[[Any], object]] = {
-            "days": lambda value: days_before(now, _days(value)),
+            "days": lambda value: days_before(now, whole_days(value)),
             "window": validate_window,
         }
         check_values(diags, values, checks)
@@ -162,5 +159,4 @@ class UsageHistory(_Source):
         from ..results import usage_result
 
         values = known(given)
-        return usage_result(self.provider.cache, settings, account, _days(values.get("days", 7)),
-                            values.get("window", "day"))
+        return usage_result(self.provider.cache, settings, account, values.get("days", 7), values.get("window", "day"))
