@@ -54,12 +54,14 @@ outputs:
 
 
 def engines_env() -> dict[str, str]:
+    """The offline environment engines/prepare.py wrote (benchmarks/terraform.py uses it too), its tools first."""
     root = Path(os.environ.get("CFBILLING_ENGINES_CACHE") or Path.home() / ".cache" / "cfbilling-engines")
     found = root / "env.json"
     if not found.exists():
-        raise SystemExit("benchmarks/engine.py: run `python3 engines/prepare.py` first")
+        raise SystemExit("benchmarks: run `python3 engines/prepare.py` first")
     values: dict[str, str] = json.loads(found.read_text())
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PULUMI_", "CLOUDFLARE_", "GO"))}
+    caller = ("PIP_", "PULUMI_", "CLOUDFLARE_", "GO", "TF_")  # none of the caller's own settings leak in
+    env = {k: v for k, v in os.environ.items() if not k.startswith(caller)}
     env.update(values)
     env["PATH"] = values["CFBILLING_ENGINES_PATH"] + os.pathsep + os.environ["PATH"]
     return env

@@ -16,7 +16,6 @@ Target: the native provider's plan takes at most 1.5 times as long as the extern
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -27,24 +26,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from engine import engines_env  # this folder: the scripts run as `python benchmarks/<name>.py`
+
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator, demo_fixture
 
 REPO = Path(__file__).resolve().parent.parent
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 SOURCE = "registry.terraform.io/pulumi-cfbilling/cfbilling"
 TARGET = 1.5
-
-
-def engines_env() -> dict[str, str]:
-    root = Path(os.environ.get("CFBILLING_ENGINES_CACHE") or Path.home() / ".cache" / "cfbilling-engines")
-    found = root / "env.json"
-    if not found.exists():
-        raise SystemExit("benchmarks/terraform.py: run `python3 engines/prepare.py` first")
-    values: dict[str, str] = json.loads(found.read_text())
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PULUMI_", "CLOUDFLARE_", "TF_"))}
-    env.update(values)
-    env["PATH"] = os.pathsep.join([values["CFBILLING_ENGINES_PATH"], env["PATH"]])
-    return env
 
 
 def user_venv(scratch: Path, engines: dict[str, str]) -> Path:
