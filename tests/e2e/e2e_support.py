@@ -188,6 +188,31 @@ class Project:
         return "\n".join(r.stdout + r.stderr for r in self.runs)
 
 
+@dataclass
+class TerraformDir:
+    """An example copied into a temp dir and run with ``terraform`` (or ``tofu``) under ``env``; runs are kept."""
+
+    dir: Path
+    env: dict[str, str]
+    binary: str = "terraform"
+    runs: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
+
+    @classmethod
+    def copy(cls, example: str, tmp_path: Path, env: dict[str, str], binary: str = "terraform") -> TerraformDir:
+        target = tmp_path / example
+        shutil.copytree(EXAMPLES / example, target)
+        return cls(target, env, binary)
+
+    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = run([self.binary, *args, "-no-color"], env=self.env, cwd=self.dir, check=check)
+        self.runs.append(result)
+        return result
+
+    def transcript(self) -> str:
+        """Everything every run printed, for leak searches."""
+        return "\n".join(r.stdout + r.stderr for r in self.runs)
+
+
 def balance_json(env: Mapping[str, str], account: str) -> dict[str, Any]:
     """What `cfbilling balance --format json` reports for one account, from the same settings."""
     cli = Path(sys.executable).with_name("cfbilling")

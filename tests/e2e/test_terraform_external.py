@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
-from e2e_support import EXAMPLES, Engines, assert_agreed_outputs, balance_json, run
+from e2e_support import Engines, TerraformDir, assert_agreed_outputs, balance_json
 
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
@@ -15,29 +13,22 @@ HEALTHY = "0123456789abcdef0123456789abcdef"
 LOW = "fedcba9876543210fedcba9876543210"
 
 
-class Terraform:
-    def __init__(self, engines: Engines, venv: Path, emulator: Emulator, tmp_path: Path) -> None:
-        self.dir = tmp_path / "terraform-external"
-        shutil.copytree(EXAMPLES / "terraform-external", self.dir)
-        # `cfbilling` on PATH, as `pip install` puts it; credentials from the environment, never the query.
-        self.env = engines.environ(
-            extra_path=(venv / "bin",),
-            CLOUDFLARE_BASE_URL=emulator.base_url,
-            CLOUDFLARE_API_TOKEN=DEMO_TOKEN,
-            TF_DATA_DIR=str(tmp_path / "tf-data"),
-        )
-        self.runs: list[subprocess.CompletedProcess[str]] = []
-
-    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = run(["terraform", *args, "-no-color"], env=self.env, cwd=self.dir, check=check)
-        self.runs.append(result)
-        return result
+def external_example(engines: Engines, venv: Path, emulator: Emulator, tmp_path: Path) -> TerraformDir:
+    """examples/terraform-external with `cfbilling` on PATH, as `pip install` puts it; credentials from the
+    environment, never the query."""
+    env = engines.environ(
+        extra_path=(venv / "bin",),
+        CLOUDFLARE_BASE_URL=emulator.base_url,
+        CLOUDFLARE_API_TOKEN=DEMO_TOKEN,
+        TF_DATA_DIR=str(tmp_path / "tf-data"),
+    )
+    return TerraformDir.copy("terraform-external", tmp_path, env)
 
 
 def test_init_plan_apply_and_outputs_equal_the_cli(
     engines: Engines, program_venv: Path, emulator: Emulator, tmp_path: Path
 ) -> None:
-    terraform = Terraform(engines, program_venv, emulator, tmp_path)
+    terraform = external_example(engines, program_venv, emulator, tmp_path)
     init = terraform("init", "-input=false")
     assert "Installing hashicorp/external v2.4.0" in init.stdout
     plan = terraform("plan", "-input=false", f"-var=account_id={HEALTHY}")
@@ -55,7 +46,7 @@ def test_init_plan_apply_and_outputs_equal_the_cli(
 def test_a_failing_guardrail_stops_the_plan_with_our_message(
     engines: Engines, program_venv: Path, emulator: Emulator, tmp_path: Path
 ) -> None:
-    terraform = Terraform(engines, program_venv, emulator, tmp_path)
+    terraform = external_example(engines, program_venv, emulator, tmp_path)
     terraform("init", "-input=false")
     result = terraform("plan", "-input=false", f"-var=account_id={LOW}", check=False)
     assert result.returncode != 0
@@ -68,7 +59,7 @@ def test_an_api_error_fails_the_plan_with_our_one_line_error(
     engines: Engines, program_venv: Path, emulator: Emulator, tmp_path: Path
 ) -> None:
     emulator.set_faults(HEALTHY, [{"kind": "status", "status": 403, "code": 9109}])
-    terraform = Terraform(engines, program_venv, emulator, tmp_path)
+    terraform = external_example(engines, program_venv, emulator, tmp_path)
     terraform("init", "-input=false")
     result = terraform("plan", "-input=false", f"-var=account_id={HEALTHY}", check=False)
     assert result.returncode != 0

@@ -7,13 +7,11 @@ The mirror is laid out by `cfbilling terraform install-provider` from a virtuale
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import EXAMPLES, Engines, assert_agreed_outputs, balance_json, make_venv, run
+from e2e_support import Engines, TerraformDir, assert_agreed_outputs, balance_json, make_venv, run
 
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
@@ -52,43 +50,32 @@ def snake_keys(value: Any) -> Any:
     return value
 
 
-class Terraform:
-    def __init__(
-        self, engines: Engines, mirror: Path, emulator: Emulator, tmp_path: Path, *, token_in_env: bool = True,
-        binary: str = "terraform", **env: str,
-    ) -> None:
-        self.binary = binary
-        self.dir = tmp_path / "terraform-provider"
-        shutil.copytree(EXAMPLES / "terraform-provider", self.dir)
-        config = tmp_path / "terraform.rc"
-        config.write_text(
-            "disable_checkpoint = true\nprovider_installation {\n"
-            f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["{SOURCE}", "{TOFU_SOURCE}"]\n  }}\n'
-            f'  direct {{\n    exclude = ["{SOURCE}", "{TOFU_SOURCE}"]\n  }}\n}}\n'
-        )
-        self.env = engines.environ(
-            CLOUDFLARE_BASE_URL=emulator.base_url,
-            TF_CLI_CONFIG_FILE=str(config),
-            TF_DATA_DIR=str(tmp_path / "tf-data"),
-            **env,
-        )
-        if token_in_env:
-            self.env["CLOUDFLARE_API_TOKEN"] = DEMO_TOKEN
-        self.runs: list[subprocess.CompletedProcess[str]] = []
-
-    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = run([self.binary, *args, "-no-color"], env=self.env, cwd=self.dir, check=check)
-        self.runs.append(result)
-        return result
-
-    def transcript(self) -> str:
-        return "\n".join(r.stdout + r.stderr for r in self.runs)
+def provider_example(
+    engines: Engines, mirror: Path, emulator: Emulator, tmp_path: Path, *, token_in_env: bool = True,
+    binary: str = "terraform", **env: str,
+) -> TerraformDir:
+    """examples/terraform-provider, the provider installed from ``mirror`` (Terraform's and OpenTofu's address)."""
+    config = tmp_path / "terraform.rc"
+    config.write_text(
+        "disable_checkpoint = true\nprovider_installation {\n"
+        f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["{SOURCE}", "{TOFU_SOURCE}"]\n  }}\n'
+        f'  direct {{\n    exclude = ["{SOURCE}", "{TOFU_SOURCE}"]\n  }}\n}}\n'
+    )
+    environ = engines.environ(
+        CLOUDFLARE_BASE_URL=emulator.base_url,
+        TF_CLI_CONFIG_FILE=str(config),
+        TF_DATA_DIR=str(tmp_path / "tf-data"),
+        **env,
+    )
+    if token_in_env:
+        environ["CLOUDFLARE_API_TOKEN"] = DEMO_TOKEN
+    return TerraformDir.copy("terraform-provider", tmp_path, environ, binary)
 
 
 def test_init_plan_apply_and_typed_outputs_equal_the_cli(
     engines: Engines, mirror: Path, emulator: Emulator, tmp_path: Path
 ) -> None:
-    terraform = Terraform(engines, mirror, emulator, tmp_path)
+    terraform = provider_example(engines, mirror, emulator, tmp_path)
     init = terraform("init", "-input=false")
     assert "Installing pulumi-cfbilling/cfbilling v0.1.0" in init.stdout
     plan = terraform("plan", "-input=false", f"-var=account_id={HEALTHY}")
@@ -120,7 +107,7 @@ def test_init_plan_apply_and_typed_outputs_equal_the_cli(
 def test_a_failing_guardrail_shows_our_messages_in_the_check_block(
     engines: Engines, mirror: Path, emulator: Emulator, tmp_path: Path
 ) -> None:
-    terraform = Terraform(engines, mirror, emulator, tmp_path)
+    terraform = provider_example(engines, mirror, emulator, tmp_path)
     terraform("init", "-input=false")
     result = terraform("apply", "-auto-approve", "-input=false", f"-var=account_id={LOW}")
     text = " ".join((result.stdout + result.stderr).split())
@@ -135,7 +122,7 @@ def test_an_api_error_is_one_diagnostic_naming_the_account(
     engines: Engines, mirror: Path, emulator: Emulator, tmp_path: Path
 ) -> None:
     emulator.set_faults(HEALTHY, [{"kind": "status", "status": 403, "code": 9109}] * 10)
-    terraform = Terraform(engines, mirror, emulator, tmp_path)
+    terraform = provider_example(engines, mirror, emulator, tmp_path)
     terraform("init", "-input=false")
     result = terraform("plan", "-input=false", f"-var=account_id={HEALTHY}", check=False)
     assert result.returncode != 0
@@ -148,7 +135,7 @@ def test_an_api_error_is_one_diagnostic_naming_the_account(
 def test_a_bad_account_id_is_caught_at_plan_time_before_any_request(
     engines: Engines, mirror: Path, emulator: Emulator, tmp_path: Path
 ) -> None:
-    terraform = Terraform(engines, mirror, emulator, tmp_path)
+    terraform = provider_example(engines, mirror, emulator, tmp_path)
     terraform("init", "-input=false")
     result = terraform("plan", "-input=false", "-var=account_id=NOT-AN-ACCOUNT", check=False)
     assert result.returncode != 0
@@ -162,7 +149,7 @@ def test_the_token_never_reaches_state_plan_or_trace_logs(
     engines: Engines, mirror: Path, emulator: Emulator, tmp_path: Path
 ) -> None:
     # The token through the provider block's sensitive attribute (from a sensitive variable), not the environment.
-    terraform = Terraform(engines, mirror, emulator, tmp_path, token_in_env=False, TF_VAR_api_token=DEMO_TOKEN,
+    terraform = provider_example(engines, mirror, emulator, tmp_path, token_in_env=False, TF_VAR_api_token=DEMO_TOKEN,
                           TF_LOG="trace")
     terraform("init", "-input=false")
     plan = terraform("plan", "-input=false", f"-var=account_id={HEALTHY}")
@@ -179,7 +166,7 @@ def test_the_token_never_reaches_state_plan_or_trace_logs(
 def test_opentofu_installs_and_reads_the_same_provider(
     engines: Engines, mirror: Path, emulator: Emulator, tmp_path: Path
 ) -> None:
-    tofu = Terraform(engines, mirror, emulator, tmp_path, binary="tofu")
+    tofu = provider_example(engines, mirror, emulator, tmp_path, binary="tofu")
     assert "OpenTofu v1.10" in tofu("version").stdout
     init = tofu("init", "-input=false")
     assert "Installing pulumi-cfbilling/cfbilling v0.1.0" in init.stdout
@@ -197,7 +184,7 @@ def test_opentofu_installs_and_reads_the_same_provider(
 def test_dev_overrides_run_the_console_script_of_a_virtualenv(
     engines: Engines, tf_venv: Path, emulator: Emulator, tmp_path: Path
 ) -> None:
-    terraform = Terraform(engines, tmp_path / "no-mirror", emulator, tmp_path)
+    terraform = provider_example(engines, tmp_path / "no-mirror", emulator, tmp_path)
     scripts = tf_venv / "bin"
     (tmp_path / "terraform.rc").write_text(
         "disable_checkpoint = true\nprovider_installation {\n"
