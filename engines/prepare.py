@@ -226,11 +226,15 @@ def opentofu(root: Path) -> Path:
     with tempfile.TemporaryDirectory() as scratch:
         module = Path(scratch) / "opentofu"
         shutil.copytree(json.loads(found)["Dir"], module)
-        for path in module.rglob("*"):  # the module cache is read-only; the build writes nothing, go mod may
+        # The module cache is read-only and the copy keeps its modes: `go` may update go.mod and go.sum, and
+        # the temporary folder must be removable afterwards.
+        for path in module.rglob("*"):
             path.chmod(path.stat().st_mode | 0o200)
         binary.parent.mkdir(parents=True, exist_ok=True)
         ldflags = "-s -w -X github.com/opentofu/opentofu/version.dev=no"
-        run(["go", "build", "-ldflags", ldflags, "-o", str(binary), "./cmd/tofu"], cwd=module, env=env, retry=True)
+        partial = binary.with_suffix(".partial")  # as build_go_tool: a binary is there whole or not at all
+        run(["go", "build", "-ldflags", ldflags, "-o", str(partial), "./cmd/tofu"], cwd=module, env=env, retry=True)
+        partial.replace(binary)
     binary.with_name(binary.name + ".version").write_text(TOFU_VERSION)  # last: the build was whole
     return binary.parent
 
