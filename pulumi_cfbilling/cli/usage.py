@@ -17,7 +17,7 @@ from ..client import BillingClient
 from ..errors import CfBillingError, ConfigurationError
 from ..fleet import for_each
 from ..models import CreditBalance, format_usd
-from ..runway import Runway, forecast, window
+from ..runway import MAX_DAYS, Runway, forecast, window
 from ..text import neutralize
 from ..usage import UsageHistory, usage_document
 from . import _common as common
@@ -63,8 +63,8 @@ def _document(read: dict[str, Any], window_name: str) -> dict[str, Any]:
 
 def usage(args: argparse.Namespace) -> int:
     """Print each account's spend and runway; unreadable accounts are reported on stderr and exit 3."""
-    if not 1 <= args.days <= 90:
-        raise ConfigurationError(f"--days {args.days} must be from 1 to 90")
+    if not 1 <= args.days <= MAX_DAYS:
+        raise ConfigurationError(f"--days {args.days} must be from 1 to {MAX_DAYS}")
     settings = common.settings(args)
     refs = common.accounts(args, settings)
     now = datetime.now(timezone.utc)
