@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from helpers import LeakWatch
 from hypothesis import settings
+from skip_guard import pytest_addoption, pytest_configure  # noqa: F401 - the skip guard's hooks (CI)
 
 from pulumi_cfbilling import BillingClient
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator, demo_fixture

