@@ -1,8 +1,8 @@
 """Real-engine benchmark: what our data functions and the provider plugin add to `pulumi preview`.
 
-    python3 engines/prepare.py && python benchmarks/engine.py [--rounds 7]
+    python3 tests/e2e/engines/prepare.py && python benchmarks/engine.py [--rounds 7]
 
-Runs the Pulumi CLI built by engines/prepare.py (offline, local file backend) against the emulator on
+Runs the Pulumi CLI built by tests/e2e/engines/prepare.py (offline, local file backend) against the emulator on
 loopback. Each round previews every program once, in a shuffled order; medians are reported. Programs:
 
 - Python: an empty program; the same with one `get_credit_balance_output` call; with twenty calls.
@@ -54,11 +54,11 @@ outputs:
 
 
 def engines_env() -> dict[str, str]:
-    """The offline environment engines/prepare.py wrote (benchmarks/terraform.py uses it too), its tools first."""
+    """The offline environment tests/e2e/engines/prepare.py wrote (benchmarks/terraform.py uses it too), tools first."""
     root = Path(os.environ.get("CFBILLING_ENGINES_CACHE") or Path.home() / ".cache" / "cfbilling-engines")
     found = root / "env.json"
     if not found.exists():
-        raise SystemExit("benchmarks: run `python3 engines/prepare.py` first")
+        raise SystemExit("benchmarks: run `python3 tests/e2e/engines/prepare.py` first")
     values: dict[str, str] = json.loads(found.read_text())
     caller = ("PIP_", "PULUMI_", "CLOUDFLARE_", "GO", "TF_")  # none of the caller's own settings leak in
     env = {k: v for k, v in os.environ.items() if not k.startswith(caller)}
@@ -117,25 +117,41 @@ def main() -> int:
             CLOUDFLARE_API_TOKEN=DEMO_TOKEN,
         )
         ours = next(p for p in env["PIP_FIND_LINKS"].split() if p.endswith("wheelhouse-ours"))
-        made = subprocess.run([sys.executable, str(REPO / "release" / "plugin_tarball.py"), "--dist", ours,
-                               "--out", str(root / "dist")], env=env, check=True, capture_output=True, text=True)
+        made = subprocess.run(
+            [sys.executable, str(REPO / "release" / "plugin_tarball.py"), "--dist", ours, "--out", str(root / "dist")],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         tarball = made.stdout.strip().splitlines()[-1]
         version = tarball.rsplit("-v", 1)[1].split("-")[0]
-        subprocess.run(["pulumi", "plugin", "install", "resource", "cfbilling", version, "--file", tarball],
-                       env=env, check=True, capture_output=True)
+        subprocess.run(
+            ["pulumi", "plugin", "install", "resource", "cfbilling", version, "--file", tarball],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         for program in programs.values():
-            subprocess.run(["pulumi", "stack", "init", "bench", "--non-interactive"], cwd=program, env=env, check=True,
-                           capture_output=True)
-            subprocess.run(["pulumi", "preview", "--non-interactive"], cwd=program, env=env, check=True,
-                           capture_output=True)  # warm-up: plugin venvs, byte-code caches
+            subprocess.run(
+                ["pulumi", "stack", "init", "bench", "--non-interactive"],
+                cwd=program,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            subprocess.run(
+                ["pulumi", "preview", "--non-interactive"], cwd=program, env=env, check=True, capture_output=True
+            )  # warm-up: plugin venvs, byte-code caches
         samples: dict[str, list[float]] = {name: [] for name in programs}
         for _ in range(args.rounds):
             order = list(programs.items())
             random.shuffle(order)
             for name, program in order:
                 started = time.perf_counter()
-                subprocess.run(["pulumi", "preview", "--non-interactive"], cwd=program, env=env, check=True,
-                               capture_output=True)
+                subprocess.run(
+                    ["pulumi", "preview", "--non-interactive"], cwd=program, env=env, check=True, capture_output=True
+                )
                 samples[name].append(time.perf_counter() - started)
         requests = len(emulator.log)
     med = {name: statistics.median(values) for name, values in samples.items()}
@@ -143,6 +159,7 @@ def main() -> int:
     print("| program | median wall | spread (min-max) |\n|---|---:|---:|")
     for name, values in samples.items():
         print(f"| {name} | {med[name]:.2f} s | {min(values):.2f}-{max(values):.2f} s |")
+
     def added(program: str, baseline: str) -> float:
         # The median of the per-round differences: each round runs both programs back to back (in shuffled
         # order), so a machine that slows down or speeds up between rounds cancels out of the difference.

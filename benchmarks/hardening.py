@@ -59,8 +59,9 @@ def ctrl_c_to_exit() -> float:
     ids = [f"{i:032x}" for i in range(1, 41)]
     args = ["check", *[a for i in ids for a in ("--account-id", i)], "--min-balance-usd", "1", "--timeout", "60"]
     with serving(hold) as server:
-        process = subprocess.Popen([*command(), *args], env=environment(server.base_url),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [*command(), *args], env=environment(server.base_url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         while server.connections < 16:
             time.sleep(0.01)
         started = time.perf_counter()
@@ -73,8 +74,13 @@ def overshoot(script: object) -> float:
     with serving(script) as server:  # type: ignore[arg-type]
         env = {**environment(server.base_url), "CFBILLING_MAX_RETRIES": "0"}
         started = time.perf_counter()
-        subprocess.run([*command(), "balance", "--account-id", ACCOUNT, "--timeout", "2"], env=env,
-                       capture_output=True, check=False, timeout=60)
+        subprocess.run(
+            [*command(), "balance", "--account-id", ACCOUNT, "--timeout", "2"],
+            env=env,
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
         return time.perf_counter() - started - 2.0
 
 

@@ -285,8 +285,9 @@ def part_d(emu: Emulator, env: dict[str, str], rounds: int) -> tuple[list[str], 
         f"| launch to port handshake | {handshake * 1000:.0f} ms |",
         f"| Invoke getCreditBalance over gRPC | {invoke_ms * 1000:.2f} ms |",
         f"| direct BillingClient call | {direct_ms * 1000:.2f} ms |",
-        f"| Invoke overhead | {overhead * 1000:.2f} ms |" if overhead >= 0 else
-        f"| Invoke overhead | none measurable (medians {overhead * 1000:+.2f} ms apart) |",
+        f"| Invoke overhead | {overhead * 1000:.2f} ms |"
+        if overhead >= 0
+        else f"| Invoke overhead | none measurable (medians {overhead * 1000:+.2f} ms apart) |",
         "",
         f"Targets: handshake under 1.5 s ({verdict(checks[0])}); Invoke overhead under 10 ms ({verdict(checks[1])}).",
     ]

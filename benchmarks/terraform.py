@@ -1,6 +1,6 @@
 """Terraform benchmark: `terraform plan` with the native provider vs the `external` data source.
 
-    python3 engines/prepare.py && python benchmarks/terraform.py [--rounds 11]
+    python3 tests/e2e/engines/prepare.py && python benchmarks/terraform.py [--rounds 11]
 
 Installs `pulumi-cfbilling[terraform]` into a fresh virtualenv from the engines' wheelhouse (what a user has: a
 wheel, not this checkout), then plans examples/terraform-provider (the native provider from a filesystem mirror
@@ -40,16 +40,23 @@ def user_venv(scratch: Path, engines: dict[str, str]) -> Path:
     """A virtualenv holding the wheel and its `terraform` extra, installed offline; its bin goes first on PATH."""
     venv = scratch / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "pulumi-cfbilling[terraform]"],
-                   env=engines, check=True)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "pulumi-cfbilling[terraform]"],
+        env=engines,
+        check=True,
+    )
     return venv / "bin"
 
 
 def cli_config(scratch: Path, engines: dict[str, str], bin_dir: Path) -> Path:
     """The engines' CLI config (hashicorp/external from its mirror) plus a mirror of the native provider."""
     mirror = scratch / "mirror"
-    subprocess.run([str(bin_dir / "cfbilling"), "terraform", "install-provider", "--dir", str(mirror)],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [str(bin_dir / "cfbilling"), "terraform", "install-provider", "--dir", str(mirror)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     external = Path(engines["TF_CLI_CONFIG_FILE"]).read_text()
     external_mirror = external.split('path    = "', 1)[1].split('"', 1)[0]
     config = scratch / "terraform.rc"
@@ -74,21 +81,37 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder, Emulator(fixture=demo_fixture()) as emulator:
         scratch = Path(folder)
         bin_dir = user_venv(scratch, engines)
-        env = {**engines, "TF_CLI_CONFIG_FILE": str(cli_config(scratch, engines, bin_dir)),
-               "CLOUDFLARE_API_TOKEN": DEMO_TOKEN, "CLOUDFLARE_BASE_URL": emulator.base_url}
+        env = {
+            **engines,
+            "TF_CLI_CONFIG_FILE": str(cli_config(scratch, engines, bin_dir)),
+            "CLOUDFLARE_API_TOKEN": DEMO_TOKEN,
+            "CLOUDFLARE_BASE_URL": emulator.base_url,
+        }
         env["PATH"] = os.pathsep.join([str(bin_dir), env["PATH"]])
         programs = {"native provider": "terraform-provider", "external data source": "terraform-external"}
         for example in programs.values():
             shutil.copytree(REPO / "examples" / example, scratch / example)
-            subprocess.run(["terraform", "init", "-input=false", "-no-color"], cwd=scratch / example, env=env,
-                           check=True, capture_output=True, text=True)
+            subprocess.run(
+                ["terraform", "init", "-input=false", "-no-color"],
+                cwd=scratch / example,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
         for _ in range(args.rounds):
             order = list(programs.items())
             random.shuffle(order)
             for name, example in order:
                 started = time.perf_counter()
-                subprocess.run(["terraform", "plan", "-input=false", "-no-color", f"-var=account_id={ACCOUNT}"],
-                               cwd=scratch / example, env=env, check=True, capture_output=True, text=True)
+                subprocess.run(
+                    ["terraform", "plan", "-input=false", "-no-color", f"-var=account_id={ACCOUNT}"],
+                    cwd=scratch / example,
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
                 samples[name].append(time.perf_counter() - started)
         requests = len(emulator.log)
     print(f"`terraform plan`, {args.rounds} interleaved rounds, medians ({requests} emulator requests)\n")

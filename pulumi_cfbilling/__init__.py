@@ -9,12 +9,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
+from .core.version import __version__
 
 if TYPE_CHECKING:
-    from .client import BillingClient
-    from .config import Settings
-    from .errors import (
+    from .api.client import BillingClient
+    from .api.models import CreditBalance, PaymentMethod, TopupConfig, cents_to_usd
+    from .core.errors import (
         APIConnectionError,
         APIError,
         APIResponseError,
@@ -30,7 +30,9 @@ if TYPE_CHECKING:
         RateLimitError,
         ServerError,
     )
-    from .functions import (
+    from .core.settings import Settings
+    from .guardrails.rules import Policy, Verdict, Violation, evaluate, parse_duration
+    from .program.functions import (
         AwaitableCheckCreditBalanceResult,
         AwaitableGetCreditBalanceResult,
         CheckCreditBalanceResult,
@@ -43,10 +45,8 @@ if TYPE_CHECKING:
         get_usage_history,
         get_usage_history_output,
     )
-    from .guard import guard
-    from .models import CreditBalance, PaymentMethod, TopupConfig, cents_to_usd
-    from .resource import CreditBalanceSnapshot
-    from .rules import Policy, Verdict, Violation, evaluate, parse_duration
+    from .program.guard import guard
+    from .program.resource import CreditBalanceSnapshot
 
 _ERRORS = (
     "APIConnectionError",
@@ -68,31 +68,31 @@ _ERRORS = (
 # Name -> module, imported on first access (PEP 562): nothing heavier than this file loads until a name is used,
 # so the plugin prints its port and the CLI starts without paying for pydantic, requests or pulumi up front.
 _LAZY = {
-    **dict.fromkeys(_ERRORS, ".errors"),
-    "AwaitableCheckCreditBalanceResult": ".functions",
-    "AwaitableGetCreditBalanceResult": ".functions",
-    "BillingClient": ".client",
-    "CheckCreditBalanceResult": ".functions",
-    "CreditBalance": ".models",
-    "CreditBalanceSnapshot": ".resource",
-    "GetCreditBalanceResult": ".functions",
-    "GetUsageHistoryResult": ".functions",
-    "PaymentMethod": ".models",
-    "Policy": ".rules",
-    "Settings": ".config",
-    "TopupConfig": ".models",
-    "Verdict": ".rules",
-    "Violation": ".rules",
-    "cents_to_usd": ".models",
-    "check_credit_balance": ".functions",
-    "check_credit_balance_output": ".functions",
-    "evaluate": ".rules",
-    "get_credit_balance": ".functions",
-    "get_credit_balance_output": ".functions",
-    "get_usage_history": ".functions",
-    "get_usage_history_output": ".functions",
-    "guard": ".guard",
-    "parse_duration": ".rules",
+    **dict.fromkeys(_ERRORS, ".core.errors"),
+    "AwaitableCheckCreditBalanceResult": ".program.functions",
+    "AwaitableGetCreditBalanceResult": ".program.functions",
+    "BillingClient": ".api.client",
+    "CheckCreditBalanceResult": ".program.functions",
+    "CreditBalance": ".api.models",
+    "CreditBalanceSnapshot": ".program.resource",
+    "GetCreditBalanceResult": ".program.functions",
+    "GetUsageHistoryResult": ".program.functions",
+    "PaymentMethod": ".api.models",
+    "Policy": ".guardrails.rules",
+    "Settings": ".core.settings",
+    "TopupConfig": ".api.models",
+    "Verdict": ".guardrails.rules",
+    "Violation": ".guardrails.rules",
+    "cents_to_usd": ".api.models",
+    "check_credit_balance": ".program.functions",
+    "check_credit_balance_output": ".program.functions",
+    "evaluate": ".guardrails.rules",
+    "get_credit_balance": ".program.functions",
+    "get_credit_balance_output": ".program.functions",
+    "get_usage_history": ".program.functions",
+    "get_usage_history_output": ".program.functions",
+    "guard": ".program.guard",
+    "parse_duration": ".guardrails.rules",
 }
 
 __all__ = [
@@ -138,7 +138,7 @@ __all__ = [
 ]
 
 
-_PULUMI_MODULES = frozenset({".functions", ".guard", ".resource"})
+_PULUMI_MODULES = frozenset({".program.functions", ".program.guard", ".program.resource"})
 
 
 def __getattr__(name: str) -> Any:
@@ -146,7 +146,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if module in _PULUMI_MODULES:
-        from ._requires import pulumi_problem
+        from .core.requires import pulumi_problem
 
         problem = pulumi_problem()
         if problem is not None:

@@ -22,12 +22,12 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .accounts import AccountRef
-from .client import BillingClient
-from .config import settings_for, validate_account_id
-from .errors import CfBillingError
-from .fleet import read_fleet
-from .rules import GUARDRAILS, Policy
+from .core.errors import CfBillingError
+from .core.settings import settings_for
+from .core.values import read_account_id
+from .guardrails.rules import GUARDRAILS, read_policy
+from .service.accounts import AccountRef
+from .service.reader import Ask, Service
 
 __all__ = [
     "DEFAULT_TIMEOUT_SECONDS",
@@ -39,6 +39,7 @@ __all__ = [
 
 POLICY_NAME = "cfbilling-credit-balance"
 DEFAULT_TIMEOUT_SECONDS = 10.0
+
 
 def config_schema() -> PolicyConfigSchema:
     """The policy's config schema: the accounts, one key per guardrail (from the rules table), the timeout."""
@@ -66,24 +67,23 @@ def validate_credit_balance(args: StackValidationArgs, report_violation: ReportV
     """Read every configured account and report each violated guardrail, and each unreadable balance."""
     config: Mapping[str, Any] = args.get_config()
     try:
-        refs = [AccountRef(validate_account_id(a, "policy config accountIds")) for a in config.get("accountIds") or []]
+        refs = [AccountRef(read_account_id(a, "policy config accountIds")) for a in config.get("accountIds") or []]
         if not refs:
             report_violation(f"{POLICY_NAME}: the policy config lists no accountIds, so no balance was checked", None)
             return
-        camel = {g.name: g.camel for g in GUARDRAILS}
-        policy = Policy.from_values({k: config.get(v) for k, v in camel.items()}, labels=camel.__getitem__)
+        policy = read_policy({g.name: config.get(g.camel) for g in GUARDRAILS}, "policy")
         timeout = config.get("timeoutSeconds", DEFAULT_TIMEOUT_SECONDS)
         settings = settings_for("policy", {"timeout": timeout})
     except CfBillingError as error:
         report_violation(f"AI Gateway credits cannot be checked: {error}", None)
         return
-    with BillingClient.from_settings(settings) as client:
-        outcomes = read_fleet(client, refs, policy=policy)
-    for outcome in outcomes:
-        account = outcome.ref.account_id
-        if outcome.error is not None:
-            report_violation(f"AI Gateway credits of account {account} cannot be read: {outcome.error}", None)
-        for violation in outcome.verdict.violations if outcome.verdict else ():
+    with Service(settings) as service:
+        results = service.read_all(refs, Ask(policy))
+    for result in results:
+        account = result.ref.account_id
+        if result.error is not None:
+            report_violation(f"AI Gateway credits of account {account} cannot be read: {result.error}", None)
+        for violation in result.verdict.violations if result.verdict else ():
             report_violation(f"AI Gateway credits of account {account}: {violation.message} [{violation.rule}]", None)
 
 

@@ -53,8 +53,18 @@ def build(dist: Path, out: Path) -> Path:
         # Our wheel plus every dependency, for this interpreter and platform (pip's own settings apply:
         # an index, or PIP_NO_INDEX with PIP_FIND_LINKS).
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(bundled), "--find-links", str(dist),
-             f"pulumi-cfbilling[pulumi]=={version}"],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--dest",
+                str(bundled),
+                "--find-links",
+                str(dist),
+                f"pulumi-cfbilling[pulumi]=={version}",
+            ],
             check=True,
         )
         (root / "PulumiPlugin.yaml").write_text(PLUGIN_YAML)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 import grpc
 import pulumi
 import pulumi.runtime
+import yaml
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pulumi.runtime.sync_await import _sync_await
@@ -231,3 +233,33 @@ def plain(values: dict[str, PropertyValue]) -> dict[str, Any]:
         return inner
 
     return {k: unwrap(v) for k, v in values.items()}
+
+
+# -- The GitHub Action's check step, run in bash as the runner runs it -------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+ACTION: dict[str, Any] = yaml.safe_load((ROOT / "action.yml").read_text())
+EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+
+
+def run_check_step(
+    emulator: Emulator, tmp_path: Path, extra_env: dict[str, str] | None = None, **given: str
+) -> subprocess.CompletedProcess[str]:
+    """The check step as the runner runs it: inputs (defaults filled in) into env, the script in bash."""
+    inputs = {name: spec.get("default", "") for name, spec in ACTION["inputs"].items()} | given
+    step = ACTION["runs"]["steps"][-1]
+    env = {
+        name: EXPRESSION.sub(lambda m: inputs[m.group(1).removeprefix("inputs.")], value)
+        for name, value in step["env"].items()
+    }
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "CFBILLING_"))}
+    env |= {**extra_env} if extra_env else {}
+    env |= {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "CLOUDFLARE_API_TOKEN": DEMO_TOKEN,
+        "CLOUDFLARE_BASE_URL": emulator.base_url,
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+    }
+    return subprocess.run(
+        ["bash", "-c", step["run"]], env={**base, **env}, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )

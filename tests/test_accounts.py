@@ -6,8 +6,8 @@ import pytest
 from helpers import HEALTHY, LOW
 
 from pulumi_cfbilling import ConfigurationError
-from pulumi_cfbilling.accounts import AccountRef, parse_accounts_file, select_accounts
-from pulumi_cfbilling.config import settings_for
+from pulumi_cfbilling.core.settings import settings_for
+from pulumi_cfbilling.service.accounts import AccountRef, parse_accounts_file, select_accounts
 
 
 def test_ids_labels_comments_and_blank_lines() -> None:

@@ -4,7 +4,6 @@ actionlint and shellcheck clean, and its check step run in bash against the emul
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -13,16 +12,13 @@ from typing import Any
 
 import pytest
 import testenv
-import yaml
-from helpers import HEALTHY, LOW, assert_no_secret
+from helpers import ACTION, HEALTHY, LOW, assert_no_secret, run_check_step
 
-from pulumi_cfbilling.rules import GUARDRAILS
-from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.guardrails.rules import GUARDRAILS
+from pulumi_cfbilling.testing.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
-ACTION: dict[str, Any] = yaml.safe_load((ROOT / "action.yml").read_text())
 WORKFLOW = ROOT / "examples" / "ci-preflight" / "github-actions.yml"
-EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
 
 
 def steps() -> list[dict[str, Any]]:
@@ -88,24 +84,6 @@ def test_shellcheck_is_clean_on_the_actions_shell_steps(name: str, tmp_path: Pat
     assert result.returncode == 0, result.stdout
 
 
-def run_check_step(emulator: Emulator, tmp_path: Path, **given: str) -> subprocess.CompletedProcess[str]:
-    """The check step as the runner runs it: inputs (defaults filled in) into env, the script in bash."""
-    inputs = {name: spec.get("default", "") for name, spec in ACTION["inputs"].items()} | given
-    step = steps()[-1]
-    env = {name: EXPRESSION.sub(lambda m: inputs[m.group(1).removeprefix("inputs.")], value)
-           for name, value in step["env"].items()}
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "CFBILLING_"))}
-    env |= {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "CLOUDFLARE_API_TOKEN": DEMO_TOKEN,
-        "CLOUDFLARE_BASE_URL": emulator.base_url,
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-    }
-    return subprocess.run(
-        ["bash", "-c", step["run"]], env={**base, **env}, capture_output=True, text=True, timeout=120, cwd=tmp_path
-    )
-
-
 def test_the_check_step_fails_a_short_runway_and_annotates_it(emulator: Emulator, tmp_path: Path) -> None:
     result = run_check_step(emulator, tmp_path, **{"account-ids": f"{HEALTHY}\n{LOW}", "min-runway-days": "7"})
     assert result.returncode == 1, result.stderr
@@ -144,3 +122,27 @@ def test_inputs_are_data_never_code(emulator: Emulator, tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "is not a Cloudflare account id" in result.stderr or "is not an amount" in result.stderr
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("spelling", ["true", "True", "TRUE", "yes", " true", "on", "1"])
+def test_every_spelling_of_yes_switches_a_guardrail_on(emulator: Emulator, tmp_path: Path, spelling: str) -> None:
+    result = run_check_step(emulator, tmp_path, **{"account-ids": LOW, "require-auto-topup": spelling})
+    assert result.returncode == 1, result.stderr  # LOW has automatic top-up off: the guardrail is on and fails
+    assert "[auto-topup]" in result.stdout
+
+
+@pytest.mark.parametrize("spelling", ["maybe", "ture", "2"])
+def test_a_boolean_input_it_cannot_read_fails_the_step(emulator: Emulator, tmp_path: Path, spelling: str) -> None:
+    inputs = {"account-ids": LOW, "min-balance-usd": "1", "require-auto-topup": spelling}
+    result = run_check_step(emulator, tmp_path, **inputs)
+    assert result.returncode == 2, result.stdout
+    assert f"--require-auto-topup {spelling!r} is not true or false" in result.stderr
+    assert emulator.log == []
+
+
+def test_account_ids_are_never_globbed(emulator: Emulator, tmp_path: Path) -> None:
+    (tmp_path / HEALTHY).write_text("a file named like an account\n")
+    result = run_check_step(emulator, tmp_path, **{"account-ids": "*", "min-balance-usd": "1"})
+    assert result.returncode == 2
+    assert "'*' is not a Cloudflare account id" in result.stderr
+    assert emulator.log == []

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from helpers import FAILING, HEALTHY, LOW, env_for, run_cli
 
+from pulumi_cfbilling.api.usage import UsageHistory
 from pulumi_cfbilling.cli._chart import HORIZON_DAYS, chart_text, runway_chart
-from pulumi_cfbilling.runway import forecast
+from pulumi_cfbilling.guardrails.runway import forecast
 from pulumi_cfbilling.testing.emulator import Emulator, demo_fixture
-from pulumi_cfbilling.usage import UsageHistory
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)
 DAY_MS = 86_400_000
@@ -51,9 +51,26 @@ def test_bars_are_the_window_and_the_line_runs_from_the_past_to_zero() -> None:
     # The bars are the window's days, then zero days (Mermaid spreads each series over the whole axis).
     assert series(source, "bar") == [Decimal("10.00")] * 7 + [Decimal("0.00")] * 8
     # Before today: today's balance plus the spend since; then $10 a day down to $0 on the seventh day.
-    assert series(source, "line") == [Decimal(v) for v in
-                                      ("140.00", "130.00", "120.00", "110.00", "100.00", "90.00", "80.00",
-                                       "70.00", "60.00", "50.00", "40.00", "30.00", "20.00", "10.00", "0.00")]
+    assert series(source, "line") == [
+        Decimal(v)
+        for v in (
+            "140.00",
+            "130.00",
+            "120.00",
+            "110.00",
+            "100.00",
+            "90.00",
+            "80.00",
+            "70.00",
+            "60.00",
+            "50.00",
+            "40.00",
+            "30.00",
+            "20.00",
+            "10.00",
+            "0.00",
+        )
+    ]
     assert x_axis(source) == '"days from today (0 = 2026-11-25)" -7 --> 7'
     assert 'y-axis "US dollars" 0.00 --> 140.00' in source
     assert "$0 on 2026-12-02 (7.00 days)" in source
@@ -110,8 +127,7 @@ def test_check_github_writes_charts_for_the_shortest_runways(emulator: Emulator,
     accounts = tmp_path / "accounts.txt"
     accounts.write_text(f'{HEALTHY} prod "quoted" %%{{init}}%%\n{LOW} staging\n{FAILING}\n')
     env = env_for(emulator, GITHUB_STEP_SUMMARY=str(summary))
-    result = run_cli("check", "--accounts-file", str(accounts), "--min-runway-days", "3", "--format", "github",
-                     env=env)
+    result = run_cli("check", "--accounts-file", str(accounts), "--min-runway-days", "3", "--format", "github", env=env)
     assert result.returncode == 1, result.stderr
     text = summary.read_text()
     titles = re.findall(r'^    title "(.*)"$', text, re.M)
@@ -126,8 +142,9 @@ def test_check_github_writes_charts_for_the_shortest_runways(emulator: Emulator,
     assert result.returncode == 0, result.stderr
     assert "mermaid" not in summary.read_text()
     assert len(emulator.requests_for(HEALTHY, route="usage-history")) == 1
-    result = run_cli("check", "--account-id", HEALTHY, "--min-balance-usd", "1", "--runway", "--format", "github",
-                     env=env)
+    result = run_cli(
+        "check", "--account-id", HEALTHY, "--min-balance-usd", "1", "--runway", "--format", "github", env=env
+    )
     assert "```mermaid" in summary.read_text()
 
 
@@ -145,8 +162,17 @@ def test_a_fleet_charts_its_ten_shortest_runways(tmp_path: Path) -> None:
     with Emulator(accounts) as emulator:
         listed = tmp_path / "accounts.txt"
         listed.write_text("".join(f"{account} {spec['label']}\n" for account, spec in accounts.items()))
-        result = run_cli("check", "--accounts-file", str(listed), "--runway", "--min-balance-usd", "0", "--format", "github",
-                         env=env_for(emulator, GITHUB_STEP_SUMMARY=str(summary)))
+        result = run_cli(
+            "check",
+            "--accounts-file",
+            str(listed),
+            "--runway",
+            "--min-balance-usd",
+            "0",
+            "--format",
+            "github",
+            env=env_for(emulator, GITHUB_STEP_SUMMARY=str(summary)),
+        )
     assert result.returncode == 0, result.stderr
     text = summary.read_text()
     assert "The 10 shortest runways of 12 accounts read." in text

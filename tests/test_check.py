@@ -26,7 +26,7 @@ from helpers import (
 
 from pulumi_cfbilling.testing.emulator import Emulator
 
-SCHEMA = json.loads(resources.files("pulumi_cfbilling").joinpath("check_report.schema.json").read_text("utf-8"))
+SCHEMA = json.loads(resources.files("pulumi_cfbilling.service").joinpath("check_report.schema.json").read_text("utf-8"))
 
 
 def check(emu: Emulator, *args: str, **env: str) -> Any:

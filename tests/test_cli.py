@@ -21,8 +21,8 @@ from helpers import (
     run_cli,
 )
 
-from pulumi_cfbilling._version import __version__
 from pulumi_cfbilling.cli import build_parser
+from pulumi_cfbilling.core.version import __version__
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 
@@ -103,7 +103,7 @@ def test_plain_http_base_url_exit_2() -> None:
 
 def test_bad_timeout_exit_2() -> None:
     result = run_cli("balance", "--timeout", "soon")
-    assert_one_line_error(result, 2, "--timeout", "invalid float value")
+    assert_one_line_error(result, 2, "--timeout", "is not a valid timeout")
 
 
 def test_unknown_flag_exit_2() -> None:

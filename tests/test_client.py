@@ -22,7 +22,7 @@ from pulumi_cfbilling import (
     PermissionDeniedError,
     RateLimitError,
 )
-from pulumi_cfbilling._version import __version__
+from pulumi_cfbilling.core.version import __version__
 from pulumi_cfbilling.testing.emulator import DEMO_EMAIL, DEMO_KEY, Emulator
 
 MakeClient = Callable[..., BillingClient]
@@ -133,14 +133,15 @@ def test_emulator_rejects_a_wrong_token(make_client: MakeClient) -> None:
 def test_a_wrong_global_key_is_9103_with_advice_about_the_key(make_client: MakeClient) -> None:
     with pytest.raises(AuthenticationError, match="code 9103") as caught:
         make_client(api_token=None, api_key="f" * 37, email=DEMO_EMAIL).get_credit_balance(HEALTHY)
-    assert "check CLOUDFLARE_API_KEY (37 hex characters) and CLOUDFLARE_EMAIL" in str(caught.value)
+    # The advice names the settings as they were given: here the client's arguments.
+    assert "check api_key argument (37 hex characters) and email argument" in str(caught.value)
 
 
 def test_a_malformed_key_or_email_is_6003_with_advice_about_the_key(make_client: MakeClient) -> None:
     with pytest.raises(AuthenticationError, match="code 6003") as caught:
         make_client(api_token=None, api_key="wrong", email=DEMO_EMAIL).get_credit_balance(HEALTHY)
     assert "code 6103" in str(caught.value)
-    assert "check CLOUDFLARE_API_KEY" in str(caught.value)
+    assert "check api_key argument" in str(caught.value)
 
 
 def test_a_token_not_shaped_like_one_is_6111_with_advice_about_its_shape(make_client: MakeClient) -> None:

@@ -8,17 +8,18 @@ import pickle
 import pytest
 
 from pulumi_cfbilling import BillingClient, ConfigurationError
-from pulumi_cfbilling.config import (
+from pulumi_cfbilling.core.secrets import Secret
+from pulumi_cfbilling.core.settings import (
     DEFAULT_BASE_URL,
     SURFACES,
     Source,
     choose_account,
+    read_account_id,
+    read_base_url,
     resolve_settings,
+    setting,
     settings_for,
-    validate_account_id,
-    validate_base_url,
 )
-from pulumi_cfbilling.secrets import Secret
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 OTHER = "fedcba9876543210fedcba9876543210"
@@ -94,12 +95,25 @@ def test_email_must_look_like_an_email() -> None:
         resolve_settings(env(CLOUDFLARE_API_KEY="key", CLOUDFLARE_EMAIL="nobody"))
 
 
-def test_no_credentials_lists_every_way_to_set_them() -> None:
+@pytest.mark.parametrize(
+    ("surface", "names"),
+    [
+        ("cli", ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "CLOUDFLARE_EMAIL")),
+        ("program", ("cfbilling:apiToken", "CLOUDFLARE_API_TOKEN")),
+        ("plugin", ("cfbilling:apiToken", "CLOUDFLARE_API_TOKEN")),
+        ("terraform-provider", ("api_token in the provider block", "CLOUDFLARE_API_TOKEN")),
+        ("resource", ("CLOUDFLARE_API_TOKEN", "environment only")),
+    ],
+)
+def test_no_credentials_lists_every_way_to_set_them_on_each_surface(surface: str, names: tuple[str, ...]) -> None:
     with pytest.raises(ConfigurationError) as caught:
-        resolve_settings(env())
+        settings_for(surface, config=lambda key: None, environ={})
     message = str(caught.value)
-    for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "CLOUDFLARE_EMAIL", "cfbilling:apiToken"):
+    assert message.startswith("no Cloudflare credentials found: ")
+    for name in names:
         assert name in message
+    # Terraform users are never told about Pulumi config, nor the snapshot's users about a key it refuses.
+    assert ("cfbilling:apiToken" in message) == (surface in ("program", "plugin"))
 
 
 def test_credentials_are_optional_when_asked() -> None:
@@ -142,7 +156,7 @@ def test_explicit_account_id_wins() -> None:
 )
 def test_malformed_account_ids_are_rejected(bad: str) -> None:
     with pytest.raises(ConfigurationError, match="32 lowercase hex"):
-        validate_account_id(bad, "--account-id")
+        read_account_id(bad, "--account-id")
 
 
 def test_malformed_account_id_in_environment_names_the_variable() -> None:
@@ -163,7 +177,7 @@ def test_base_url_from_environment_drops_trailing_slash() -> None:
     "url", ["http://127.0.0.1:8787/client/v4", "http://localhost:1/x", "http://[::1]:9/x", "http://127.1.2.3/x"]
 )
 def test_plain_http_is_allowed_on_loopback(url: str) -> None:
-    assert validate_base_url(url) == url
+    assert read_base_url(url) == url
 
 
 @pytest.mark.parametrize(
@@ -171,7 +185,7 @@ def test_plain_http_is_allowed_on_loopback(url: str) -> None:
 )
 def test_plain_http_elsewhere_is_rejected(url: str) -> None:
     with pytest.raises(ConfigurationError, match="plain http"):
-        validate_base_url(url, "CLOUDFLARE_BASE_URL")
+        read_base_url(url, "CLOUDFLARE_BASE_URL")
 
 
 @pytest.mark.parametrize(
@@ -179,12 +193,12 @@ def test_plain_http_elsewhere_is_rejected(url: str) -> None:
 )
 def test_unusable_base_urls_are_rejected(url: str) -> None:
     with pytest.raises(ConfigurationError):
-        validate_base_url(url)
+        read_base_url(url)
 
 
 def test_base_url_with_userinfo_is_rejected_without_echo() -> None:
     with pytest.raises(ConfigurationError, match="user name or password") as caught:
-        validate_base_url("https://user:hunter2@example.com/x")
+        read_base_url("https://user:hunter2@example.com/x")
     assert "hunter2" not in str(caught.value)
 
 
@@ -265,12 +279,14 @@ def test_every_surface_resolves_its_sources_in_table_order(surface: str) -> None
     # The first source in the table wins for the values it holds; the environment fills the rest.
     assert (settings.account_id, settings.timeout) == (ACCOUNT, 7.0)
     expected_origin = {
-        "given": entry.labels.get("account_id", f"account_id ({surface})"),
+        "given": entry.label(setting("account_id")),
         "cfbilling config": "Pulumi config cfbilling:accountId",
     }[first]
     assert settings.origins["account_id"] == expected_origin
     pulumi_token = first == "cfbilling config"
-    assert settings.origins["api_token"] == ("Pulumi config cloudflare:apiToken" if pulumi_token else "CLOUDFLARE_API_TOKEN")
+    assert settings.origins["api_token"] == (
+        "Pulumi config cloudflare:apiToken" if pulumi_token else "CLOUDFLARE_API_TOKEN"
+    )
     # Without its own values, every surface falls back to the environment.
     fallback = settings_for(surface, config=lambda key: None, environ=environ)
     assert (fallback.account_id, fallback.timeout) == (OTHER, 9.0)

@@ -275,11 +275,23 @@ def test_many_simultaneous_connections_are_accepted(emulator: Emulator) -> None:
     [
         ({"accounts": {HEALTHY: {"label": "x"}}}, f"accounts.{HEALTHY} needs a result"),
         (
-            {"accounts": {HEALTHY: {"result": {**demo_fixture()["accounts"][HEALTHY]["result"], "topup_config": {"amount": 1}}}}},
+            {
+                "accounts": {
+                    HEALTHY: {
+                        "result": {**demo_fixture()["accounts"][HEALTHY]["result"], "topup_config": {"amount": 1}}
+                    }
+                }
+            },
             f"accounts.{HEALTHY}.result.topup_config.threshold is missing",
         ),
-        ({"accounts": {HEALTHY: {**demo_fixture()["accounts"][HEALTHY], "faults": [{"kind": "stal"}]}}}, "faults[0].kind: unknown fault kind"),
-        ({"accounts": {HEALTHY: {**demo_fixture()["accounts"][HEALTHY], "faults": [{"kind": "drop", "secs": 1}]}}}, "faults[0].secs is not a parameter"),
+        (
+            {"accounts": {HEALTHY: {**demo_fixture()["accounts"][HEALTHY], "faults": [{"kind": "stal"}]}}},
+            "faults[0].kind: unknown fault kind",
+        ),
+        (
+            {"accounts": {HEALTHY: {**demo_fixture()["accounts"][HEALTHY], "faults": [{"kind": "drop", "secs": 1}]}}},
+            "faults[0].secs is not a parameter",
+        ),
         ({"accounts": {"XYZ": {}}}, "accounts.XYZ an account id is 32 lowercase hex"),
         ({"acounts": {}}, "acounts is not a fixture field"),
         ({"tokens": {DEMO_TOKEN: {"status": "maybe"}}}, ".status must be one of active"),

@@ -53,7 +53,9 @@ def test_guardrail_example_stops_a_low_account(emulator: Emulator) -> None:
 
 
 def test_guardrail_example_advisory_goes_on_with_warnings(emulator: Emulator) -> None:
-    result = run_in_subprocess(GUARDRAIL, config(emulator, LOW, **{"guardrail-python:enforcement": "advisory"}), env=TOKEN_ENV)
+    result = run_in_subprocess(
+        GUARDRAIL, config(emulator, LOW, **{"guardrail-python:enforcement": "advisory"}), env=TOKEN_ENV
+    )
     assert result.error is None
     assert result.outputs["balanceUsd"] == 3.1275
     assert result.outputs["creditGuard"]["ok"] is False

@@ -7,7 +7,7 @@ from importlib import metadata
 import pytest
 
 import pulumi_cfbilling
-from pulumi_cfbilling import _requires
+from pulumi_cfbilling.core import requires as _requires
 from pulumi_cfbilling.plugin import main as plugin_main
 
 

@@ -314,8 +314,8 @@ def test_documented_functions() -> None:
 
 
 def test_result_getters_cover_every_canonical_field() -> None:
-    from pulumi_cfbilling.functions import GetCreditBalanceResult
-    from pulumi_cfbilling.models import DERIVED_FIELDS, CreditBalance
+    from pulumi_cfbilling.api.models import DERIVED_FIELDS, CreditBalance
+    from pulumi_cfbilling.program.functions import GetCreditBalanceResult
 
     schema = CreditBalance.model_json_schema(mode="serialization", by_alias=True)
     schema["properties"].update({d.name: {} for d in DERIVED_FIELDS})

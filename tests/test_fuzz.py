@@ -17,11 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pulumi_cfbilling import CfBillingError, ConfigurationError, CreditBalance
-from pulumi_cfbilling._response import MAX_BODY_BYTES, parse_credit_balance_response
-from pulumi_cfbilling.accounts import parse_accounts_file
+from pulumi_cfbilling.api.response import MAX_BODY_BYTES, parse_credit_balance_response
 from pulumi_cfbilling.cli._render import render_balance_text
-from pulumi_cfbilling.config import Source, resolve_settings, validate_account_id, validate_base_url
-from pulumi_cfbilling.rules import Policy, evaluate, parse_duration
+from pulumi_cfbilling.core.settings import Source, read_account_id, read_base_url, resolve_settings
+from pulumi_cfbilling.guardrails.rules import Policy, evaluate, parse_duration
+from pulumi_cfbilling.service.accounts import AccountRef, parse_accounts_file
+from pulumi_cfbilling.service.reader import Result
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -102,7 +103,7 @@ statuses = st.integers(100, 599) | st.sampled_from([200, 200, 200, 400, 401, 403
 def _accept(outcome: object) -> None:
     if isinstance(outcome, CreditBalance):
         json.dumps(outcome.to_document())  # derived values never raise, and serialize
-        render_balance_text(outcome)  # nor does rendering them for people
+        render_balance_text(Result(AccountRef(ACCOUNT), outcome))  # nor does rendering them for people
         assert outcome.account_id == ACCOUNT
     else:
         assert isinstance(outcome, CfBillingError), repr(outcome)
@@ -143,13 +144,16 @@ def test_any_result_in_a_successful_envelope(result: dict[str, Any]) -> None:
     if isinstance(outcome, CreditBalance):
         assert outcome.balance == result["balance"]
         assert isinstance(outcome.balance_usd, Decimal)
-        verdict = evaluate(outcome, Policy(
-            min_balance_usd=Decimal(1),
-            require_auto_topup=True,
-            require_payment_method=True,
-            max_topup_failure_age=timedelta(hours=1),
-            min_topup_threshold_usd=Decimal(5),
-        ))
+        verdict = evaluate(
+            outcome,
+            Policy(
+                min_balance_usd=Decimal(1),
+                require_auto_topup=True,
+                require_payment_method=True,
+                max_topup_failure_age=timedelta(hours=1),
+                min_topup_threshold_usd=Decimal(5),
+            ),
+        )
         json.dumps(verdict.to_dict())
 
 
@@ -173,7 +177,7 @@ def _config_outcome(call: Any, *args: Any) -> Any:
 @FUZZ
 @given(st.text(max_size=40) | st.from_regex(r"[0-9a-f]{32}", fullmatch=True))
 def test_account_ids(text: str) -> None:
-    outcome = _config_outcome(validate_account_id, text, "account id")
+    outcome = _config_outcome(read_account_id, text, "account id")
     if isinstance(outcome, str):
         assert len(outcome) == 32
         assert all(c in "0123456789abcdef" for c in outcome)
@@ -185,7 +189,7 @@ def test_account_ids(text: str) -> None:
     | st.builds(lambda h, p: f"http{'s' if p else ''}://{h}/client/v4", st.text(max_size=20), st.booleans())
 )
 def test_base_urls(text: str) -> None:
-    outcome = _config_outcome(validate_base_url, text, "base URL")
+    outcome = _config_outcome(read_base_url, text, "base URL")
     if isinstance(outcome, str):
         assert outcome.startswith(("https://", "http://"))
 

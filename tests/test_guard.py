@@ -129,7 +129,9 @@ def test_unknown_account_in_preview_is_unknown(monkeypatch: pytest.MonkeyPatch, 
 
 
 def test_guard_needs_a_guardrail(engine_log: Collector) -> None:
-    with pytest.raises(cfbilling.ConfigurationError, match="at least one guardrail") as caught:
+    with pytest.raises(
+        cfbilling.ConfigurationError, match=r"^no guardrail given: pass at least one of min_balance_usd, "
+    ) as caught:
         cfbilling.guard(HEALTHY)
     assert isinstance(caught.value, pulumi.RunError)
 
@@ -162,8 +164,8 @@ def test_mandatory_guard_stops_preview_too(monkeypatch: pytest.MonkeyPatch, emul
 def test_errors_are_wrapped_for_pulumi_without_touching_the_original() -> None:
     import pickle
 
-    from pulumi_cfbilling._pulumi import as_run_error
-    from pulumi_cfbilling.errors import AuthenticationError
+    from pulumi_cfbilling.core.errors import AuthenticationError
+    from pulumi_cfbilling.program.boundary import as_run_error
 
     original = AuthenticationError("m", account_id="a", status_code=401, ray_id="r")
     wrapped = as_run_error(original)

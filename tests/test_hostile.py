@@ -33,7 +33,7 @@ from pulumi_cfbilling import (
     BillingClient,
     ServerError,
 )
-from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN
+from pulumi_cfbilling.service.schema import CHECK_TOKEN, GET_TOKEN
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 from pulumi_cfbilling.testing.hostile import (
     Connection,
@@ -158,12 +158,24 @@ def test_a_retried_endless_body_is_closed_not_drained() -> None:
 
 @pytest.mark.parametrize(
     ("status", "retried"),
-    [(429, True), (500, True), (502, True), (503, True), (504, True), (520, True), (524, True), (413, False),
-     (400, False), (404, False)],
+    [
+        (429, True),
+        (500, True),
+        (502, True),
+        (503, True),
+        (504, True),
+        (520, True),
+        (524, True),
+        (413, False),
+        (400, False),
+        (404, False),
+    ],
 )
 def test_only_transient_statuses_are_retried(status: int, retried: bool) -> None:
     def answer(connection: Connection) -> None:
-        connection.send(json_answer(status, {"success": False, "errors": [{"code": 1, "message": "no"}]}, "Retry-After: 0"))
+        connection.send(
+            json_answer(status, {"success": False, "errors": [{"code": 1, "message": "no"}]}, "Retry-After: 0")
+        )
 
     with serving(answer) as server, client(server, max_retries=2) as reader, pytest.raises(APIError):
         reader.get_credit_balance(ACCOUNT)
@@ -238,8 +250,13 @@ INJECTION = "card\n::error::forged\r\n::add-mask::x\x1b]0;title\x07\x1b[31mred\u
 def injecting(connection: Connection) -> None:
     result = healthy_result(
         payment_method={"brand": INJECTION, "last4": "42\n42"},
-        topup_config={"amount": None, "threshold": None, "disabledReason": INJECTION, "error": INJECTION,
-                      "lastFailedAt": None},
+        topup_config={
+            "amount": None,
+            "threshold": None,
+            "disabledReason": INJECTION,
+            "error": INJECTION,
+            "lastFailedAt": None,
+        },
     )
     connection.send(json_answer(200, envelope(result)))
 
@@ -266,7 +283,13 @@ def test_github_output_and_step_summary_neutralise_server_text(tmp_path: Path) -
     summary = tmp_path / "summary.md"
     with serving(injecting) as server:
         result = cli(
-            server, "check", "--account-id", ACCOUNT, "--require-auto-topup", "--format", "github",
+            server,
+            "check",
+            "--account-id",
+            ACCOUNT,
+            "--require-auto-topup",
+            "--format",
+            "github",
             GITHUB_STEP_SUMMARY=str(summary),
         )
     assert result.returncode == 1
@@ -295,7 +318,9 @@ def test_plugin_keeps_values_exact_and_neutralises_messages(plugin: Plugin) -> N
     with serving(injecting) as server:
         configure(plugin, server)
         got = plain(plugin.invoke(GET_TOKEN, accountId=PropertyValue(ACCOUNT)))
-        verdict = plain(plugin.invoke(CHECK_TOKEN, accountId=PropertyValue(ACCOUNT), requireAutoTopup=PropertyValue(True)))
+        verdict = plain(
+            plugin.invoke(CHECK_TOKEN, accountId=PropertyValue(ACCOUNT), requireAutoTopup=PropertyValue(True))
+        )
     assert got["topupConfig"]["disabledReason"] == INJECTION
     (violation,) = verdict["violations"]
     assert_neutral(violation["message"])
@@ -404,7 +429,9 @@ def test_ctrl_c_ends_a_fleet_at_once_and_starts_nothing_after(presses: int) -> N
 
 def test_ctrl_c_during_a_retry_wait_ends_at_once() -> None:
     def long_retry_after(connection: Connection) -> None:
-        connection.send(json_answer(429, {"success": False, "errors": [{"code": 971, "message": "slow"}]}, "Retry-After: 30"))
+        connection.send(
+            json_answer(429, {"success": False, "errors": [{"code": 971, "message": "slow"}]}, "Retry-After: 30")
+        )
 
     with serving(long_retry_after) as server:
         process = start_cli(server, "balance", "--account-id", ACCOUNT)

@@ -25,15 +25,15 @@ from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import PropertyValue
 
 import pulumi_cfbilling as cfbilling
-from pulumi_cfbilling import rules
+from pulumi_cfbilling.api.models import CreditBalance
 from pulumi_cfbilling.cli import build_parser, main
-from pulumi_cfbilling.cli.terraform import query_keys
-from pulumi_cfbilling.models import CreditBalance
+from pulumi_cfbilling.cli.terraform_external import query_keys
+from pulumi_cfbilling.guardrails import rules
+from pulumi_cfbilling.guardrails.rules import Guardrail, Violation
 from pulumi_cfbilling.plugin._provider import CfBillingProvider
 from pulumi_cfbilling.policy import credit_balance_policy, validate_credit_balance
-from pulumi_cfbilling.report_schema import check_report_schema
-from pulumi_cfbilling.rules import Guardrail, Violation
-from pulumi_cfbilling.schema import CHECK_TOKEN, package_schema
+from pulumi_cfbilling.service.report_schema import check_report_schema
+from pulumi_cfbilling.service.schema import CHECK_TOKEN, package_schema
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 CEILING = "40"  # HEALTHY holds $42.505, LOW $3.1275
@@ -64,7 +64,9 @@ def made_up_rule(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Iterato
 
 def test_the_cli_has_its_flag_and_the_report_carries_it(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--max-balance-usd" in _check_help()
-    code = main(["check", "--account-id", HEALTHY, "--account-id", LOW, "--max-balance-usd", CEILING, "--format", "json"])
+    code = main(
+        ["check", "--account-id", HEALTHY, "--account-id", LOW, "--max-balance-usd", CEILING, "--format", "json"]
+    )
     report = json.loads(capsys.readouterr().out)
     assert code == 1
     jsonschema.validate(report, check_report_schema())
@@ -125,9 +127,9 @@ def test_the_terraform_provider_takes_it_as_a_typed_argument() -> None:
     from tf.iface import ReadDataContext
     from tf.utils import Diagnostics
 
-    from pulumi_cfbilling.tfprovider._provider import CfBillingProvider
-    from pulumi_cfbilling.tfprovider._schema import data_sources
-    from pulumi_cfbilling.tfprovider._sources import CreditCheck
+    from pulumi_cfbilling.terraform._provider import CfBillingProvider
+    from pulumi_cfbilling.terraform._schema import data_sources
+    from pulumi_cfbilling.terraform._sources import CreditCheck
 
     # The provider serves the shipped schema.json; a schema regenerated with the rule (`cfbilling schema`) has it.
     check = data_sources(package_schema())["cfbilling_credit_check"]

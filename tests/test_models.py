@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from pulumi_cfbilling import CreditBalance, cents_to_usd
-from pulumi_cfbilling.models import Envelope, unix_time_to_datetime
+from pulumi_cfbilling.api.models import Envelope, unix_time_to_datetime
 
 
 def result(**overrides: Any) -> dict[str, Any]:

@@ -45,8 +45,8 @@ def test_a_client_that_cannot_be_built_fails_every_reader_at_once() -> None:
     """
     import threading
 
-    from pulumi_cfbilling.cache import BalanceCache
-    from pulumi_cfbilling.config import settings_for
+    from pulumi_cfbilling.core.settings import settings_for
+    from pulumi_cfbilling.service.cache import BalanceCache
 
     cache = BalanceCache()
     settings = settings_for("plugin", environ={}, require_credentials=False)

@@ -18,8 +18,8 @@ from pulumi.runtime.proto import provider_pb2
 from pulumi.runtime.rpc import UNKNOWN  # what the engine sends for an unknown value
 
 import pulumi_cfbilling as cfbilling
-from pulumi_cfbilling._version import __version__
-from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN
+from pulumi_cfbilling.core.version import __version__
+from pulumi_cfbilling.service.schema import CHECK_TOKEN, GET_TOKEN
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 ROOT = Path(__file__).resolve().parent.parent

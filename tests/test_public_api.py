@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pulumi_cfbilling as package
-from pulumi_cfbilling import errors
+from pulumi_cfbilling.core import errors
 
 
 def isort_order(name: str) -> tuple[int, str]:
@@ -83,7 +83,7 @@ def test_errors_survive_pickling_with_their_details() -> None:
 def test_importing_the_package_and_cli_does_not_import_pulumi_or_grpc() -> None:
     code = (
         "import sys, pulumi_cfbilling, pulumi_cfbilling.cli, pulumi_cfbilling.cli.balance, pulumi_cfbilling.cli.check, "
-        "pulumi_cfbilling.cli.doctor, pulumi_cfbilling.cli.terraform, pulumi_cfbilling.cli.schema, "
+        "pulumi_cfbilling.cli.doctor, pulumi_cfbilling.cli.terraform_external, pulumi_cfbilling.cli.schema, "
         "pulumi_cfbilling.cli.emulator, pulumi_cfbilling.cli.demo; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'grpc')))"
     )
@@ -94,7 +94,10 @@ def test_importing_the_package_and_cli_does_not_import_pulumi_or_grpc() -> None:
 # -- What the README and the examples name still works ---------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = [ROOT / "README.md", *sorted(p for p in (ROOT / "examples").rglob("*") if p.is_file() and "node_modules" not in p.parts)]
+DOCS = [
+    ROOT / "README.md",
+    *sorted(p for p in (ROOT / "examples").rglob("*") if p.is_file() and "node_modules" not in p.parts),
+]
 
 
 def _blocks(language: str) -> list[str]:
@@ -134,7 +137,7 @@ def test_every_import_and_attribute_the_docs_use_exists() -> None:
 
 def test_every_file_path_the_readme_names_exists() -> None:
     text = (ROOT / "README.md").read_text("utf-8")
-    tops = ("pulumi_cfbilling/", "tests/", "examples/", "engines/", "benchmarks/", "provider/", "release/", ".ci/")
+    tops = ("pulumi_cfbilling/", "tests/", "examples/", "benchmarks/", "provider/", "release/", ".ci/")
     paths = {p for p in re.findall(r"`([\w./-]+)`", text) if p.startswith(tops)}
     paths |= {p for p in re.findall(r"[ (]((?:examples|tests|benchmarks|engines)/[\w./-]+\w)", text)}
     assert len(paths) >= 10
@@ -176,12 +179,14 @@ def test_every_cfbilling_command_line_the_docs_show_parses() -> None:
 
 
 def test_every_config_key_the_docs_name_is_read() -> None:
-    from pulumi_cfbilling.config import CFBILLING_KEYS, CLOUDFLARE_KEYS
-    from pulumi_cfbilling.rules import GUARDRAILS
-    from pulumi_cfbilling.schema import package_schema
+    from pulumi_cfbilling.core.settings import SETTINGS
+    from pulumi_cfbilling.guardrails.rules import GUARDRAILS
+    from pulumi_cfbilling.service.schema import package_schema
 
     functions = set(package_schema()["functions"])
-    known = {f"cfbilling:{k}" for k in CFBILLING_KEYS.values()} | {f"cloudflare:{k}" for k in CLOUDFLARE_KEYS.values()}
+    known = {f"cfbilling:{s.camel}" for s in SETTINGS} | {
+        f"cloudflare:{s.cloudflare}" for s in SETTINGS if s.cloudflare
+    }
     policy_keys = {"accountIds", "timeoutSeconds", *(g.camel for g in GUARDRAILS)}
     for path in DOCS:
         text = path.read_text("utf-8", errors="replace")

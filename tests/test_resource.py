@@ -16,7 +16,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.rpc import unwrap_rpc_secret
 
 import pulumi_cfbilling as cfbilling
-from pulumi_cfbilling.resource import OUTPUT_NAMES, CreditBalanceProvider
+from pulumi_cfbilling.program.resource import OUTPUT_NAMES, CreditBalanceProvider
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 

@@ -16,8 +16,8 @@ from pulumi_cfbilling import (
     RateLimitError,
     ServerError,
 )
-from pulumi_cfbilling._response import MAX_BODY_BYTES, parse_credit_balance_response, parse_retry_after
-from pulumi_cfbilling.errors import APIError
+from pulumi_cfbilling.api.response import MAX_BODY_BYTES, parse_credit_balance_response, parse_retry_after
+from pulumi_cfbilling.core.errors import APIError
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 RESULT = {

@@ -11,10 +11,10 @@ import pytest
 from pydantic import ValidationError
 
 from pulumi_cfbilling import ConfigurationError, CreditBalance
-from pulumi_cfbilling.models import format_usd
-from pulumi_cfbilling.rules import GUARDRAILS, Policy, evaluate, format_duration, judge, parse_duration
-from pulumi_cfbilling.runway import forecast, window
-from pulumi_cfbilling.usage import UsageHistory
+from pulumi_cfbilling.api.models import format_usd
+from pulumi_cfbilling.api.usage import UsageHistory
+from pulumi_cfbilling.guardrails.rules import GUARDRAILS, Policy, evaluate, format_duration, judge, parse_duration
+from pulumi_cfbilling.guardrails.runway import forecast, window
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 HOUR_MS = 3600 * 1000
@@ -237,7 +237,7 @@ def test_policy_float_is_read_exactly() -> None:
     [
         ({"min_balance_usd": "lots"}, "minBalanceUsd 'lots' is not an amount"),
         ({"min_balance_usd": float("nan")}, "not an amount"),
-        ({"require_auto_topup": "maybe"}, "requireAutoTopup 'maybe' must be true or false"),
+        ({"require_auto_topup": "maybe"}, "requireAutoTopup 'maybe' is not true or false"),
         ({"max_topup_failure_age": "soon"}, "maxTopupFailureAge 'soon' is not a valid duration"),
         ({"min_balance": 5}, "unknown guardrail parameter 'min_balance'"),
     ],

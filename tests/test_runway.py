@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from pulumi_cfbilling import ConfigurationError
-from pulumi_cfbilling.runway import Runway, forecast, window
-from pulumi_cfbilling.usage import USAGE_UNIT, UsageBucket, UsageHistory, usage_to_usd
+from pulumi_cfbilling.api.usage import USAGE_UNIT, UsageBucket, UsageHistory, usage_to_usd
+from pulumi_cfbilling.guardrails.runway import Runway, forecast, window
 
 NOW = datetime(2026, 11, 25, 15, 30, tzinfo=timezone.utc)
 MIDNIGHT = datetime(2026, 11, 25, tzinfo=timezone.utc)
@@ -28,7 +28,12 @@ def daily(*cents: float, last: datetime = MIDNIGHT) -> UsageHistory:
     """Daily buckets ending at ``last``: the last value is the day before ``last``."""
     first = last - DAY * len(cents)
     buckets = [
-        {"id": f"b{i}", "aggregated_value": value, "start_time": ms(first + DAY * i), "end_time": ms(first + DAY * (i + 1))}
+        {
+            "id": f"b{i}",
+            "aggregated_value": value,
+            "start_time": ms(first + DAY * i),
+            "end_time": ms(first + DAY * (i + 1)),
+        }
         for i, value in enumerate(cents)
     ]
     return UsageHistory.model_validate({"history": buckets})

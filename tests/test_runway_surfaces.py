@@ -35,8 +35,8 @@ from pulumi_policy import StackValidationArgs
 import pulumi_cfbilling as cfbilling
 from pulumi_cfbilling.cli import main
 from pulumi_cfbilling.policy import validate_credit_balance
-from pulumi_cfbilling.report_schema import check_report_schema
-from pulumi_cfbilling.schema import CHECK_TOKEN, USAGE_TOKEN
+from pulumi_cfbilling.service.report_schema import check_report_schema
+from pulumi_cfbilling.service.schema import CHECK_TOKEN, USAGE_TOKEN
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 USAGE = "usage-history"
@@ -99,7 +99,7 @@ def test_terraform_gets_runway_keys_empty_when_not_read(
     assert (judged["runway_days"], judged["ok"], judged["violated_rules"]) == ("2.91", "false", "min-runway")
     assert judged["burn_usd_per_day"].startswith("1.07")
     assert judged["projected_empty_at"].endswith("Z")
-    unjudged = external({"account_id": LOW})
+    unjudged = external({"account_id": LOW, "min_balance_usd": "1"})
     assert (unjudged["runway_days"], unjudged["burn_usd_per_day"], unjudged["projected_empty_at"]) == ("", "", "")
 
 
@@ -174,13 +174,12 @@ def test_the_plugin_serves_get_usage_history(emulator: Emulator) -> None:
     plugin = Plugin()
     try:
         plugin.configure(emulator)
-        returned = plain(
-            plugin.invoke(USAGE_TOKEN, accountId=PropertyValue(LOW), days=PropertyValue(7.0))
-        )
+        returned = plain(plugin.invoke(USAGE_TOKEN, accountId=PropertyValue(LOW), days=PropertyValue(7.0)))
         response = plugin.call(
             "Invoke",
             provider_pb2.InvokeRequest(
-                tok=USAGE_TOKEN, args=PropertyValue.marshal_map({"accountId": PropertyValue(LOW), "colour": PropertyValue("red")})
+                tok=USAGE_TOKEN,
+                args=PropertyValue.marshal_map({"accountId": PropertyValue(LOW), "colour": PropertyValue("red")}),
             ),
         )
     finally:

@@ -10,12 +10,12 @@ from typing import Any
 import yaml
 from helpers import run_cli
 
-from pulumi_cfbilling.models import DERIVED_FIELDS, CreditBalance
-from pulumi_cfbilling.report_schema import check_report_schema_json
-from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN, package_schema, schema_json
+from pulumi_cfbilling.api.models import DERIVED_FIELDS, CreditBalance
+from pulumi_cfbilling.service.report_schema import check_report_schema_json
+from pulumi_cfbilling.service.schema import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN, package_schema, schema_json
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMITTED = ROOT / "pulumi_cfbilling" / "schema.json"
+COMMITTED = ROOT / "pulumi_cfbilling" / "service" / "schema.json"
 # Copied from the metaschema (pkg/codegen/schema/pulumi.json), so these tests need nothing outside the repo.
 TOKEN = re.compile(r"^[a-zA-Z][-a-zA-Z0-9_]*:([^0-9][a-zA-Z0-9._/-]*)?:[^0-9][a-zA-Z0-9._/]*$")
 FUNCTION_TOKEN = re.compile(r"^[a-zA-Z][-a-zA-Z0-9_]*:([^0-9][a-zA-Z0-9._/-]*)?:[^0-9][a-zA-Z0-9._/-]*$")
@@ -29,18 +29,18 @@ def test_cfbilling_schema_prints_the_committed_file() -> None:
     result = run_cli("schema")
     assert result.returncode == 0, result.stderr
     assert result.stdout == COMMITTED.read_text(), (
-        "schema.json is stale: run `cfbilling schema > pulumi_cfbilling/schema.json`"
+        "schema.json is stale: run `cfbilling schema > pulumi_cfbilling/service/schema.json`"
     )
     assert schema_json() == COMMITTED.read_text()
 
 
 def test_the_shipped_check_report_schema_is_derived_from_the_guardrail_table() -> None:
-    shipped = ROOT / "pulumi_cfbilling" / "check_report.schema.json"
+    shipped = ROOT / "pulumi_cfbilling" / "service" / "check_report.schema.json"
     result = run_cli("schema", "--check-report")
     assert result.returncode == 0, result.stderr
     assert result.stdout == shipped.read_text(), (
         "check_report.schema.json is stale: run "
-        "`cfbilling schema --check-report > pulumi_cfbilling/check_report.schema.json`"
+        "`cfbilling schema --check-report > pulumi_cfbilling/service/check_report.schema.json`"
     )
     assert check_report_schema_json() == shipped.read_text()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import skip_guard
 
 SUITE = """
 import pytest
@@ -20,7 +19,9 @@ def test_platform():
 """
 
 
-def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, allowed: list[str], strict: bool) -> pytest.RunResult:
+def run(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, allowed: list[str], strict: bool
+) -> pytest.RunResult:
     monkeypatch.setenv("CFBILLING_STRICT_SKIPS", "1" if strict else "0")
     pytester.makepyfile(test_suite=SUITE)
     lines = "\n".join(f"    {entry}" for entry in allowed)
@@ -50,9 +51,3 @@ def test_an_entry_must_say_why(pytester: pytest.Pytester, monkeypatch: pytest.Mo
     result = run(pytester, monkeypatch, ["test_suite.py::test_hidden"], True)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*needs a node id pattern and a reason*"])
-
-
-def test_the_plugin_module_is_the_one_conftest_uses() -> None:
-    import conftest
-
-    assert conftest.pytest_configure is skip_guard.pytest_configure

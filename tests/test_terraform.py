@@ -25,7 +25,7 @@ def external(emu: Emulator, query: object, **env: str) -> subprocess.CompletedPr
 
 
 def test_values_are_flat_strings(emulator: Emulator) -> None:
-    result = external(emulator, {"account_id": HEALTHY})
+    result = external(emulator, {"account_id": HEALTHY, "min_balance_usd": "1"})
     assert result.returncode == 0, result.stderr
     output = json.loads(result.stdout)
     assert all(isinstance(v, str) for v in output.values())
@@ -70,12 +70,13 @@ def test_every_guardrail_key_is_accepted(emulator: Emulator) -> None:
 
 
 def test_account_from_the_environment(emulator: Emulator) -> None:
-    assert json.loads(external(emulator, {}, CLOUDFLARE_ACCOUNT_ID=LOW).stdout)["account_id"] == LOW
+    read = external(emulator, {"min_balance_usd": "1"}, CLOUDFLARE_ACCOUNT_ID=LOW)
+    assert json.loads(read.stdout)["account_id"] == LOW
 
 
 def test_api_error_goes_to_stderr_with_non_zero_exit(emulator: Emulator) -> None:
     emulator.set_faults(HEALTHY, [{"kind": "status", "status": 401, "code": 10000}])
-    result = external(emulator, {"account_id": HEALTHY})
+    result = external(emulator, {"account_id": HEALTHY, "require_auto_topup": "yes"})
     assert result.returncode == 3
     assert result.stdout == ""
     assert "code 10000" in result.stderr
@@ -86,7 +87,10 @@ def test_configuration_errors_exit_2(emulator: Emulator) -> None:
     for query, fragment in (
         ("not json", "stdin is not a JSON object"),
         ("[1]", "stdin must be a JSON object"),
-        ({"account_id": "nope"}, "query key account_id 'nope'"),
+        ({"account_id": "nope", "min_balance_usd": "1"}, "query key account_id 'nope'"),
+        ({"account_id": HEALTHY}, "no guardrail given: pass at least one of min_balance_usd, require_auto_topup"),
+        ({"account_id": HEALTHY, "require_auto_topup": "false"}, "no guardrail given"),
+        ({"account_id": HEALTHY, "require_auto_topup": "maybe"}, "query key require_auto_topup 'maybe' is not true"),
         ({"account_id": HEALTHY, "min_balance": "3"}, "unknown query key 'min_balance'"),
         ({"account_id": HEALTHY, "max_topup_failure_age": "soon"}, "query key max_topup_failure_age 'soon'"),
     ):

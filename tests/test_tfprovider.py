@@ -21,11 +21,11 @@ from tf.iface import ReadDataContext
 from tf.types import Unknown
 from tf.utils import Diagnostics
 
-from pulumi_cfbilling.schema import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN, package_schema
+from pulumi_cfbilling.service.schema import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN, package_schema
+from pulumi_cfbilling.terraform._provider import CfBillingProvider
+from pulumi_cfbilling.terraform._schema import data_sources, provider_arguments, snake
+from pulumi_cfbilling.terraform._sources import CreditBalance, CreditCheck, UsageHistory
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
-from pulumi_cfbilling.tfprovider._provider import CfBillingProvider
-from pulumi_cfbilling.tfprovider._schema import data_sources, provider_arguments, snake
-from pulumi_cfbilling.tfprovider._sources import CreditBalance, CreditCheck, UsageHistory
 
 
 def configured(emulator: Emulator, **settings: Any) -> CfBillingProvider:
@@ -44,8 +44,11 @@ def read(source: Any, config: dict[str, Any]) -> tuple[dict[str, Any] | None, li
 
 def test_every_function_output_is_a_typed_attribute() -> None:
     package = package_schema()
-    for type_name, token in (("cfbilling_credit_balance", GET_TOKEN), ("cfbilling_credit_check", CHECK_TOKEN),
-                             ("cfbilling_usage_history", USAGE_TOKEN)):
+    for type_name, token in (
+        ("cfbilling_credit_balance", GET_TOKEN),
+        ("cfbilling_credit_check", CHECK_TOKEN),
+        ("cfbilling_usage_history", USAGE_TOKEN),
+    ):
         spec = data_sources()[type_name]
         function = package["functions"][token]
         names = {argument.name: argument for argument in spec.arguments}
@@ -58,8 +61,10 @@ def test_every_function_output_is_a_typed_attribute() -> None:
     assert balance["topup_config"][0] == "object"
     assert balance["topup_config"][1]["disabled_reason"] == "string"
     check = {a.name: a.shape.cty() for a in data_sources()["cfbilling_credit_check"].arguments}
-    assert check["violations"] == ["list", ["object", {"rule": "string", "message": "string", "observed": "string",
-                                                       "expected": "string"}]]
+    assert check["violations"] == [
+        "list",
+        ["object", {"rule": "string", "message": "string", "observed": "string", "expected": "string"}],
+    ]
     assert check["require_auto_topup"] == "bool"
     assert check["runway"][1]["runway_days"] == "number"
     block = {a.name: a for a in provider_arguments()}
@@ -90,7 +95,9 @@ def test_the_protocol_schema_marks_credentials_sensitive_and_outputs_computed() 
         ({"max_retries": 99}, "max_retries", "max_retries"),
     ],
 )
-def test_the_provider_block_is_checked_at_validation_time(config: dict[str, Any], attribute: str, fragment: str) -> None:
+def test_the_provider_block_is_checked_at_validation_time(
+    config: dict[str, Any], attribute: str, fragment: str
+) -> None:
     diags = Diagnostics()
     CfBillingProvider().validate_config(diags, {"api_token": None, **config})
     (diagnostic,) = diags.diagnostics
@@ -112,8 +119,8 @@ def test_unknown_and_missing_values_wait_for_the_read() -> None:
         (CreditBalance, {"account_id": "ABC"}, "account_id", "account_id 'ABC' is not a Cloudflare account id"),
         (CreditCheck, {"max_topup_failure_age": "forever"}, "max_topup_failure_age", "not a valid duration"),
         (CreditCheck, {"min_runway_days": "soon"}, "min_runway_days", "min_runway_days"),
-        (UsageHistory, {"days": 91}, "days", "91 days is not a valid window"),
-        (UsageHistory, {"window": "week"}, "window", "usage window 'week' is not valid"),
+        (UsageHistory, {"days": 91}, "days", "days 91 is not a number of whole days"),
+        (UsageHistory, {"window": "week"}, "window", "window 'week' is not valid"),
     ],
 )
 def test_data_source_arguments_are_checked_at_plan_time(
@@ -139,8 +146,12 @@ def test_reads_are_typed_and_share_one_request_per_route(emulator: Emulator) -> 
     assert check["ok"] is False
     assert check["min_balance_usd"] == 50  # arguments come back as given
     (violation,) = check["violations"]
-    assert violation == {"rule": "min-balance", "message": "balance $42.51 is below the minimum of $50.00",
-                         "observed": "42.505", "expected": "50.0"}
+    assert violation == {
+        "rule": "min-balance",
+        "message": "balance $42.51 is below the minimum of $50.00",
+        "observed": "42.505",
+        "expected": "50.0",
+    }
     assert check["runway"]["runway_days"] == 13.96
     usage, errors = read(UsageHistory(provider), {"account_id": HEALTHY, "days": 7.0, "window": None})
     assert usage is not None
@@ -175,7 +186,7 @@ def test_configuration_problems_are_diagnostics_on_read_without_secrets(emulator
     for source in (CreditBalance(blank), CreditBalance(CfBillingProvider())):
         _, errors = read(source, {"account_id": HEALTHY})
         assert errors == [
-            "no Cloudflare credentials found: set api_token (a token with 'AI Gateway Read') in the provider block, "
+            "no Cloudflare credentials found: set api_token in the provider block (a token with 'AI Gateway Read'), "
             "or CLOUDFLARE_API_TOKEN where terraform runs (or api_key with email, CLOUDFLARE_API_KEY with "
             "CLOUDFLARE_EMAIL)"
         ]
@@ -189,7 +200,7 @@ def test_configuration_problems_are_diagnostics_on_read_without_secrets(emulator
 
 def test_a_person_running_the_provider_is_told_what_it_is() -> None:
     script = Path(sys.executable).with_name("terraform-provider-cfbilling")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.tfprovider"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.terraform"]
     env = {k: v for k, v in os.environ.items() if k != "TF_PLUGIN_MAGIC_COOKIE"}
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
     assert result.returncode == 1
@@ -210,10 +221,12 @@ def test_install_provider_lays_out_a_filesystem_mirror(tmp_path: Path) -> None:
     assert launcher.stat().st_mode & stat.S_IXUSR
     text = launcher.read_text()
     assert text.startswith("#!/bin/sh\nexec ")
-    assert text.rstrip().endswith('-m pulumi_cfbilling.tfprovider "$@"')
+    assert text.rstrip().endswith('-m pulumi_cfbilling.terraform "$@"')
     assert f'path    = "{tmp_path / "mirror"}"' in result.stdout
-    assert ('include = ["registry.terraform.io/pulumi-cfbilling/cfbilling", '
-            '"registry.opentofu.org/pulumi-cfbilling/cfbilling"]') in result.stdout
+    assert (
+        'include = ["registry.terraform.io/pulumi-cfbilling/cfbilling", '
+        '"registry.opentofu.org/pulumi-cfbilling/cfbilling"]'
+    ) in result.stdout
     # OpenTofu reads the same source as an address on its own registry: the mirror serves it too.
     (tofu,) = (tmp_path / "mirror").glob("registry.opentofu.org/pulumi-cfbilling/cfbilling/*/*/*")
     assert tofu.read_text() == text
@@ -238,7 +251,7 @@ def test_install_provider_into_a_file_is_one_line_error(tmp_path: Path) -> None:
 
 
 def test_the_tls_key_is_kept_private_reused_and_renewed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pulumi_cfbilling.tfprovider import _serve
+    from pulumi_cfbilling.terraform import _serve
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     first = _serve._tls_material()
@@ -259,9 +272,13 @@ def test_the_handshake_and_the_protocol_over_a_tls_socket(tmp_path: Path) -> Non
     from tf.gen import grpc_controller_pb2, grpc_controller_pb2_grpc, tfplugin_pb2, tfplugin_pb2_grpc
 
     script = Path(sys.executable).with_name("terraform-provider-cfbilling")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.tfprovider"]
-    env = {**os.environ, "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-           "PLUGIN_CLIENT_CERT": "unused", "XDG_CACHE_HOME": str(tmp_path)}
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.terraform"]
+    env = {
+        **os.environ,
+        "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+        "PLUGIN_CLIENT_CERT": "unused",
+        "XDG_CACHE_HOME": str(tmp_path),
+    }
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert process.stdout is not None
@@ -273,13 +290,18 @@ def test_the_handshake_and_the_protocol_over_a_tls_socket(tmp_path: Path) -> Non
 
         der = base64.b64decode(certificate + "=" * (-len(certificate) % 4))
         pem = x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
-        channel = grpc.secure_channel(f"unix:{address}", grpc.ssl_channel_credentials(root_certificates=pem),
-                                      options=[("grpc.ssl_target_name_override", "localhost")])
+        channel = grpc.secure_channel(
+            f"unix:{address}",
+            grpc.ssl_channel_credentials(root_certificates=pem),
+            options=[("grpc.ssl_target_name_override", "localhost")],
+        )
         schema = tfplugin_pb2_grpc.ProviderStub(channel).GetProviderSchema(
             tfplugin_pb2.GetProviderSchema.Request(), timeout=30
         )
         assert set(schema.data_source_schemas) == {
-            "cfbilling_credit_balance", "cfbilling_credit_check", "cfbilling_usage_history"
+            "cfbilling_credit_balance",
+            "cfbilling_credit_check",
+            "cfbilling_usage_history",
         }
         grpc_controller_pb2_grpc.GRPCControllerStub(channel).Shutdown(grpc_controller_pb2.Empty(), timeout=30)
         channel.close()
@@ -297,7 +319,7 @@ def test_a_bug_is_one_diagnostic_with_no_traceback_in_it(
     def broken(*args: Any) -> dict[str, Any]:
         raise KeyError("balance")
 
-    monkeypatch.setattr("pulumi_cfbilling.results.balance_result", broken)
+    monkeypatch.setattr("pulumi_cfbilling.service.documents.balance_document", broken)
     state, errors = read(CreditBalance(configured(emulator)), {"account_id": HEALTHY})
     assert state is None
     assert errors == [

@@ -23,8 +23,18 @@ def test_usage_prints_the_spend_a_sparkline_and_the_runway(emulator: Emulator) -
 
 def test_usage_json_keeps_raw_values_and_hourly_buckets(emulator: Emulator) -> None:
     result = run_cli(
-        "usage", "--account-id", HEALTHY, "--account-id", FAILING, "--days", "2", "--window", "hour",
-        "--format", "json", env=env_for(emulator),
+        "usage",
+        "--account-id",
+        HEALTHY,
+        "--account-id",
+        FAILING,
+        "--days",
+        "2",
+        "--window",
+        "hour",
+        "--format",
+        "json",
+        env=env_for(emulator),
     )
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
@@ -44,15 +54,20 @@ def test_usage_reports_an_unreadable_account_and_bad_days(emulator: Emulator) ->
     assert result.returncode == 3
     assert result.stdout.startswith(HEALTHY)
     assert f"reading the usage history of account {LOW} failed" in result.stderr
-    assert_one_line_error(run_cli("usage", "--account-id", HEALTHY, "--days", "91", env=env_for(emulator)), 2, "--days 91")
+    assert_one_line_error(
+        run_cli("usage", "--account-id", HEALTHY, "--days", "91", env=env_for(emulator)),
+        2,
+        "--days '91' is not a number of whole days",
+    )
 
 
 def test_balance_runway_adds_the_line_and_the_field(emulator: Emulator) -> None:
     text = run_cli("balance", "--account-id", HEALTHY, "--runway", env=env_for(emulator))
     assert text.returncode == 0, text.stderr
     assert "Runway          13.96 days at $3.04 a day (the last 7 days), until about " in text.stdout
-    document = json.loads(run_cli("balance", "--account-id", FAILING, "--runway", "--format", "json",
-                                  env=env_for(emulator)).stdout)
+    document = json.loads(
+        run_cli("balance", "--account-id", FAILING, "--runway", "--format", "json", env=env_for(emulator)).stdout
+    )
     assert document["accounts"][0]["runway"]["runwayDays"] == 0
     plain = json.loads(run_cli("balance", "--account-id", HEALTHY, "--format", "json", env=env_for(emulator)).stdout)
     assert "runway" not in plain["accounts"][0]
@@ -72,8 +87,9 @@ def test_usage_reads_a_fleet_concurrently() -> None:
 
     # Every answer waits 0.3 s: reads of different accounts overlap in the emulator's log when they run at once.
     with Emulator(fixture=demo_fixture(), latency=0.3) as emulator:
-        result = run_cli("usage", "--account-id", HEALTHY, "--account-id", LOW, "--account-id", FAILING,
-                         env=env_for(emulator))
+        result = run_cli(
+            "usage", "--account-id", HEALTHY, "--account-id", LOW, "--account-id", FAILING, env=env_for(emulator)
+        )
         assert result.returncode == 0, result.stderr
         firsts = [emulator.requests_for(account)[0] for account in (HEALTHY, LOW, FAILING)]
     assert [line.split(":")[0] for line in result.stdout.split("\n\n")] == [HEALTHY, LOW, FAILING]  # input order

@@ -21,7 +21,7 @@ from pulumi_cfbilling import (
     PermissionDeniedError,
     RateLimitError,
 )
-from pulumi_cfbilling.runway import forecast, window
+from pulumi_cfbilling.guardrails.runway import forecast, window
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator, demo_fixture
 
 NOW = datetime(2026, 11, 25, 15, 30, tzinfo=timezone.utc)
@@ -75,7 +75,10 @@ def test_todays_partial_bucket_and_hourly_buckets(client: BillingClient) -> None
 
 def test_the_forecast_on_what_the_client_read(client: BillingClient) -> None:
     start, end = window(NOW, 7)
-    for account, expected_days, burn in ((HEALTHY, Decimal("4.25"), Decimal(10)), (LOW, Decimal("1.13"), Decimal("2.75"))):
+    for account, expected_days, burn in (
+        (HEALTHY, Decimal("4.25"), Decimal(10)),
+        (LOW, Decimal("1.13"), Decimal("2.75")),
+    ):
         balance = client.get_credit_balance(account).balance_usd
         usage = client.get_usage_history(account, start=start, end=end)
         result = forecast(balance, usage, now=NOW)

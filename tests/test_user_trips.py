@@ -27,7 +27,15 @@ def env_for(emu: Emulator, **extra: str) -> dict[str, str]:
 def test_check_reports_unreadable_accounts_on_stderr(emulator: Emulator, fmt: str) -> None:
     emulator.set_faults(LOW, [{"kind": "status", "status": 403, "code": 9109}])
     result = run_cli(
-        "check", "--account-id", HEALTHY, "--account-id", LOW, "--min-balance-usd", "1", "--format", fmt,
+        "check",
+        "--account-id",
+        HEALTHY,
+        "--account-id",
+        LOW,
+        "--min-balance-usd",
+        "1",
+        "--format",
+        fmt,
         env=env_for(emulator, CFBILLING_MAX_RETRIES="0"),
     )
     assert result.returncode == 3
@@ -93,7 +101,12 @@ def test_a_duplicate_account_names_both_lines(emulator: Emulator, tmp_path: Path
 def test_accounts_from_stdin(emulator: Emulator) -> None:
     command = [*cfbilling_command(), "balance", "--accounts-file", "-", "--format", "json"]
     result = subprocess.run(
-        command, input=f"{HEALTHY}\n{FAILING} research\n", capture_output=True, text=True, timeout=60, check=False,
+        command,
+        input=f"{HEALTHY}\n{FAILING} research\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
         env={**_base_env(), **env_for(emulator)},
     )
     assert result.returncode == 0, result.stderr
@@ -161,7 +174,9 @@ def test_doctor_says_default_once(emulator: Emulator) -> None:
 
 
 def test_a_bearer_prefix_gets_a_hint_naming_it(emulator: Emulator) -> None:
-    result = run_cli("balance", "--account-id", HEALTHY, env=env_for(emulator, CLOUDFLARE_API_TOKEN=f"Bearer {DEMO_TOKEN}"))
+    result = run_cli(
+        "balance", "--account-id", HEALTHY, env=env_for(emulator, CLOUDFLARE_API_TOKEN=f"Bearer {DEMO_TOKEN}")
+    )
     assert result.returncode == 2
     assert "starts with a 'Bearer ' prefix: set the token alone" in result.stderr
     assert DEMO_TOKEN not in result.stderr

@@ -28,4 +28,3 @@ def get(name: str) -> str | None:
 def e2e_required() -> bool:
     """CI: every end-to-end test and every tool it needs must be there (a failure, not a skip)."""
     return get("CFBILLING_E2E") == "required"
-

@@ -16,32 +16,47 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from .._version import __version__
-from ..errors import APIError, CfBillingError, ConfigurationError
-from ..fleet import DEFAULT_CONCURRENCY
-from ..rules import GUARDRAILS
+from ..core.errors import APIError, CfBillingError, ConfigurationError
+from ..core.settings import SETTINGS
+from ..core.version import __version__
+from ..guardrails.rules import GUARDRAILS
+from ..service.fleet import DEFAULT_CONCURRENCY
+from ..service.reader import EXIT_API_ERROR, EXIT_OK, EXIT_USAGE
 
 __all__ = ["EXIT_API_ERROR", "EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_API_ERROR = 3
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a program killed by SIGPIPE
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line error message instead of the usage block."""
+    """argparse with a one-line error message instead of the usage block, and no abbreviated flags.
+
+    ``--min-balance 20`` must not quietly mean ``--min-balance-usd 20``: a flag is written whole, or refused.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def switch(command: argparse.ArgumentParser, flag: str, description: str) -> None:
+    """A yes/no flag: alone it means yes; ``--flag=no`` (any of true/false, yes/no, on/off, 1/0) says which.
+
+    The value is kept as written and read by the one boolean parser (``values.read_flag``), so the GitHub Action
+    can pass its inputs through as they are and ``maybe`` is an error, never a quiet "off".
+    """
+    command.add_argument(flag, nargs="?", const="true", default=None, metavar="BOOL", help=description)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full command-line parser; each command's help ends with an example."""
     # Options every command takes, before or after its name (`cfbilling --timeout 5 balance` works too).
     # SUPPRESS keeps a flag given before the command from being reset by the command's own parser.
-    common = argparse.ArgumentParser(add_help=False)
+    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     common.add_argument(
         "--verbose",
         "-v",
@@ -49,19 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="log requests and retries on stderr (credentials are never logged)",
     )
-    common.add_argument(
-        "--base-url",
-        metavar="URL",
-        default=argparse.SUPPRESS,
-        help="API base URL (default: CLOUDFLARE_BASE_URL or the public API)",
-    )
-    common.add_argument(
-        "--timeout",
-        type=float,
-        metavar="SECONDS",
-        default=argparse.SUPPRESS,
-        help="timeout of each attempt as a whole (default 30)",
-    )
+    for row in SETTINGS:  # one flag per row of the settings table the CLI takes (credentials never are flags)
+        if row.cli:
+            common.add_argument(
+                row.flag,
+                metavar=row.name.rsplit("_", 1)[-1].upper(),
+                default=argparse.SUPPRESS,
+                help=f"{row.description} (environment: {row.env})",
+            )
     parser = _Parser(
         prog="cfbilling",
         description="Watch and guard Cloudflare AI Gateway credits (Unified Billing).",
@@ -110,9 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     account_options(balance)
     balance.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
-    balance.add_argument(
-        "--runway", action="store_true", help="also read the usage history: days left at the last 7 days' spend"
-    )
+    switch(balance, "--runway", "also read the usage history: days left at the last 7 days' spend")
 
     usage = add(
         "usage",
@@ -121,8 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         "cfbilling usage --account-id 0123456789abcdef0123456789abcdef --days 14",
     )
     account_options(usage)
-    usage.add_argument("--days", type=int, default=7, metavar="N", help="whole UTC days before today (1-90, default 7)")
-    usage.add_argument("--window", choices=("day", "hour"), default="day", help="bucket size (default day)")
+    usage.add_argument("--days", default="7", metavar="N", help="whole UTC days before today (1-90, default 7)")
+    usage.add_argument("--window", default="day", metavar="day|hour", help="bucket size (default day)")
     usage.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
     check = add(
@@ -132,16 +140,16 @@ def build_parser() -> argparse.ArgumentParser:
         "cfbilling check --accounts-file accounts.txt --min-balance-usd 20 --require-auto-topup --format github",
     )
     account_options(check)
-    for entry in GUARDRAILS:  # one flag per row of the guardrail table
+    for entry in GUARDRAILS:  # one flag per row of the guardrail table, its value read by the kind's parser
         if entry.kind == "flag":
-            check.add_argument(entry.flag, action="store_true", default=None, help=entry.description)
+            switch(check, entry.flag, entry.description)
         else:
             check.add_argument(entry.flag, metavar=entry.value_kind.metavar, help=entry.description)
-    check.add_argument("--advisory", action="store_true", help="report failed guardrails as warnings and exit 0")
-    check.add_argument(
+    switch(check, "--advisory", "report failed guardrails as warnings and exit 0")
+    switch(
+        check,
         "--runway",
-        action="store_true",
-        help="also read the usage history (as --min-runway-days does): runway in the report, charts in the summary",
+        "also read the usage history (as --min-runway-days does): runway in the report, charts in the summary",
     )
     check.add_argument(
         "--format", choices=("text", "json", "github"), default="text", help="output format (default text)"
@@ -227,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _interrupted() -> None:
     # A second Ctrl-C must not interrupt the exit itself (that is where tracebacks came from).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from .._transport import abort_all
+    from ..api.transport import abort_all
 
     abort_all()  # reads in flight are abandoned, their sockets shut down; no request starts after this
     prefix = "\r\x1b[K" if sys.stderr.isatty() else ""  # erase a progress line first
@@ -257,8 +265,7 @@ def _run(argv: Sequence[str] | None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     # Only the chosen command's module is imported: `cfbilling check` never loads the emulator or the demo.
-    module = "terraform" if handler_name == "terraform_external" else handler_name
-    handler = getattr(importlib.import_module(f".{module}", __package__), handler_name)
+    handler = getattr(importlib.import_module(f".{handler_name}", __package__), handler_name)
     try:
         code: int = handler(args)
     except ConfigurationError as exc:

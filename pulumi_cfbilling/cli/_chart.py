@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
-from ..fleet import AccountOutcome
-from ..models import format_usd, to_cents
-from ..runway import Runway
-from ..text import neutralize
+from ..core.amounts import format_usd, to_cents
+from ..core.text import neutralize
+from ..guardrails.runway import Runway
+from ..service.reader import Result
 
 __all__ = ["HORIZON_DAYS", "MAX_CHARTS", "chart_text", "runway_chart", "runway_charts"]
 
@@ -111,13 +111,13 @@ def runway_chart(account_id: str, label: str | None, balance: Decimal, runway: R
     return "\n".join(source)
 
 
-def runway_charts(outcomes: Sequence[AccountOutcome]) -> str:
+def runway_charts(outcomes: Sequence[Result]) -> str:
     """The charts of the accounts whose runway was read: the :data:`MAX_CHARTS` shortest runways, shortest first."""
     charted = [(o, o.balance, o.runway) for o in outcomes if o.runway is not None and o.balance is not None]
     if not charted:
         return ""
 
-    def shortest_first(entry: tuple[AccountOutcome, object, Runway]) -> tuple[bool, Decimal]:
+    def shortest_first(entry: tuple[Result, object, Runway]) -> tuple[bool, Decimal]:
         days = entry[2].runway_days
         return days is None, days if days is not None else Decimal(0)
 

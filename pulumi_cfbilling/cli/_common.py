@@ -1,4 +1,4 @@
-"""What several commands share: settings from flags and the environment, account selection, fleet progress."""
+"""What several commands share: settings from flags and the environment, the service, accounts, fleet progress."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import os
 import sys
 from collections.abc import Callable
 
-from ..accounts import AccountRef, select_accounts
-from ..config import Settings, settings_for
-from ..errors import ConfigurationError
-from ..fleet import MAX_CONCURRENCY, AccountOutcome
+from ..core.errors import ConfigurationError
+from ..core.settings import SETTINGS, Settings, settings_for
+from ..service.accounts import AccountRef, select_accounts
+from ..service.fleet import MAX_CONCURRENCY
+from ..service.reader import EXIT_API_ERROR, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Service
 
 __all__ = [
     "CLEAR_LINE",
@@ -20,31 +21,21 @@ __all__ = [
     "EXIT_USAGE",
     "accounts",
     "concurrency",
-    "exit_code",
     "progress",
+    "service",
     "settings",
 ]
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_API_ERROR = 3
-
-
-def exit_code(outcomes: list[AccountOutcome], *, advisory: bool) -> int:
-    """3 if any account is unreadable, else 1 if any guardrail failed (unless advisory), else 0."""
-    statuses = {o.status for o in outcomes}
-    if "error" in statuses:
-        return EXIT_API_ERROR
-    if "fail" in statuses and not advisory:
-        return EXIT_FAILED
-    return EXIT_OK
-
 
 def settings(args: argparse.Namespace, *, require_credentials: bool = True) -> Settings:
-    """Flags first (``--base-url``, ``--timeout``), then the environment."""
-    flags = {"base_url": getattr(args, "base_url", None), "timeout": getattr(args, "timeout", None)}
+    """The settings table's flags first (``--base-url``, ``--timeout``, ...), then the environment."""
+    flags = {row.name: getattr(args, row.name, None) for row in SETTINGS if row.cli}
     return settings_for("cli", flags, require_credentials=require_credentials)
+
+
+def service(args: argparse.Namespace) -> Service:
+    """The read-and-judge service for this command's settings (one cache, one client, for the whole command)."""
+    return Service(settings(args))
 
 
 def accounts(args: argparse.Namespace, resolved: Settings) -> list[AccountRef]:

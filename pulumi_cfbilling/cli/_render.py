@@ -7,21 +7,20 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from ..models import CreditBalance, format_usd
-from ..runway import Runway
-from ..text import neutralize
+from ..api.models import CreditBalance
+from ..core.amounts import format_usd, plain_value
+from ..core.text import neutralize
+from ..guardrails.runway import Runway
+from ..service.documents import DOCUMENT_VERSION, balance_document
+from ..service.reader import Result
 
 __all__ = [
-    "DOCUMENT_VERSION",
-    "balance_document",
+    "balance_entry",
     "render_balance_text",
     "render_json",
     "runway_text",
     "sparkline",
 ]
-
-DOCUMENT_VERSION = 1
-"""Bumped only on a breaking change to the JSON documents the CLI prints."""
 
 
 def _payment_method(balance: CreditBalance) -> str:
@@ -79,8 +78,11 @@ def sparkline(values: Sequence[Decimal]) -> str:
     return "".join(_BARS[0] if v <= 0 else _BARS[min(7, int(v / top * 7))] for v in values)
 
 
-def render_balance_text(balance: CreditBalance, label: str | None = None, runway: Runway | None = None) -> str:
+def render_balance_text(result: Result) -> str:
     """A block of aligned lines describing one account's balance and top-up configuration (and its runway)."""
+    balance, label, runway = result.balance, result.ref.label, result.runway
+    if balance is None:
+        raise ValueError("render_balance_text needs a result with a balance")
     rows = [
         ("Account", f"{balance.account_id}" + (f" ({neutralize(label)})" if label else "")),
         ("Balance", f"{format_usd(balance.balance_usd)} ({balance.balance!r} cents)"),
@@ -93,12 +95,13 @@ def render_balance_text(balance: CreditBalance, label: str | None = None, runway
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
-def balance_document(balance: CreditBalance, label: str | None = None, runway: Runway | None = None) -> dict[str, Any]:
-    """One account in JSON output: the canonical camelCase fields plus its label (and its runway, when read)."""
-    return {"label": label, **balance.to_document(), **({"runway": runway.to_dict()} if runway else {})}
+def balance_entry(result: Result) -> dict[str, Any]:
+    """One account of ``balance --format json``: its label, the balance document (and its runway, when read)."""
+    runway = {"runway": plain_value(result.runway.to_dict())} if result.runway else {}
+    return {"label": result.ref.label, **balance_document(result), **runway}
 
 
 def render_json(accounts: Sequence[dict[str, Any]], **extra: Any) -> str:
     """The versioned JSON document the CLI prints: ``{"version": 1, ..., "accounts": [...]}``."""
-    # allow_nan=False: JSON has no Infinity or NaN, and the models keep every number finite and bounded.
+    # allow_nan=False: JSON has no Infinity or NaN; every document went through plain_value, which nulls them.
     return json.dumps({"version": DOCUMENT_VERSION, **extra, "accounts": list(accounts)}, indent=2, allow_nan=False)

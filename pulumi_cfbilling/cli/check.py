@@ -10,51 +10,44 @@ import argparse
 import os
 import sys
 
-from ..client import BillingClient
-from ..errors import ConfigurationError
-from ..fleet import read_fleet
-from ..rules import GUARDRAILS, Policy
+from ..core.values import read_flag
+from ..guardrails.rules import GUARDRAILS, read_policy
+from ..service.documents import report_document
+from ..service.reader import Ask, exit_code
 from . import _common as common
 from ._chart import runway_charts
-from ._report import check_document, dumps, github_commands, markdown_summary, text_table
+from ._report import dumps, github_commands, markdown_summary, text_table
 
 __all__ = ["check"]
-
-def _flags() -> dict[str, str]:
-    return {g.name: g.flag for g in GUARDRAILS}
 
 
 def check(args: argparse.Namespace) -> int:
     """Run the guardrails and print the report in the chosen format."""
-    flags = _flags()
-    policy = Policy.from_values({name: getattr(args, name, None) for name in flags}, labels=flags.__getitem__)
-    if policy.is_empty:
-        raise ConfigurationError("no guardrail given: pass at least one of " + ", ".join(flags.values()))
-    settings = common.settings(args)
-    refs = common.accounts(args, settings)
-    workers = common.concurrency(args)
-    with BillingClient.from_settings(settings) as client:
-        outcomes = read_fleet(
-            client, refs, policy=policy, runway=args.runway, concurrency=workers, progress=common.progress(len(refs))
-        )
-    code = common.exit_code(outcomes, advisory=args.advisory)
+    policy = read_policy({g.name: getattr(args, g.name, None) for g in GUARDRAILS}, "cli")
+    advisory = read_flag(args.advisory or "false", "--advisory")
+    ask = Ask(policy, runway=read_flag(args.runway or "false", "--runway"))
+    with common.service(args) as service:
+        refs = common.accounts(args, service.settings)
+        workers = common.concurrency(args)
+        results = service.read_all(refs, ask, concurrency=workers, progress=common.progress(len(refs)))
+    code = exit_code(results, advisory=advisory)
     if args.format == "json":
-        enforcement = "advisory" if args.advisory else "mandatory"
-        print(dumps(check_document(outcomes, policy, enforcement=enforcement, exit_code=code)))
+        enforcement = "advisory" if advisory else "mandatory"
+        print(dumps(report_document(results, policy, enforcement=enforcement, exit_code=code)))
     elif args.format == "github":
-        print(github_commands(outcomes, advisory=args.advisory))
+        print(github_commands(results, advisory=advisory))
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
             try:
                 with open(summary, "a", encoding="utf-8") as handle:
-                    handle.write(markdown_summary(outcomes) + runway_charts(outcomes))
+                    handle.write(markdown_summary(results) + runway_charts(results))
             except OSError as exc:
                 # The verdict stands; a summary that cannot be written is worth a warning, not a failure.
                 print(f"cfbilling: warning: cannot append to GITHUB_STEP_SUMMARY ({exc.strerror})", file=sys.stderr)
     else:
-        print(text_table(outcomes, advisory=args.advisory))
+        print(text_table(results, advisory=advisory))
     # One line per unreadable account on stderr, whatever the format, as `balance` does.
-    for outcome in outcomes:
-        if outcome.error is not None:
-            print(f"cfbilling: error: {outcome.error}", file=sys.stderr)
+    for result in results:
+        if result.error is not None:
+            print(f"cfbilling: error: {result.error}", file=sys.stderr)
     return code

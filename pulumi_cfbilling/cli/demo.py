@@ -13,12 +13,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..accounts import AccountRef
-from ..client import BillingClient
-from ..fleet import read_fleet
-from ..rules import Policy
+from ..core.settings import settings_for
+from ..guardrails.rules import Policy
+from ..service.accounts import AccountRef
+from ..service.reader import Ask, Service, exit_code
 from ..testing.emulator import DEMO_TOKEN, Emulator, demo_fixture
-from ._common import exit_code
 from ._render import render_balance_text
 from ._report import text_table
 
@@ -33,23 +32,29 @@ def demo(args: argparse.Namespace) -> int:
             f"cfbilling demo: an emulator of Cloudflare's credit-balance API serves {len(emu.accounts)} sample "
             f"accounts at {emu.base_url}\n(nothing here is real: no Cloudflare account or network is used)\n"
         )
-        # Explicit arguments beat the environment, so a user's real CLOUDFLARE_* settings cannot leak in.
-        with BillingClient(api_token=DEMO_TOKEN, base_url=emu.base_url, timeout=5, max_retries=1) as client:
+        # Explicit settings beat the environment, so a user's real CLOUDFLARE_* settings cannot leak in.
+        given: dict[str, str | float | int | None] = {
+            "api_token": DEMO_TOKEN,
+            "base_url": emu.base_url,
+            "timeout": 5,
+            "max_retries": 1,
+        }
+        with Service(settings_for("cli", given)) as service:
             refs = [AccountRef(account_id, spec.get("label")) for account_id, spec in fixture["accounts"].items()]
             # With the runway: days left at the last 7 days' rate of spend, from the usage history.
-            for outcome in read_fleet(client, refs, runway=True):
-                if outcome.balance is not None:
-                    print(render_balance_text(outcome.balance, outcome.ref.label, outcome.runway))
+            for result in service.read_all(refs, Ask(runway=True)):
+                if result.balance is not None:
+                    print(render_balance_text(result))
                     print()
             _demo_pulumi_program(emu, fixture)
-            _demo_fleet_check(client, fixture)
+            _demo_fleet_check(service, fixture)
     print("Next: `cfbilling emulator` serves these accounts for your own experiments; `cfbilling usage` shows")
     print("their spend per day against it.")
     return 0
 
 
 def _demo_pulumi_program(emu: Emulator, fixture: dict[str, Any]) -> None:
-    from .._requires import pulumi_problem
+    from ..core.requires import pulumi_problem
 
     if pulumi_problem() is not None:
         print("(The Pulumi part of the demo needs the Pulumi SDK: pip install 'pulumi-cfbilling[pulumi]'.)\n")
@@ -86,7 +91,7 @@ def _demo_pulumi_program(emu: Emulator, fixture: dict[str, Any]) -> None:
         print()
 
 
-def _demo_fleet_check(client: BillingClient, fixture: dict[str, Any]) -> None:
+def _demo_fleet_check(service: Service, fixture: dict[str, Any]) -> None:
     refs = [AccountRef(account_id, spec.get("label")) for account_id, spec in fixture["accounts"].items()]
     policy = Policy(
         min_balance_usd=Decimal(20),
@@ -97,6 +102,6 @@ def _demo_fleet_check(client: BillingClient, fixture: dict[str, Any]) -> None:
     print("A CI preflight over the whole fleet:")
     print("$ cfbilling check --accounts-file accounts.txt --min-balance-usd 20 --require-auto-topup \\")
     print("    --max-topup-failure-age 24h --min-runway-days 3\n")
-    outcomes = read_fleet(client, refs, policy=policy)
-    print(text_table(outcomes))
-    print(f"(exit code {exit_code(outcomes, advisory=False)})\n")
+    results = service.read_all(refs, Ask(policy))
+    print(text_table(results))
+    print(f"(exit code {exit_code(results, advisory=False)})\n")

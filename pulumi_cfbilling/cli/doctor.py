@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, replace
 
-from ..client import BillingClient
-from ..config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Settings, validate_account_id
-from ..errors import APIError, AuthenticationError, CfBillingError, ConfigurationError, PermissionDeniedError
-from ..models import TokenVerification, format_usd
-from ..text import neutralize
+from ..api.models import TokenVerification
+from ..core.amounts import format_usd
+from ..core.errors import APIError, AuthenticationError, CfBillingError, ConfigurationError, PermissionDeniedError
+from ..core.settings import Settings
+from ..core.text import neutralize
+from ..core.values import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, read_account_id
+from ..service.reader import EXIT_API_ERROR, EXIT_OK, EXIT_USAGE, Ask, Service
 from . import _common as common
 
 __all__ = ["doctor"]
@@ -53,23 +55,23 @@ def _diagnose(args: argparse.Namespace) -> tuple[list[Finding], int]:
         if args.account_id:
             settings = _with_account(settings, args.account_id)
     except ConfigurationError as error:
-        return [Finding("FAIL", "configuration", str(error))], common.EXIT_USAGE
+        return [Finding("FAIL", "configuration", str(error))], EXIT_USAGE
     findings = _settings_findings(settings)
     if settings.credentials is None:
-        return findings, common.EXIT_USAGE
-    client = BillingClient.from_settings(settings)
-    with client:
-        token_findings, code = _token_findings(client, settings)
+        return findings, EXIT_USAGE
+    with Service(settings) as service:
+        token_findings, code = _token_findings(service, settings)
         findings.extend(token_findings)
-        if code == common.EXIT_OK:
-            balance_finding, code = _balance_finding(client, settings)
+        if code == EXIT_OK:
+            balance_finding, code = _balance_finding(service, settings)
             findings.append(balance_finding)
     return findings, code
 
 
 def _with_account(settings: Settings, account_id: str) -> Settings:
     origins = {**settings.origins, "account_id": "--account-id"}
-    return replace(settings, account_id=validate_account_id(account_id, "--account-id"), origins=origins)
+    values = {**settings.values, "account_id": read_account_id(account_id, "--account-id")}
+    return replace(settings, values=values, origins=origins)
 
 
 def _origin(settings: Settings, key: str) -> str:
@@ -126,26 +128,26 @@ def _with_default(settings: Settings, key: str, default: str) -> str:
     return origin if origin == "(default)" else f"{origin} (default {default})"
 
 
-def _token_findings(client: BillingClient, settings: Settings) -> tuple[list[Finding], int]:
+def _token_findings(service: Service, settings: Settings) -> tuple[list[Finding], int]:
     if settings.credentials is None or settings.credentials.kind != "token":
-        return [Finding("warn", "token", "not verified: only API tokens can be verified")], common.EXIT_OK
+        return [Finding("warn", "token", "not verified: only API tokens can be verified")], EXIT_OK
     try:
-        return [_token_state(client.verify_token(), "user token")], common.EXIT_OK
+        return [_token_state(service.verify_token(), "user token")], EXIT_OK
     except AuthenticationError as error:
         user_error: APIError = error
     except APIError as error:
-        return [Finding("FAIL", "token", str(error), "retry; if it persists, check the network")], common.EXIT_API_ERROR
+        return [Finding("FAIL", "token", str(error), "retry; if it persists, check the network")], EXIT_API_ERROR
     # Not a user token: it may be owned by the account (verified at the account's own endpoint).
     if settings.account_id is not None:
         try:
-            verified = client.verify_token(settings.account_id)
+            verified = service.verify_token(settings.account_id)
         except APIError:
             pass
         else:
-            return [_token_state(verified, f"account-owned token of {settings.account_id}")], common.EXIT_OK
+            return [_token_state(verified, f"account-owned token of {settings.account_id}")], EXIT_OK
     return [
         Finding("FAIL", "token", f"Cloudflare does not recognise this token ({_codes(user_error)})", HOW_TO_GET_ACCESS)
-    ], common.EXIT_API_ERROR
+    ], EXIT_API_ERROR
 
 
 def _token_state(verified: TokenVerification, kind: str) -> Finding:
@@ -160,22 +162,24 @@ def _token_state(verified: TokenVerification, kind: str) -> Finding:
     )
 
 
-def _balance_finding(client: BillingClient, settings: Settings) -> tuple[Finding, int]:
+def _balance_finding(service: Service, settings: Settings) -> tuple[Finding, int]:
     if settings.account_id is None:
-        return Finding("warn", "balance", "not read: no account configured"), common.EXIT_OK
+        return Finding("warn", "balance", "not read: no account configured"), EXIT_OK
+    result = service.read(settings.account_id, Ask())
     try:
-        balance = client.get_credit_balance(settings.account_id)
+        balance = result.unwrap().balance
+        assert balance is not None  # read, or the error was raised
     except PermissionDeniedError as error:
         fix = (
             f"add account {settings.account_id} to the token's Account Resources with 'AI Gateway Read'"
             if 9109 in error.codes
             else HOW_TO_GET_ACCESS
         )
-        return Finding("FAIL", "balance", str(error), fix), common.EXIT_API_ERROR
+        return Finding("FAIL", "balance", str(error), fix), EXIT_API_ERROR
     except CfBillingError as error:
-        return Finding("FAIL", "balance", str(error)), common.EXIT_API_ERROR
+        return Finding("FAIL", "balance", str(error)), EXIT_API_ERROR
     topup = "on" if balance.auto_topup_enabled else "off"
-    return Finding("ok", "balance", f"{format_usd(balance.balance_usd)}, automatic top-up {topup}"), common.EXIT_OK
+    return Finding("ok", "balance", f"{format_usd(balance.balance_usd)}, automatic top-up {topup}"), EXIT_OK
 
 
 def _codes(error: APIError) -> str:

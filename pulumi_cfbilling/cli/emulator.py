@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import ConfigurationError
+from ..core.errors import ConfigurationError
 from ..testing._fixtures import load_fixture
 from ..testing.emulator import Emulator, demo_fixture
 

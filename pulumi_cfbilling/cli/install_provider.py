@@ -20,9 +20,9 @@ import stat
 import sys
 from pathlib import Path
 
-from .._version import __version__
-from ..config import TERRAFORM_SOURCE
-from ..errors import ConfigurationError
+from ..core.errors import ConfigurationError
+from ..core.settings import TERRAFORM_SOURCE
+from ..core.version import __version__
 
 __all__ = ["ADDRESSES", "install_provider", "mirror_path", "provider_installation", "target_platform"]
 
@@ -51,7 +51,7 @@ def mirror_path(root: Path, address: str = TERRAFORM_SOURCE, version: str = __ve
 
 def _launcher(python: str) -> str:
     # The interpreter this package is installed in, by absolute path: the mirror works from any shell or venv.
-    return f'#!/bin/sh\nexec {shlex.quote(python)} -m pulumi_cfbilling.tfprovider "$@"\n'
+    return f'#!/bin/sh\nexec {shlex.quote(python)} -m pulumi_cfbilling.terraform "$@"\n'
 
 
 def install_provider(args: argparse.Namespace) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..report_schema import check_report_schema_json
-from ..schema import schema_json
+from ..service.report_schema import check_report_schema_json
+from ..service.schema import schema_json
 
 __all__ = ["schema"]
 

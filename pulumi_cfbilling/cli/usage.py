@@ -9,82 +9,65 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
 from typing import Any
 
-from ..accounts import AccountRef
-from ..client import BillingClient
-from ..errors import CfBillingError, ConfigurationError
-from ..fleet import for_each
-from ..models import CreditBalance, format_usd
-from ..runway import MAX_DAYS, Runway, forecast, window
-from ..text import neutralize
-from ..usage import UsageHistory, usage_document
+from ..core.amounts import format_usd, plain_value
+from ..core.text import neutralize
+from ..core.values import read_day_count, read_window
+from ..service.documents import error_document, usage_document
+from ..service.reader import EXIT_API_ERROR, EXIT_OK, Ask, Result
 from . import _common as common
 from ._render import render_json, runway_text, sparkline
-from ._report import error_document
 
 __all__ = ["usage"]
 
 
-def _read(client: BillingClient, ref: AccountRef, args: argparse.Namespace, now: datetime) -> dict[str, Any]:
-    start, end = window(now, args.days)
-    balance = client.get_credit_balance(ref.account_id)
-    history = client.get_usage_history(ref.account_id, window=args.window, start=start, end=end)
-    # The runway always comes from daily buckets: an hourly read is for looking, the forecast is per day.
-    daily = history if args.window == "day" else client.get_usage_history(ref.account_id, start=start, end=end)
-    runway = forecast(balance.balance_usd, daily, now=now, days=args.days)
-    return {"ref": ref, "balance": balance, "history": history, "runway": runway, "start": start, "end": end}
-
-
-def _text(read: dict[str, Any], days: int, window_name: str) -> str:
-    ref: AccountRef = read["ref"]
-    balance: CreditBalance = read["balance"]
-    history: UsageHistory = read["history"]
-    runway: Runway = read["runway"]
-    name = f"{ref.account_id}" + (f" ({neutralize(ref.label)})" if ref.label else "")
+def _text(result: Result, days: int) -> str:
+    # Read together, or the result is an error and not shown here.
+    assert result.balance is not None
+    assert result.usage is not None
+    assert result.runway is not None
+    history, runway = result.usage.history, result.runway
+    name = f"{result.ref.account_id}" + (f" ({neutralize(result.ref.label)})" if result.ref.label else "")
     bars = sparkline(list(runway.daily_spend_usd))  # per day whatever the window: the runway read days
     lines = [
         f"{name}: {format_usd(history.total_usd)} over the last {days} day{'s' if days > 1 else ''} {bars}",
-        f"  balance {format_usd(balance.balance_usd)}; runway {runway_text(runway)}",
-        f"  {window_name.upper():<20} SPEND",
+        f"  balance {format_usd(result.balance.balance_usd)}; runway {runway_text(runway)}",
+        f"  {result.usage.window.upper():<20} SPEND",
     ]
-    shape = "%Y-%m-%d" if window_name == "day" else "%Y-%m-%d %H:%M"
+    shape = "%Y-%m-%d" if result.usage.window == "day" else "%Y-%m-%d %H:%M"
     lines += [f"  {bucket.start.strftime(shape):<20} {format_usd(bucket.spend_usd)}" for bucket in history.history]
     return "\n".join(lines)
 
 
-def _document(read: dict[str, Any], window_name: str) -> dict[str, Any]:
-    ref: AccountRef = read["ref"]
-    document = usage_document(read["history"], window_name, read["start"], read["end"])
-    return {**document, "label": ref.label, "balanceUsd": float(read["balance"].balance_usd),
-            "runway": read["runway"].to_dict()}
+def _document(result: Result) -> dict[str, Any]:
+    assert result.balance is not None
+    assert result.runway is not None
+    extra = {"label": result.ref.label, "balanceUsd": result.balance.balance_usd, "runway": result.runway.to_dict()}
+    return {**usage_document(result), **plain_value(extra)}
 
 
 def usage(args: argparse.Namespace) -> int:
     """Print each account's spend and runway; unreadable accounts are reported on stderr and exit 3."""
-    if not 1 <= args.days <= MAX_DAYS:
-        raise ConfigurationError(f"--days {args.days} must be from 1 to {MAX_DAYS}")
-    settings = common.settings(args)
-    refs = common.accounts(args, settings)
-    now = datetime.now(timezone.utc)
-    with BillingClient.from_settings(settings) as client:
-
-        def attempt(ref: AccountRef) -> dict[str, Any] | CfBillingError:
-            try:
-                return _read(client, ref, args, now)
-            except CfBillingError as caught:
-                return caught
-
-        # Concurrently, as `balance` and `check` read a fleet: one pool, one pacer, results in input order.
-        outcomes = for_each(refs, attempt, concurrency=common.concurrency(args), progress=common.progress(len(refs)))
-    reads = [outcome for outcome in outcomes if not isinstance(outcome, CfBillingError)]
-    failed = [(ref, o) for ref, o in zip(refs, outcomes, strict=True) if isinstance(o, CfBillingError)]
+    days = read_day_count(args.days, "--days")
+    window = read_window(args.window, "--window")
+    # The runway always comes from daily buckets over the same days: an hourly read is for looking.
+    ask = Ask(runway=True, usage_days=days, usage_window="hour" if window == "hour" else "day")
+    with common.service(args) as service:
+        refs = common.accounts(args, service.settings)
+        progress = common.progress(len(refs))
+        results = service.read_all(refs, ask, concurrency=common.concurrency(args), progress=progress)
+    reads = [result for result in results if result.error is None]
+    failed = [result for result in results if result.error is not None]
     if args.format == "json":
-        errors = [{"accountId": r.account_id, "label": r.label, "error": error_document(e)} for r, e in failed]
-        print(render_json([_document(read, args.window) for read in reads], errors=errors))
+        errors = [
+            {"accountId": r.ref.account_id, "label": r.ref.label, "error": error_document(r.error)}
+            for r in failed
+            if r.error is not None
+        ]
+        print(render_json([_document(result) for result in reads], errors=errors))
     elif reads:
-        print("\n\n".join(_text(read, args.days, args.window) for read in reads))
-    for _, problem in failed:
-        print(f"cfbilling: error: {problem}", file=sys.stderr)
-    return common.EXIT_API_ERROR if failed else common.EXIT_OK
+        print("\n\n".join(_text(result, days) for result in reads))
+    for result in failed:
+        print(f"cfbilling: error: {result.error}", file=sys.stderr)
+    return EXIT_API_ERROR if failed else EXIT_OK

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from .._requires import pulumi_problem
+from ..core.requires import pulumi_problem
 
 __all__ = ["main"]
 

@@ -16,36 +16,25 @@ from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
-from ..config import (
-    CFBILLING_KEYS,
-    CHECK_TOKEN,
-    GET_TOKEN,
-    PACKAGE,
-    USAGE_TOKEN,
-    Settings,
-    choose_account,
-    settings_for,
-    validate_account_id,
-)
-from ..errors import (
-    ConfigurationError,
-)
+from ..core.errors import ConfigurationError
+from ..core.settings import CHECK_TOKEN, GET_TOKEN, PACKAGE, SETTINGS, USAGE_TOKEN, Settings, settings_for
+from ..core.values import read_account_id, read_day_count, read_window
 
 if TYPE_CHECKING:
-    from ..cache import BalanceCache
-    from ..rules import Policy
+    from ..service.cache import BalanceCache
+    from ..service.reader import Ask
 
 # The engine waits for the port line before anything else: what reading and checking balances needs
 # (pydantic, requests) loads on first use, warmed up in a thread right after the port is printed.
 logger = logging.getLogger("pulumi_cfbilling.plugin")
-_SCHEMA_FILE = resources.files("pulumi_cfbilling").joinpath("schema.json")
+_SCHEMA_FILE = resources.files("pulumi_cfbilling.service").joinpath("schema.json")
 
 __all__ = ["CfBillingProvider", "UnknownFunctionError"]
 
 
 def _parameters() -> Mapping[str, str]:
     """Guardrail parameters, snake_case -> camelCase (from the rules table)."""
-    from ..rules import GUARDRAILS
+    from ..guardrails.rules import GUARDRAILS
 
     return {g.name: g.camel for g in GUARDRAILS}
 
@@ -90,7 +79,7 @@ class CfBillingProvider(p.Provider):
     @property
     def _cache(self) -> BalanceCache:
         if self._balances is None:
-            from ..cache import BalanceCache
+            from ..service.cache import BalanceCache
 
             self._balances = BalanceCache()
         return self._balances
@@ -106,12 +95,12 @@ class CfBillingProvider(p.Provider):
     async def check_config(self, request: p.CheckRequest) -> p.CheckResponse:
         """Validate the provider configuration; unknown (computed) values are left for later."""
         failures = []
+        names = {row.camel: row.name for row in SETTINGS}
         for key, value in request.new_inputs.items():
-            if _is_unknown(value) or value.value is None or key not in CFBILLING_KEYS.values():
+            if _is_unknown(value) or value.value is None or key not in names:
                 continue
-            setting = next(s for s, k in CFBILLING_KEYS.items() if k == key)
             try:  # this value alone, as the plugin's surface names it; the environment is not consulted here
-                settings_for("plugin", {setting: _plain(value)}, environ={}, require_credentials=False)
+                settings_for("plugin", {names[key]: _plain(value)}, environ={}, require_credentials=False)
             except ConfigurationError as error:
                 failures.append(p.CheckFailure(key, str(error)))
         return p.CheckResponse(inputs=request.new_inputs, failures=failures)
@@ -120,14 +109,14 @@ class CfBillingProvider(p.Provider):
         """Read ``cfbilling:config:*`` variables and the (possibly secret) args; never echo a secret."""
         values: dict[str, Any] = {}
         unknown = []
-        for setting, key in CFBILLING_KEYS.items():
-            arg = request.args.get(key)
+        for row in SETTINGS:
+            arg = request.args.get(row.camel)
             if arg is not None and _is_unknown(arg):
-                unknown.append(f"{PACKAGE}:{key}")
+                unknown.append(f"{PACKAGE}:{row.camel}")
             elif arg is not None and arg.value is not None:
-                values[setting] = arg.value
+                values[row.name] = arg.value
             else:
-                values[setting] = request.variables.get(f"{PACKAGE}:config:{key}")
+                values[row.name] = request.variables.get(f"{PACKAGE}:config:{row.camel}")
         self._settings, self._config_problem = None, None
         if unknown:
             self._config_problem = f"the provider configuration is not known yet ({', '.join(unknown)})"
@@ -161,44 +150,44 @@ class CfBillingProvider(p.Provider):
         failures = [
             p.CheckFailure(key, f"unknown input {key!r} for {request.tok}") for key in args if key not in allowed
         ]
-        policy, account, problems = self._inputs(args, check=request.tok == CHECK_TOKEN)
+        ask, account, problems = self._inputs(request.tok, args)
         failures.extend(problems)
-        if failures:
+        if failures or ask is None:
             return p.InvokeResponse(failures=failures)
-        settings = self._configured()
-        # accountId, when given, was validated by _inputs; otherwise the provider's default applies.
-        account = account or choose_account(settings, None, "plugin")
-        from ..results import balance_result, check_result, usage_result  # loaded on first use (see above)
+        from ..service.documents import function_document  # loaded on first use (see above)
+        from ..service.reader import Service
 
-        if request.tok == USAGE_TOKEN:
-            days, window = args.get("days", 7), args.get("window", "day")
-            result = await asyncio.to_thread(usage_result, self._cache, settings, account, days, window)
-        elif policy is None:
-            result = await asyncio.to_thread(balance_result, self._cache, settings, account)
-        else:
-            result = await asyncio.to_thread(check_result, self._cache, settings, account, policy)
-        return p.InvokeResponse(return_value={k: _property(v, secret) for k, v in result.items()})
+        service = Service(self._configured(), self._cache)
+        result = (await asyncio.to_thread(service.read, account, ask)).unwrap()
+        document = function_document(request.tok, result)
+        return p.InvokeResponse(return_value={k: _property(v, secret) for k, v in document.items()})
 
-    def _inputs(self, args: dict[str, Any], *, check: bool) -> tuple[Policy | None, str | None, list[p.CheckFailure]]:
+    def _inputs(self, token: str, args: dict[str, Any]) -> tuple[Ask | None, str | None, list[p.CheckFailure]]:
+        """The function's arguments read as on every surface; each bad one is a check failure on its key."""
+        from ..guardrails.rules import GUARDRAILS, read_policy
+        from ..service.reader import Ask
+
         failures = []
         account = None
         if args.get("accountId") is not None:
             try:
-                account = validate_account_id(args["accountId"], "accountId")
+                account = read_account_id(args["accountId"], "accountId")
             except ConfigurationError as error:
                 failures.append(p.CheckFailure("accountId", str(error)))
-        policy = None
-        if check:
-            from ..rules import Policy
-
-            parameters = _parameters()
-            snake = {camel: name for name, camel in parameters.items()}
-            values = {snake[k]: v for k, v in args.items() if k in snake}
-            try:
-                policy = Policy.from_values(values, labels=parameters.__getitem__)
-            except ConfigurationError as error:
-                failures.append(p.CheckFailure(_first_parameter(str(error), values), str(error)))
-        return policy, account, failures
+        ask = None
+        try:
+            if token == CHECK_TOKEN:
+                camel = {g.camel: g.name for g in GUARDRAILS}
+                ask = Ask(read_policy({camel[k]: v for k, v in args.items() if k in camel}, "plugin"))
+            elif token == USAGE_TOKEN:
+                days = read_day_count(args.get("days", 7), "days")
+                window = read_window(args.get("window", "day"), "window")
+                ask = Ask(usage_days=days, usage_window="hour" if window == "hour" else "day")
+            else:
+                ask = Ask()
+        except ConfigurationError as error:
+            failures.append(p.CheckFailure(_first_parameter(str(error), args), str(error)))
+        return ask, account, failures
 
     def _configured(self) -> Settings:
         if self._config_problem is not None:
@@ -213,7 +202,5 @@ class CfBillingProvider(p.Provider):
 
 
 def _first_parameter(message: str, values: Mapping[str, Any]) -> str:
-    parameters = _parameters()
-    return next((parameters[k] for k in values if parameters[k] in message), "")
-
-
+    """The argument a message is about (messages start with its name), for the check failure's property."""
+    return next((key for key in values if message.startswith(f"{key} ")), "")

@@ -25,8 +25,7 @@ from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from .._version import __version__
-from ..errors import (
+from ..core.errors import (
     APIConnectionError,
     APIResponseError,
     APITimeoutError,
@@ -38,13 +37,14 @@ from ..errors import (
     RateLimitError,
     ServerError,
 )
+from ..core.version import __version__
 from ._provider import CfBillingProvider, UnknownFunctionError
 
 __all__ = ["serve"]
 
 logger = logging.getLogger("pulumi_cfbilling.plugin")
 
-_HEAVY_MODULES = ("pulumi_cfbilling.cache", "pulumi_cfbilling.rules")
+_HEAVY_MODULES = ("pulumi_cfbilling.service.cache", "pulumi_cfbilling.guardrails.rules")
 
 
 _STATUS_CODES: tuple[tuple[type[CfBillingError], grpc.StatusCode], ...] = (
@@ -137,4 +137,3 @@ def serve(argv: Sequence[str] | None = None) -> None:
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
-

@@ -34,7 +34,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigurationError
+from ..core.errors import ConfigurationError
 from ._answers import FAULTS
 from ._usage import check_usage
 

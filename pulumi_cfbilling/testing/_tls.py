@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..errors import ConfigurationError
+from ..core.errors import ConfigurationError
 
 __all__ = ["server_context"]
 
@@ -30,13 +30,56 @@ def server_context(host: str) -> tuple[tempfile.TemporaryDirectory[str], Path, s
     root = Path(folder.name)
     names = f"subjectAltName=IP:{host},IP:127.0.0.1,DNS:localhost"
     try:
-        _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=cfbilling emulator CA",
-                 "-keyout", "ca.key", "-out", "ca.pem", cwd=root)
-        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={host}", "-addext", names,
-                 "-keyout", "server.key", "-out", "server.csr", cwd=root)
+        _openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=cfbilling emulator CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            cwd=root,
+        )
+        _openssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            f"/CN={host}",
+            "-addext",
+            names,
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            cwd=root,
+        )
         (root / "ext.cnf").write_text(names + "\n")
-        _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                 "-days", "2", "-extfile", "ext.cnf", "-out", "server.pem", cwd=root)
+        _openssl(
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "server.pem",
+            cwd=root,
+        )
     except subprocess.CalledProcessError as failure:
         folder.cleanup()
         detail = failure.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]

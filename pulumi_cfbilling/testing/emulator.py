@@ -137,9 +137,7 @@ class Emulator:
         with self._lock:
             self.accounts[account_id] = checked
 
-    def set_faults(
-        self, account_id: str, faults: Iterable[Mapping[str, Any]], route: str = "credit-balance"
-    ) -> None:
+    def set_faults(self, account_id: str, faults: Iterable[Mapping[str, Any]], route: str = "credit-balance") -> None:
         """Replace the fault queue of the account's ``route`` (``credit-balance`` or ``usage-history``).
 
         Each fault answers ``times`` requests (default: all).
@@ -295,5 +293,3 @@ class Emulator:
 
 def _malformed(code: int, header: str) -> Answer:
     return error(400, 6003, "Invalid request headers", (code, f"Invalid format for {header} header"))
-
-

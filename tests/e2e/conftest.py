@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from e2e_support import HOW_TO, REQUIRED, Engines, load_prepare, make_venv
+from e2e_support import HOW_TO, REQUIRED, SOURCE, TOFU_SOURCE, Engines, load_prepare, make_venv, run
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -17,7 +17,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def engines() -> Engines:
-    """The engines built by engines/prepare.py; a skip with the way to build them, or a failure in CI."""
+    """The engines built by tests/e2e/engines/prepare.py; a skip with the way to build them, or a failure in CI."""
     found = Engines.find()
     if found is None:
         if REQUIRED:
@@ -41,3 +41,21 @@ def policy_venv(engines: Engines, tmp_path_factory: pytest.TempPathFactory) -> P
     """The policy pack's virtualenv, from its requirements.txt as written."""
     requirements = Path(__file__).resolve().parents[2] / "examples" / "policy-pack" / "requirements.txt"
     return make_venv(engines, tmp_path_factory.mktemp("policy") / "venv", "-r", str(requirements))
+
+
+@pytest.fixture(scope="session")
+def tf_venv(engines: Engines, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What a Terraform user installs: the package with its `terraform` extra, from the wheel."""
+    return make_venv(engines, tmp_path_factory.mktemp("tf") / "venv", "pulumi-cfbilling[terraform]")
+
+
+@pytest.fixture(scope="session")
+def mirror(engines: Engines, tf_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A filesystem mirror holding the provider, laid out by the installed package's own command."""
+    root = tmp_path_factory.mktemp("mirror")
+    command = [str(tf_venv / "bin" / "cfbilling"), "terraform", "install-provider", "--dir", str(root)]
+    result = run(command, env=engines.environ())
+    assert f'include = ["{SOURCE}", "{TOFU_SOURCE}"]' in result.stdout
+    (launcher,) = root.glob(f"{SOURCE}/*/*/terraform-provider-cfbilling_v*")
+    assert launcher.stat().st_mode & 0o111
+    return root

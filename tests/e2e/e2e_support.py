@@ -1,7 +1,7 @@
 """Helpers of the end-to-end suite: the engines' environment, programs copied into temp dirs, engine runs.
 
 Every test here runs a real engine (the Pulumi CLI with its language hosts, or terraform) in a temp directory
-against the emulator on loopback, with the registries switched off. `engines/prepare.py` builds the engines and
+against the emulator on loopback, with the registries switched off. `tests/e2e/engines/prepare.py` builds the engines and
 writes their environment; without it these tests skip, unless CFBILLING_E2E=required (CI), where they fail.
 """
 
@@ -27,6 +27,8 @@ EXAMPLES = REPO / "examples"
 # Read at import: the suite's autouse fixture clears CFBILLING_* and HOME before each test.
 REQUIRED = os.environ.get("CFBILLING_E2E") == "required"
 _CACHE = Path(os.environ.get("CFBILLING_ENGINES_CACHE") or Path.home() / ".cache" / "cfbilling-engines")
+# Binaries of the user's own (a real Pulumi CLI and hosts, say), first on PATH (tests/e2e/README.md).
+_USER_BIN = tuple(folder for folder in os.environ.get("CFBILLING_E2E_BIN", "").split(os.pathsep) if folder)
 # The caller's PATH without any folder holding our commands (CI puts the test venv's bin first): a test that
 # wants the plugin on PATH says so.
 _SYSTEM_PATH = os.pathsep.join(
@@ -35,8 +37,11 @@ _SYSTEM_PATH = os.pathsep.join(
     if not (Path(folder) / "pulumi-resource-cfbilling").exists() and not (Path(folder) / "cfbilling").exists()
 )
 
+SOURCE = "registry.terraform.io/pulumi-cfbilling/cfbilling"
+TOFU_SOURCE = "registry.opentofu.org/pulumi-cfbilling/cfbilling"
+
 HOW_TO = (
-    "the end-to-end suite needs the engines: run `python3 engines/prepare.py` (needs Go, Node.js and npm; "
+    "the end-to-end suite needs the engines: run `python3 tests/e2e/engines/prepare.py` (needs Go, Node.js and npm; "
     "see README, Development), then `CFBILLING_E2E=required python -m pytest tests/e2e`"
 )
 
@@ -54,8 +59,10 @@ AGREED_OUTPUTS = (
 
 
 def load_prepare() -> ModuleType:
-    """engines/prepare.py as a module (the suite reuses its cache layout and wheel rebuild)."""
-    spec = importlib.util.spec_from_file_location("cfbilling_prepare", REPO / "engines" / "prepare.py")
+    """tests/e2e/engines/prepare.py as a module (the suite reuses its cache layout and wheel rebuild)."""
+    spec = importlib.util.spec_from_file_location(
+        "cfbilling_prepare", REPO / "tests" / "e2e" / "engines" / "prepare.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -65,7 +72,7 @@ def load_prepare() -> ModuleType:
 
 @dataclass
 class Engines:
-    """The environment `engines/prepare.py` wrote, plus helpers to run programs under it."""
+    """The environment `tests/e2e/engines/prepare.py` wrote, plus helpers to run programs under it."""
 
     root: Path
     values: dict[str, str]
@@ -91,7 +98,8 @@ class Engines:
             and k not in ("PATH", "TF_CLI_CONFIG_FILE")
         }
         env = {**base, **self.values}
-        paths = [*self.values["CFBILLING_ENGINES_PATH"].split(os.pathsep), *map(str, extra_path), _SYSTEM_PATH]
+        engines = self.values["CFBILLING_ENGINES_PATH"].split(os.pathsep)
+        paths = [*_USER_BIN, *engines, *map(str, extra_path), _SYSTEM_PATH]
         env["PATH"] = os.pathsep.join(paths)
         env.update(overrides)
         return env
@@ -111,9 +119,7 @@ def make_venv(engines: Engines, where: Path, *requirements: str) -> Path:
 def run(
     cmd: list[str], *, env: Mapping[str, str], cwd: Path | None = None, timeout: float = 300, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        cmd, cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False
-    )
+    result = subprocess.run(cmd, cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False)
     if check and result.returncode != 0:
         raise AssertionError(
             f"`{' '.join(cmd)}` exited {result.returncode}\n--- stdout\n{result.stdout[-6000:]}\n"
@@ -226,7 +232,9 @@ def balance_json(env: Mapping[str, str], account: str) -> dict[str, Any]:
 def assert_agreed_outputs(outputs: Mapping[str, Any], expected: Mapping[str, Any]) -> None:
     """The agreed outputs equal the CLI's values key by key (a null output is absent from a Pulumi stack)."""
     for key in AGREED_OUTPUTS:
-        assert outputs.get(key) == expected[key], f"{key}: program says {outputs.get(key)!r}, CLI says {expected[key]!r}"
+        assert outputs.get(key) == expected[key], (
+            f"{key}: program says {outputs.get(key)!r}, CLI says {expected[key]!r}"
+        )
 
 
 def decoded_blobs(document: Any) -> Iterator[bytes]:

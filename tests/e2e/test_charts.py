@@ -1,4 +1,4 @@
-"""The step summary's runway charts, read by Mermaid's own parser (engines/chart, installed by prepare.py).
+"""The step summary's runway charts, read by Mermaid's own parser (tests/e2e/engines/chart, installed by prepare.py).
 
 GitHub draws a ```mermaid block with Mermaid; if Mermaid reads different numbers, a different title or a
 directive smuggled in through a label, the picture lies. So the sources `cfbilling check --format github` writes
@@ -27,8 +27,13 @@ HOSTILE = 'prod "x"] [y %%{init: {"theme":"dark"}}%% ``` </script>'
 def mermaid(engines: Engines, sources: list[str]) -> list[dict[str, Any]]:
     env = engines.environ()
     result = subprocess.run(
-        ["node", str(REPO / "engines" / "chart" / "parse.mjs")],
-        input=json.dumps(sources), capture_output=True, text=True, env=env, timeout=120, check=False,
+        ["node", str(REPO / "tests" / "e2e" / "engines" / "chart" / "parse.mjs")],
+        input=json.dumps(sources),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     parsed: list[dict[str, Any]] = json.loads(result.stdout)
@@ -40,12 +45,30 @@ def test_mermaid_plots_what_the_runway_says(engines: Engines, tmp_path: Path) ->
     accounts = tmp_path / "accounts.txt"
     accounts.write_text(f"{PRODUCTION} {HOSTILE}\n{STAGING} staging\n{RESEARCH} research\n")
     with Emulator(fixture=demo_fixture()) as emulator:
-        env = {"PATH": "/usr/bin:/bin", "CLOUDFLARE_API_TOKEN": DEMO_TOKEN, "CLOUDFLARE_BASE_URL": emulator.base_url,
-               "GITHUB_STEP_SUMMARY": str(summary)}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "CLOUDFLARE_API_TOKEN": DEMO_TOKEN,
+            "CLOUDFLARE_BASE_URL": emulator.base_url,
+            "GITHUB_STEP_SUMMARY": str(summary),
+        }
         result = subprocess.run(
-            [sys.executable, "-m", "pulumi_cfbilling", "check", "--accounts-file", str(accounts),
-             "--min-runway-days", "3", "--format", "github"],
-            capture_output=True, text=True, env=env, timeout=120, check=False,
+            [
+                sys.executable,
+                "-m",
+                "pulumi_cfbilling",
+                "check",
+                "--accounts-file",
+                str(accounts),
+                "--min-runway-days",
+                "3",
+                "--format",
+                "github",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
         )
     assert result.returncode == 1, result.stderr
     sources = re.findall(r"```mermaid\n(.*?)```", summary.read_text(), re.S)

@@ -137,9 +137,10 @@ def test_typescript_program_calls_both_functions_through_the_plugin(
     used = json.loads((project.dir / "node_modules" / "typescript" / "package.json").read_text())["version"]
     assert wanted.startswith("^")
     assert used.split(".")[0] == wanted[1:].split(".")[0]
-    assert json.loads((sdk / "package.json").read_text())["version"] == json.loads(
-        (REPO / "schema.json").read_text()
-    )["version"]
+    assert (
+        json.loads((sdk / "package.json").read_text())["version"]
+        == json.loads((REPO / "schema.json").read_text())["version"]
+    )
     project.init({"cfbilling:accountId": HEALTHY})
     project.up()
     outputs = project.outputs()

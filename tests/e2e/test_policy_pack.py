@@ -27,9 +27,7 @@ def policy_run(
     program = tmp_path / "source"
     program.mkdir()
     (program / "Pulumi.yaml").write_text(EMPTY_PROGRAM)
-    project = Project.create(
-        engines, program, tmp_path, base_url=emulator.base_url, token=DEMO_TOKEN, name="program"
-    )
+    project = Project.create(engines, program, tmp_path, base_url=emulator.base_url, token=DEMO_TOKEN, name="program")
     project.init()
     return project, pack, pack / "policy-config.json"
 

@@ -33,7 +33,11 @@ def test_guardrail_example_previews_ups_and_exports_what_the_cli_reports(
     assert outputs["creditsOk"] is True
     guard = outputs["creditGuard"]
     assert {k: v for k, v in guard.items() if k != "runway"} == {
-        "accountId": HEALTHY, "enforcement": "mandatory", "ok": True, "violations": [], "error": None
+        "accountId": HEALTHY,
+        "enforcement": "mandatory",
+        "ok": True,
+        "violations": [],
+        "error": None,
     }
     # min_runway_days=3: the guard read the usage history; about $3.04 a day over the last 7 days.
     assert guard["runway"]["runwayDays"] == outputs["runwayDays"] == 13.96
@@ -101,8 +105,7 @@ def test_a_virtualenv_with_this_package_needs_no_plugin(
     (program / "__main__.py").write_text(TRAP_PROGRAM)
     (program / "requirements.txt").write_text("pulumi-cfbilling\n")
     (program / "Pulumi.yaml").write_text(
-        "name: trap\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
-        f"    virtualenv: {program_venv}\n"
+        f"name: trap\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: {program_venv}\n"
     )
     project = Project.create(engines, program, tmp_path, base_url=emulator.base_url, token=None, name="program")
     assert str(program_venv / "bin") not in project.env["PATH"]
@@ -112,7 +115,9 @@ def test_a_virtualenv_with_this_package_needs_no_plugin(
     project.up()
     outputs = project.outputs()
     assert outputs["balanceUsd"] == 42.505
-    assert_agreed_outputs(outputs["credits"], balance_json({**project.env, "CLOUDFLARE_API_TOKEN": DEMO_TOKEN}, HEALTHY))
+    assert_agreed_outputs(
+        outputs["credits"], balance_json({**project.env, "CLOUDFLARE_API_TOKEN": DEMO_TOKEN}, HEALTHY)
+    )
     assert outputs["verdict"] == {"accountId": HEALTHY, "ok": True, "violations": [], "runway": None}
     # With plugin downloads allowed, `pulumi install` asks for every plugin the host lists: none of ours.
     assert DEMO_TOKEN not in project.transcript()
@@ -142,9 +147,7 @@ def test_snapshot_refreshes_keeps_no_credential_and_destroys_without_a_request(
     (program / "Pulumi.yaml").write_text(
         "name: snapshot\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: venv\n"
     )
-    project = Project.create(
-        engines, program, tmp_path, base_url=emulator.base_url, token=DEMO_TOKEN, name="program"
-    )
+    project = Project.create(engines, program, tmp_path, base_url=emulator.base_url, token=DEMO_TOKEN, name="program")
     (project.dir / "venv").symlink_to(program_venv)
     # The snapshot's provider reads the token from the environment at run time. The same token in secret config
     # must not reach the state either: the engine records the config it gives a dynamic provider's default
@@ -181,4 +184,3 @@ def test_snapshot_refreshes_keeps_no_credential_and_destroys_without_a_request(
     project.pulumi("destroy", "--yes", "--non-interactive", "--color", "never")
     assert len(emulator.log) == before, "destroy sent a request"
     assert project.export()["deployment"].get("resources") in (None, [])
-

@@ -22,7 +22,9 @@ def test_wheel_sdist_and_plugin_tarball_install_and_serve_a_yaml_program(
 ) -> None:
     source = tmp_path / "src"
     shutil.copytree(
-        REPO, source, ignore=shutil.ignore_patterns(".git", ".venv*", "venv", "node_modules", "build", "dist", "*.egg-info")
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(".git", ".venv*", "venv", "node_modules", "build", "dist", "*.egg-info"),
     )
     builder = make_venv(engines, tmp_path / "build-venv", "build")
     dist = tmp_path / "dist"
@@ -32,8 +34,14 @@ def test_wheel_sdist_and_plugin_tarball_install_and_serve_a_yaml_program(
     (sdist,) = dist.glob("pulumi_cfbilling-*.tar.gz")
     assert wheel.name == f"pulumi_cfbilling-{__version__}-py3-none-any.whl"
     packed = set(zipfile.ZipFile(wheel).namelist())
-    for data in ("pulumi-plugin.json", "schema.json", "check_report.schema.json", "testing/demo_fixture.json",
-                 "testing/credit_balance_result.schema.json", "py.typed"):
+    for data in (
+        "pulumi-plugin.json",
+        "service/schema.json",
+        "service/check_report.schema.json",
+        "testing/demo_fixture.json",
+        "testing/credit_balance_result.schema.json",
+        "py.typed",
+    ):
         assert f"pulumi_cfbilling/{data}" in packed, data
     with tarfile.open(sdist) as archive:
         assert any(name.endswith("pulumi_cfbilling/pulumi-plugin.json") for name in archive.getnames())
@@ -42,7 +50,9 @@ def test_wheel_sdist_and_plugin_tarball_install_and_serve_a_yaml_program(
         [str(builder / "bin" / "python"), str(REPO / "release" / "plugin_tarball.py"), "--dist", str(dist)], env=env
     )
     tarball = Path(made.stdout.strip().splitlines()[-1])
-    assert re.fullmatch(rf"pulumi-resource-cfbilling-v{re.escape(__version__)}-linux-(amd64|arm64)\.tar\.gz", tarball.name)
+    assert re.fullmatch(
+        rf"pulumi-resource-cfbilling-v{re.escape(__version__)}-linux-(amd64|arm64)\.tar\.gz", tarball.name
+    )
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
     assert {"PulumiPlugin.yaml", "__main__.py", "requirements.txt", f"wheels/{wheel.name}"} <= set(names)

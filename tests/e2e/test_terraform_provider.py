@@ -10,34 +10,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-from e2e_support import Engines, TerraformDir, assert_agreed_outputs, balance_json, make_venv, run
+from e2e_support import SOURCE, TOFU_SOURCE, Engines, TerraformDir, assert_agreed_outputs, balance_json
 
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
 
 HEALTHY = "0123456789abcdef0123456789abcdef"
 LOW = "fedcba9876543210fedcba9876543210"
-SOURCE = "registry.terraform.io/pulumi-cfbilling/cfbilling"
-TOFU_SOURCE = "registry.opentofu.org/pulumi-cfbilling/cfbilling"
-
-
-@pytest.fixture(scope="module")
-def tf_venv(engines: Engines, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What a Terraform user installs: the package with its `terraform` extra, from the wheel."""
-    return make_venv(engines, tmp_path_factory.mktemp("tf") / "venv", "pulumi-cfbilling[terraform]")
-
-
-@pytest.fixture(scope="module")
-def mirror(engines: Engines, tf_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A filesystem mirror holding the provider, laid out by the installed package's own command."""
-    venv = tf_venv
-    root = tmp_path_factory.mktemp("mirror")
-    result = run([str(venv / "bin" / "cfbilling"), "terraform", "install-provider", "--dir", str(root)],
-                 env=engines.environ())
-    assert f'include = ["{SOURCE}", "{TOFU_SOURCE}"]' in result.stdout
-    (launcher,) = root.glob(f"{SOURCE}/*/*/terraform-provider-cfbilling_v*")
-    assert launcher.stat().st_mode & 0o111
-    return root
 
 
 def snake(key: str) -> str:
@@ -51,8 +29,14 @@ def snake_keys(value: Any) -> Any:
 
 
 def provider_example(
-    engines: Engines, mirror: Path, emulator: Emulator, tmp_path: Path, *, token_in_env: bool = True,
-    binary: str = "terraform", **env: str,
+    engines: Engines,
+    mirror: Path,
+    emulator: Emulator,
+    tmp_path: Path,
+    *,
+    token_in_env: bool = True,
+    binary: str = "terraform",
+    **env: str,
 ) -> TerraformDir:
     """examples/terraform-provider, the provider installed from ``mirror`` (Terraform's and OpenTofu's address)."""
     config = tmp_path / "terraform.rc"
@@ -127,7 +111,10 @@ def test_an_api_error_is_one_diagnostic_naming_the_account(
     result = terraform("plan", "-input=false", f"-var=account_id={HEALTHY}", check=False)
     assert result.returncode != 0
     text = " ".join(result.stderr.split())
-    assert f"Error: reading the credit balance of account {HEALTHY} failed: Cloudflare returned HTTP 403 (code 9109" in text
+    assert (
+        f"Error: reading the credit balance of account {HEALTHY} failed: Cloudflare returned HTTP 403 (code 9109"
+        in text
+    )
     assert "CF-Ray" in text
     assert "Traceback" not in result.stdout + result.stderr
 
@@ -141,7 +128,7 @@ def test_a_bad_account_id_is_caught_at_plan_time_before_any_request(
     assert result.returncode != 0
     text = " ".join(result.stderr.split())
     assert "Error: provider attribute account_id 'NOT-AN-ACCOUNT' is not a Cloudflare account id" in text
-    assert 'on main.tf line' in text
+    assert "on main.tf line" in text
     assert emulator.log == []
 
 
@@ -149,8 +136,9 @@ def test_the_token_never_reaches_state_plan_or_trace_logs(
     engines: Engines, mirror: Path, emulator: Emulator, tmp_path: Path
 ) -> None:
     # The token through the provider block's sensitive attribute (from a sensitive variable), not the environment.
-    terraform = provider_example(engines, mirror, emulator, tmp_path, token_in_env=False, TF_VAR_api_token=DEMO_TOKEN,
-                          TF_LOG="trace")
+    terraform = provider_example(
+        engines, mirror, emulator, tmp_path, token_in_env=False, TF_VAR_api_token=DEMO_TOKEN, TF_LOG="trace"
+    )
     terraform("init", "-input=false")
     plan = terraform("plan", "-input=false", f"-var=account_id={HEALTHY}")
     assert "Read complete" in plan.stdout

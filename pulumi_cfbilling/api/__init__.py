@@ -1,0 +1,1 @@
+"""The Cloudflare API: the models of its answers, the HTTP client, what a response means."""

@@ -1,0 +1,1 @@
+"""Core: errors, untrusted text, secrets, the version, plain amounts, one parser per kind of value, settings."""

@@ -1,0 +1,75 @@
+"""Hold a credential so that nothing but the code that sends it can see it.
+
+A :class:`Secret` keeps its value outside the object, in a module-level weak map, so ``repr``, ``str``,
+``vars()``, ``__slots__`` walks, ``copy`` and debuggers that dump an object's attributes find nothing to show.
+Pickling is refused outright: Pulumi pickles dynamic providers into the stack state, and a credential must
+never travel there. :meth:`Credentials.headers` (to send one) and :meth:`Credentials.digest` (to tell two apart)
+are the only readers.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from dataclasses import dataclass
+from typing import Literal, NoReturn
+
+__all__ = ["Credentials", "Secret"]
+
+_VALUES: weakref.WeakKeyDictionary[Secret, str] = weakref.WeakKeyDictionary()
+# The key of credential digests: new in every process, so a digest shown or kept anywhere cannot be tried against
+# guessed tokens elsewhere.
+_DIGEST_KEY = os.urandom(32)
+
+
+class Secret:
+    """An opaque credential; :meth:`reveal` is the only way to read it."""
+
+    __slots__ = ("__weakref__",)
+
+    def __init__(self, value: str) -> None:
+        _VALUES[self] = value
+
+    def reveal(self) -> str:
+        """Return the credential, for the one place that puts it into a request header."""
+        return _VALUES[self]
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Secret:
+        return self
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a credential cannot be pickled; it is read from configuration at run time")
+
+
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    """An API token, or a global API key with its account email. Shows neither."""
+
+    kind: Literal["token", "key"]
+    secret: Secret
+    email: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The request headers that carry this credential."""
+        if self.kind == "token":
+            return {"Authorization": f"Bearer {self.secret.reveal()}"}
+        return {"X-Auth-Email": self.email or "", "X-Auth-Key": self.secret.reveal()}
+
+    def digest(self) -> str:
+        """A keyed digest that tells two credentials apart (to share clients and answers) and reveals neither."""
+        import hashlib  # a digest is taken when a read is shared: a command that reads nothing never imports hmac
+        import hmac
+
+        material = f"{self.kind}\0{self.email or ''}\0{self.secret.reveal()}".encode()
+        return hmac.new(_DIGEST_KEY, material, hashlib.sha256).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"Credentials(kind={self.kind!r})"

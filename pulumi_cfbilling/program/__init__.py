@@ -1,0 +1,1 @@
+"""The Pulumi surfaces inside a program: data functions, guard(), the snapshot resource."""

@@ -1,0 +1,149 @@
+"""What the in-program Pulumi surfaces share: config, the shared fetch, clean failures, dependency gating.
+
+Settings come from Pulumi config then the environment; reads go through the run-wide cache; failures become
+``pulumi.RunError``s so Pulumi prints one line; outputs wait for their dependencies. Only the Pulumi surfaces
+import this module; the CLI never does, so it never pays for ``pulumi``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import pulumi
+import pulumi.runtime
+
+from ..core.errors import CfBillingError
+from ..core.settings import Settings, choose_account, settings_for
+from ..guardrails.rules import Policy, read_policy
+from ..service.cache import BalanceCache
+from ..service.reader import Ask, Result, Service
+
+__all__ = [
+    "as_run_error",
+    "build_policy",
+    "for_pulumi",
+    "known_output",
+    "program_account",
+    "program_settings",
+    "read",
+    "run_cache",
+]
+
+T = TypeVar("T")
+_E = TypeVar("_E", bound=CfBillingError)
+
+_RUN_ERROR_CLASSES: dict[type[CfBillingError], type[CfBillingError]] = {}
+
+
+def as_run_error(error: _E) -> _E:
+    """``error`` as a ``pulumi.RunError`` too, so Pulumi prints its one-line message and no traceback.
+
+    A new object of a subclass of the error's own class that also derives from ``RunError`` (so
+    ``except AuthenticationError`` still works), with the same message and attributes; the original is untouched.
+    """
+    if isinstance(error, pulumi.RunError):
+        return error
+    cls: type[CfBillingError] = type(error)
+    run_cls = _RUN_ERROR_CLASSES.get(cls)
+    if run_cls is None:
+        namespace = {"__module__": cls.__module__, "__doc__": cls.__doc__, "__qualname__": cls.__qualname__}
+        run_cls = _RUN_ERROR_CLASSES[cls] = type(cls.__name__, (cls, pulumi.RunError), namespace)
+    wrapped = run_cls.__new__(run_cls)
+    wrapped.args = error.args
+    wrapped.__dict__.update(error.__dict__)
+    return wrapped  # type: ignore[return-value]
+
+
+# One cache per program run, keyed by the run's resource monitor: every run (each `pulumi up`, each Automation
+# API update in a long-lived process, each set_mocks) has its own, so nothing read, and no error, outlives its run.
+_run_caches: weakref.WeakKeyDictionary[Any, BalanceCache] = weakref.WeakKeyDictionary()
+_run_caches_lock = threading.Lock()
+
+
+def run_cache() -> BalanceCache:
+    """The read cache of the current program run (a fresh one, shared by nobody, outside a run)."""
+    monitor = pulumi.runtime.settings.get_monitor()
+    if monitor is None:
+        return BalanceCache()
+    with _run_caches_lock:
+        cache = _run_caches.get(monitor)
+        if cache is None:
+            cache = _run_caches[monitor] = BalanceCache()
+        return cache
+
+
+def for_pulumi(call: Callable[[], T]) -> T:
+    """Run ``call``; a ``CfBillingError`` it raises comes out as a ``RunError`` too, with no exception chained.
+
+    The one boundary between the library and Pulumi: Pulumi prints a ``RunError``'s message and no traceback.
+    """
+    try:
+        return call()
+    except CfBillingError as error:
+        failure = error
+    # Raised outside the except block: nothing chained (the transport's frames hold request headers).
+    raise as_run_error(failure)
+
+
+def build_policy(*, require: bool = True, **values: Any) -> Policy:
+    """The guardrails given as keywords, read as on every surface; an error is also a ``RunError``.
+
+    With ``require`` (a check, a guard), no guardrail at all is an error, as everywhere.
+    """
+    return for_pulumi(lambda: read_policy(values, "program", require=require))
+
+
+def program_settings(*, require_credentials: bool = True) -> Settings:
+    """Settings for this Pulumi program: Pulumi config ``cfbilling:*``, then ``cloudflare:*``, then the environment."""
+    return settings_for("program", config=pulumi.runtime.get_config, require_credentials=require_credentials)
+
+
+def program_account(settings: Settings, account_id: str | None) -> str:
+    """``account_id`` validated, or the configured account; a clear ``ConfigurationError`` when there is none."""
+    return choose_account(settings, account_id, "program")
+
+
+def read(account_id: str | None, ask: Ask) -> Result:
+    """Read and judge ``account_id`` (default: the configured account) through the run's service and cache.
+
+    Every failure is raised as a ``CfBillingError`` that is also a ``pulumi.RunError``.
+    """
+    return for_pulumi(lambda: Service(program_settings(), run_cache()).read(account_id, ask).unwrap())
+
+
+def _dependency_outputs(depends_on: Any) -> pulumi.Output[Any]:
+    """An output known only when every resource in ``depends_on`` is: ids of custom resources, URNs otherwise."""
+
+    def outputs_of(resources: Any) -> pulumi.Output[Any]:
+        items: Sequence[Any] = resources if isinstance(resources, (list, tuple)) else [resources]
+        return pulumi.Output.all(
+            *[
+                pulumi.Output.from_input(r).apply(
+                    lambda res: res.id if isinstance(res, pulumi.CustomResource) else res.urn
+                )
+                for r in items
+            ]
+        )
+
+    return pulumi.Output.from_input(depends_on).apply(outputs_of)
+
+
+def known_output(
+    account_id: pulumi.Input[str] | None,
+    opts: pulumi.InvokeOptions | pulumi.InvokeOutputOptions | None,
+    compute: Callable[[str | None], T],
+) -> pulumi.Output[T]:
+    """Run the blocking ``compute(account_id)`` off the event loop once the account and dependencies are known.
+
+    While either is unknown (during preview), the result is unknown, and nothing is sent.
+    """
+    depends_on = getattr(opts, "depends_on", None) if opts is not None else None
+    gate: pulumi.Output[Any] = (
+        _dependency_outputs(depends_on) if depends_on is not None else pulumi.Output.from_input(None)
+    )
+    account = pulumi.Output.from_input(account_id)
+    return pulumi.Output.all(account, gate).apply(lambda values: asyncio.to_thread(compute, values[0]))

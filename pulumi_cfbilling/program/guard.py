@@ -1,0 +1,81 @@
+"""``guard()``: stop a Pulumi deployment when an account's AI Gateway credits are not in order.
+
+Mandatory (the default) fails preview and up with one readable message that lists every violation, and also
+fails when the balance cannot be read: a guard that cannot see is closed, not open. Advisory logs each
+violation (or the read failure) with ``pulumi.log.warn`` and lets the program go on. Either way the verdict comes
+back as an Output of a plain dict, ready for ``pulumi.export``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from ..core.errors import APIError, ConfigurationError, GuardrailError
+from ..guardrails.rules import Policy, guardrail_docs
+from ..service.documents import check_document
+from ..service.reader import Ask
+from .boundary import as_run_error, build_policy, for_pulumi, known_output, read
+
+__all__ = ["guard"]
+
+
+def guard(
+    account_id: pulumi.Input[str] | None = None,
+    *,
+    enforcement: str = "mandatory",
+    **guardrails: Any,
+) -> pulumi.Output[dict[str, Any]]:
+    """Check an account's credits against guardrails and stop the deployment when one fails.
+
+    :param account_id: the account (an Input); default ``cfbilling:accountId`` or ``CLOUDFLARE_ACCOUNT_ID``.
+    :param guardrails: the guardrails by keyword (listed below), as in every surface.
+    :param enforcement: ``"mandatory"`` fails the deployment (also when the balance cannot be read);
+        ``"advisory"`` only warns.
+    :returns: an Output of ``{"accountId", "ok", "enforcement", "violations": [{rule, message, observed,
+        expected}], "error", "runway"}``, plain values only (``runway`` when ``min_runway_days`` read it).
+
+    Example::
+
+        verdict = pulumi_cfbilling.program.guard(min_balance_usd=20, require_auto_topup=True)
+        pulumi.export("creditGuard", verdict)
+    """
+    policy = build_policy(**guardrails)
+
+    def validated() -> Policy:
+        if enforcement not in ("mandatory", "advisory"):
+            raise ConfigurationError(f"enforcement {enforcement!r} must be 'mandatory' or 'advisory'")
+        return policy
+
+    checked = for_pulumi(validated)
+    return known_output(account_id, None, lambda account: _judge(account, checked, enforcement))
+
+
+def _judge(account_id: str | None, policy: Policy, enforcement: str) -> dict[str, Any]:
+    try:
+        result = read(account_id, Ask(policy))
+    except APIError as error:  # a configuration error is the program's to fix, advisory or not: it raises
+        if enforcement == "mandatory":
+            raise
+        pulumi.log.warn(f"cfbilling guard (advisory): {error}")
+        return {
+            "accountId": account_id,
+            "ok": False,
+            "enforcement": enforcement,
+            "violations": [],
+            "error": str(error),
+            "runway": None,
+        }
+    document = check_document(result)
+    assert result.verdict is not None  # a check: judged
+    account = result.ref.account_id
+    if not result.verdict.ok:
+        if enforcement == "mandatory":
+            raise as_run_error(GuardrailError(account, result.verdict))
+        for violation in result.verdict.violations:
+            pulumi.log.warn(f"cfbilling guard (advisory): account {account}: {violation.message} [{violation.rule}]")
+    return {**document, "enforcement": enforcement, "error": None}
+
+
+guard.__doc__ = f"{guard.__doc__}\n    Guardrails:\n\n{guardrail_docs()}\n"

@@ -1,0 +1,96 @@
+"""One HTTP request per account per run: repeated and concurrent reads share a single fetch.
+
+A Pulumi program may read the same account from a data function, a guard and an output at once; each would
+otherwise send its own request. Reads are keyed by route (the balance, or the usage history and its range),
+account and the settings' transport key (a keyed digest of the credential, never the credential itself, and
+every setting that changes how requests are sent), and the first reader's result, or its error, is shared by
+every later one. A cache lives as long as its owner says: one per command, program run, plugin or provider.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..api.client import BillingClient
+from ..core.settings import Settings
+
+if TYPE_CHECKING:  # models load when a read returns one
+    from ..api.models import CreditBalance
+    from ..api.usage import UsageHistory, Window
+
+__all__ = ["BalanceCache"]
+
+_T = TypeVar("_T")
+
+
+class BalanceCache:
+    """Shares fetches by (the settings' transport key, route, account, arguments) and clients by the transport key.
+
+    The transport key (:meth:`Settings.transport_key`) holds a keyed digest of the credential and every setting
+    that changes how requests are sent, so two tokens, base URLs or timeouts never share a client or an answer.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._results: dict[tuple[str, ...], Future[Any]] = {}
+        self._clients: dict[tuple[Any, ...], BillingClient] = {}
+
+    def get(self, settings: Settings, account_id: str) -> CreditBalance:
+        """The balance of ``account_id``: fetched once, then shared (errors included) for the rest of the run."""
+
+        def read(client: BillingClient) -> CreditBalance:
+            return client.get_credit_balance(account_id)
+
+        return self._shared(settings, ("credit-balance", account_id), read)
+
+    def get_usage(
+        self, settings: Settings, account_id: str, start: datetime, end: datetime, window: Window = "day"
+    ) -> UsageHistory:
+        """The usage history of ``account_id`` from ``start`` to ``end`` by ``window``, shared like the balance."""
+        key = ("usage-history", account_id, window, start.isoformat(), end.isoformat())
+
+        def read(client: BillingClient) -> UsageHistory:
+            return client.get_usage_history(account_id, window=window, start=start, end=end)
+
+        return self._shared(settings, key, read)
+
+    def _shared(self, settings: Settings, what: tuple[str, ...], fetch: Callable[[BillingClient], _T]) -> _T:
+        """One fetch per (route, account, arguments) and credential; later and concurrent readers share it."""
+        transport = settings.transport_key()
+        key = (*transport, *what)
+        with self._lock:
+            future = self._results.get(key)
+            owner = future is None
+            if future is None:
+                future = self._results[key] = Future()
+        if owner:  # this caller owns the fetch; the others wait on its future
+            try:
+                future.set_result(fetch(self._client(settings, transport)))
+            except BaseException as exc:  # every failure, a client that cannot be built included, reaches the waiters
+                future.set_exception(exc)
+        result: _T = future.result()
+        return result
+
+    def client(self, settings: Settings) -> BillingClient:
+        """The shared client of these settings (for reads no answer is kept of, such as a token check)."""
+        return self._client(settings, settings.transport_key())
+
+    def _client(self, settings: Settings, transport: tuple[Any, ...]) -> BillingClient:
+        with self._lock:
+            client = self._clients.get(transport)
+            if client is None:
+                client = self._clients[transport] = BillingClient.from_settings(settings)
+        return client
+
+    def clear(self) -> None:
+        """Forget every result and close every client (between runs, and in tests)."""
+        with self._lock:
+            clients = list(self._clients.values())
+            self._results.clear()
+            self._clients.clear()
+        for client in clients:
+            client.close()

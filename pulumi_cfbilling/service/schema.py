@@ -1,0 +1,247 @@
+"""The Pulumi package schema of ``cfbilling``, generated from the models and the rules (``cfbilling schema``).
+
+Field names, types and descriptions come from :class:`CreditBalance` and its nested models (their pydantic JSON
+Schema, plus :data:`models.DERIVED_FIELDS`), the guardrail parameters from :data:`rules.GUARDRAILS`, and
+the configuration keys from :data:`core.settings.SETTINGS`: no second, hand-kept list of fields to drift.
+The committed ``schema.json`` is this module's output, and a test keeps them equal. No Pulumi import here, so the
+CLI stays light.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..api.models import DERIVED_FIELDS, CreditBalance
+from ..api.usage import BUCKET_KEYS, USAGE_KEYS, USAGE_UNIT
+from ..core.settings import CHECK_TOKEN, GET_TOKEN, PACKAGE, SETTINGS, USAGE_TOKEN
+from ..core.version import __version__
+from ..guardrails.rules import GUARDRAILS
+from ..guardrails.runway import RUNWAY_FIELDS
+
+__all__ = [
+    "CHECK_TOKEN",
+    "GET_TOKEN",
+    "PACKAGE",
+    "USAGE_TOKEN",
+    "package_schema",
+    "schema_json",
+]
+
+_TYPE_NAMES = {"PaymentMethod": "PaymentMethod", "TopupConfig": "TopupConfig"}
+
+
+def _pulumi_property(prop: Mapping[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON Schema property as a Pulumi schema property (nullability is carried by ``required``)."""
+    options = [p for p in prop.get("anyOf", [prop]) if p.get("type") != "null"]
+    (inner,) = options
+    if "$ref" in inner:
+        name = _TYPE_NAMES[inner["$ref"].rsplit("/", 1)[-1]]
+        result: dict[str, Any] = {"$ref": f"#/types/{PACKAGE}:index:{name}"}
+    else:
+        result = {"type": inner["type"]}
+    if "description" in prop:
+        result["description"] = prop["description"]
+    return result
+
+
+def _object(schema: Mapping[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    properties = {name: _pulumi_property(prop) for name, prop in schema["properties"].items()}
+    nullable = {
+        name
+        for name, prop in schema["properties"].items()
+        if any(p.get("type") == "null" for p in prop.get("anyOf", []))
+    }
+    result: dict[str, Any] = {"type": "object", "properties": properties}
+    needed = required if required is not None else [n for n in properties if n not in nullable]
+    if needed:
+        result["required"] = sorted(needed)
+    return result
+
+
+def _balance_outputs() -> tuple[dict[str, Any], dict[str, Any]]:
+    schema = CreditBalance.model_json_schema(mode="serialization", by_alias=True)
+    outputs = _object(schema)
+    for derived in DERIVED_FIELDS:
+        outputs["properties"][derived.name] = {"type": derived.type, "description": derived.description}
+    required = {name for name in outputs["properties"] if name in outputs["required"]}
+    required |= {d.name for d in DERIVED_FIELDS if not d.nullable}
+    # The account read is always known in outputs, though the API result does not carry it.
+    outputs["required"] = sorted({*required, "accountId"})
+    outputs["description"] = "The credit balance of one account. Raw amounts are US cents; *Usd values are dollars."
+    types = {}
+    for name, definition in schema["$defs"].items():
+        typed = _object(definition, required=[])
+        typed["description"] = definition.get("description", "")
+        types[f"{PACKAGE}:index:{_TYPE_NAMES[name]}"] = typed
+    return outputs, types
+
+
+def _violation_type() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "One violated guardrail.",
+        "properties": {
+            "rule": {"type": "string", "description": f"Rule id: {', '.join(g.rule for g in GUARDRAILS)}."},
+            "message": {"type": "string", "description": "What is wrong, in words."},
+            "observed": {
+                "$ref": "pulumi.json#/Any",
+                "description": "The value found: dollars, a bool, a time or text.",
+            },
+            "expected": {"$ref": "pulumi.json#/Any", "description": "The value the guardrail asks for."},
+        },
+        "required": ["message", "rule"],
+    }
+
+
+def _runway_type() -> dict[str, Any]:
+    properties = {f.key: {"type": f.type, "description": f.description} for f in RUNWAY_FIELDS}
+    return {
+        "type": "object",
+        "description": "How long the credits last at the recent rate of spend (read for the min-runway guardrail).",
+        "properties": properties,
+        "required": sorted(f.key for f in RUNWAY_FIELDS if not f.nullable),
+    }
+
+
+# Key -> (type, description) of a usage read and of its buckets; the keys themselves come from usage.py.
+_USAGE_DOCS: Mapping[str, tuple[str, str]] = {
+    "accountId": ("string", "The account read."),
+    "window": ("string", "The bucket size: day or hour."),
+    "start": ("string", "Start of the range read, ISO-8601 UTC (a UTC midnight)."),
+    "end": ("string", "End of the range read: the last UTC midnight, ISO-8601."),
+    "totalUsd": ("number", f"Spend over the range, US dollars (raw values taken as {USAGE_UNIT})."),
+    "id": ("string", "The bucket's id, as sent."),
+    "aggregatedValue": ("number", f"Spend in the bucket, raw as sent (assumed {USAGE_UNIT})."),
+    "spendUsd": ("number", "Spend in the bucket, US dollars."),
+}
+
+
+def _usage_function() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The getUsageHistory function and its bucket type."""
+    bucket_properties = {k: _described(_USAGE_DOCS[k]) for k in BUCKET_KEYS.values()}
+    bucket_properties["start"] = _described(("string", "Start of the bucket, ISO-8601 UTC."))
+    bucket_properties["end"] = _described(("string", "End of the bucket, ISO-8601 UTC."))
+    bucket: dict[str, Any] = {"type": "object", "description": "Spend in one bucket.", "properties": bucket_properties}
+    bucket["required"] = sorted(bucket_properties)
+    outputs: dict[str, Any] = {k: _described(_USAGE_DOCS[k]) for k in USAGE_KEYS.values() if k != "buckets"}
+    outputs["buckets"] = {
+        "type": "array",
+        "items": {"$ref": f"#/types/{PACKAGE}:index:UsageBucket"},
+        "description": "The buckets in the range, oldest first.",
+    }
+    function = {
+        "description": "Read an account's AI Gateway spend per day or hour over the last whole UTC days.",
+        "inputs": {
+            "type": "object",
+            "properties": {
+                "accountId": _ACCOUNT_INPUT,
+                "days": {"type": "integer", "description": "Whole UTC days before today, 1 to 90 (default 7)."},
+                "window": {"type": "string", "description": "Bucket size: day (default) or hour."},
+            },
+        },
+        "outputs": {"type": "object", "properties": outputs, "required": sorted(outputs)},
+    }
+    return function, bucket
+
+
+def _described(entry: tuple[str, str]) -> dict[str, str]:
+    return {"type": entry[0], "description": entry[1]}
+
+
+def _settings() -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    for row in SETTINGS:  # the settings table: a new row is a new provider setting
+        entry: dict[str, Any] = {
+            "type": row.type,
+            "description": row.description,
+            "defaultInfo": {"environment": [row.env]},
+        }
+        if row.secret:
+            entry["secret"] = True
+        settings[row.camel] = entry
+    return settings
+
+
+_ACCOUNT_INPUT = {
+    "type": "string",
+    "description": "Cloudflare account id (32 lowercase hex characters); default: the provider's accountId.",
+}
+
+
+def package_schema() -> dict[str, Any]:
+    """The package schema as a dict (draft 2020-12 metaschema of Pulumi packages)."""
+    outputs, types = _balance_outputs()
+    types[f"{PACKAGE}:index:Violation"] = _violation_type()
+    types[f"{PACKAGE}:index:Runway"] = _runway_type()
+    usage_function, types[f"{PACKAGE}:index:UsageBucket"] = _usage_function()
+    settings = _settings()
+    return {
+        "name": PACKAGE,
+        "displayName": "Cloudflare AI Gateway Billing",
+        "version": __version__,
+        "description": "Read and guard Cloudflare AI Gateway credits (Unified Billing): balance, payment method and "
+        "automatic top-up, from any Pulumi language.",
+        "keywords": ["pulumi", "cloudflare", "ai-gateway", "billing", "category/utility", "kind/native"],
+        "homepage": "https://github.com/pulumi-cfbilling/pulumi-cfbilling",
+        "repository": "https://github.com/pulumi-cfbilling/pulumi-cfbilling",
+        "license": "Apache-2.0",
+        "publisher": "pulumi-cfbilling",
+        "language": {
+            # Not "pulumi_cfbilling": a generated Python SDK must not shadow this package, which Python
+            # programs use directly (no plugin needed).
+            "python": {"packageName": "pulumi_cfbilling_sdk", "respectSchemaVersion": True},
+            # Without it the generated package.json says "${VERSION}" and every invoke fails on the version.
+            "nodejs": {"packageName": "@pulumi-cfbilling/cfbilling", "respectSchemaVersion": True},
+            "go": {"importBasePath": "github.com/pulumi-cfbilling/pulumi-cfbilling/sdk/go/cfbilling"},
+            "csharp": {"rootNamespace": "PulumiCfbilling"},
+        },
+        "config": {"variables": settings},
+        "provider": {
+            "description": "The cfbilling provider: reads AI Gateway credit balances with these settings.",
+            "type": "object",
+            "inputProperties": settings,
+        },
+        "types": types,
+        "functions": {
+            GET_TOKEN: {
+                "description": "Read the AI Gateway credit balance, payment method and automatic top-up configuration "
+                "of a Cloudflare account.",
+                "inputs": {"type": "object", "properties": {"accountId": _ACCOUNT_INPUT}},
+                "outputs": outputs,
+            },
+            USAGE_TOKEN: usage_function,
+            CHECK_TOKEN: {
+                "description": "Evaluate the credit guardrails against an account; returns ok and every violation "
+                "without failing.",
+                "inputs": {
+                    "type": "object",
+                    "properties": {"accountId": _ACCOUNT_INPUT, **{g.camel: g.json_schema for g in GUARDRAILS}},
+                },
+                "outputs": {
+                    "type": "object",
+                    "description": "The guardrail verdict.",
+                    "properties": {
+                        "accountId": {"type": "string", "description": "The account checked."},
+                        "ok": {"type": "boolean", "description": "True when every guardrail passes."},
+                        "violations": {
+                            "type": "array",
+                            "items": {"$ref": f"#/types/{PACKAGE}:index:Violation"},
+                            "description": "Every violated guardrail, in rule order.",
+                        },
+                        "runway": {
+                            "$ref": f"#/types/{PACKAGE}:index:Runway",
+                            "description": "The runway, when minRunwayDays asked for it; null otherwise.",
+                        },
+                    },
+                    "required": ["accountId", "ok", "violations"],
+                },
+            },
+        },
+    }
+
+
+def schema_json() -> str:
+    """The schema as the text of ``schema.json``: stable key order, two-space indent, final newline."""
+    return json.dumps(package_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

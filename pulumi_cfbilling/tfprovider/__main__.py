@@ -1,7 +1,0 @@
-"""``python -m pulumi_cfbilling.tfprovider``: the provider's launcher target."""
-
-import sys
-
-from . import main
-
-sys.exit(main())
