@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         CloudflareErrorDetail,
         ConfigurationError,
         GuardrailError,
+        InternalError,
         NotFoundError,
         PermissionDeniedError,
         RateLimitError,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
         get_usage_history_output,
     )
     from .program.guard import guard
+    from .program.mocks import LiveMocks
     from .program.resource import CreditBalanceSnapshot
 
 _ERRORS = (
@@ -59,6 +61,7 @@ _ERRORS = (
     "CloudflareErrorDetail",
     "ConfigurationError",
     "GuardrailError",
+    "InternalError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -77,6 +80,7 @@ _LAZY = {
     "CreditBalanceSnapshot": ".program.resource",
     "GetCreditBalanceResult": ".program.functions",
     "GetUsageHistoryResult": ".program.functions",
+    "LiveMocks": ".program.mocks",
     "PaymentMethod": ".api.models",
     "Policy": ".guardrails.rules",
     "Settings": ".core.settings",
@@ -114,6 +118,8 @@ __all__ = [
     "GetCreditBalanceResult",
     "GetUsageHistoryResult",
     "GuardrailError",
+    "InternalError",
+    "LiveMocks",
     "NotFoundError",
     "PaymentMethod",
     "PermissionDeniedError",
@@ -138,7 +144,7 @@ __all__ = [
 ]
 
 
-_PULUMI_MODULES = frozenset({".program.functions", ".program.guard", ".program.resource"})
+_PULUMI_MODULES = frozenset({".program.functions", ".program.guard", ".program.mocks", ".program.resource"})
 
 
 def __getattr__(name: str) -> Any:

@@ -21,7 +21,9 @@ def test_an_empty_file_is_an_error() -> None:
 
 
 def test_errors_name_the_line() -> None:
-    with pytest.raises(ConfigurationError, match=r"fleet\.txt:2: account id 'ABC'"):
+    with pytest.raises(
+        ConfigurationError, match=r"fleet\.txt:2: the line does not start with an account id \(its first word has 3"
+    ):
         parse_accounts_file(f"{HEALTHY}\nABC label\n", "fleet.txt")
 
 

@@ -3,6 +3,7 @@ actionlint and shellcheck clean, and its check step run in bash against the emul
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -146,3 +147,16 @@ def test_account_ids_are_never_globbed(emulator: Emulator, tmp_path: Path) -> No
     assert result.returncode == 2
     assert "'*' is not a Cloudflare account id" in result.stderr
     assert emulator.log == []
+
+
+def test_the_step_outputs_ok_the_report_and_the_failed_accounts(emulator: Emulator, tmp_path: Path) -> None:
+    outputs = tmp_path / "github_output"
+    given = {"account-ids": f"{HEALTHY} {LOW}", "min-balance-usd": "20"}
+    result = run_check_step(emulator, tmp_path, {"GITHUB_OUTPUT": str(outputs), "RUNNER_TEMP": str(tmp_path)}, **given)
+    assert result.returncode == 1, result.stderr
+    values = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
+    assert values["ok"] == "false"
+    assert values["failed-accounts"] == LOW
+    report = json.loads(Path(values["report"]).read_text())
+    assert [a["accountId"] for a in report["accounts"]] == [HEALTHY, LOW]
+    assert set(ACTION["outputs"]) == {"ok", "report", "failed-accounts"}

@@ -14,7 +14,7 @@ import pytest
 from helpers import FAILING, HEALTHY, LOW, env_for, run_cli
 
 from pulumi_cfbilling.api.usage import UsageHistory
-from pulumi_cfbilling.cli._chart import HORIZON_DAYS, chart_text, runway_chart
+from pulumi_cfbilling.cli._chart import HORIZON_DAYS, IDLE_DAYS, chart_text, runway_chart
 from pulumi_cfbilling.guardrails.runway import forecast
 from pulumi_cfbilling.testing.emulator import Emulator, demo_fixture
 
@@ -48,8 +48,10 @@ def x_axis(source: str) -> str:
 def test_bars_are_the_window_and_the_line_runs_from_the_past_to_zero() -> None:
     runway = forecast(Decimal(70), history(1000, 1000, 1000, 1000, 1000, 1000, 1000), now=NOW)
     source = runway_chart(HEALTHY, "prod", Decimal(70), runway)
-    # The bars are the window's days, then zero days (Mermaid spreads each series over the whole axis).
-    assert series(source, "bar") == [Decimal("10.00")] * 7 + [Decimal("0.00")] * 8
+    # The bars are the window's days, then the average spend the line falls by (Mermaid spreads each series over
+    # the whole axis): never a made-up $0.00 day ahead.
+    assert series(source, "bar") == [Decimal("10.00")] * 7 + [Decimal("10.00")] * 8
+    assert "from today on, the average spend per day the line falls by" in source
     # Before today: today's balance plus the spend since; then $10 a day down to $0 on the seventh day.
     assert series(source, "line") == [
         Decimal(v)
@@ -88,10 +90,13 @@ def test_the_projection_is_capped_and_no_spend_is_flat() -> None:
     assert len(series(source, "line")) == 7 + HORIZON_DAYS + 1
     assert f"drawn {HORIZON_DAYS} days ahead" in source
     idle = forecast(Decimal(5), history(0, 0, 0), now=NOW)
-    flat = series(runway_chart(HEALTHY, "x", Decimal(5), idle), "line")
+    idle_chart = runway_chart(HEALTHY, "x", Decimal(5), idle)
+    flat = series(idle_chart, "line")
     assert set(flat) == {Decimal("5.00")}
-    assert len(flat) == 7 + HORIZON_DAYS + 1
-    assert "no spend in the window" in runway_chart(HEALTHY, "x", Decimal(5), idle)
+    assert len(flat) == 7 + IDLE_DAYS + 1  # a week ahead: a flat line needs no three months
+    assert 'bar "' not in idle_chart  # no spend: no bars, not 98 zero ones
+    assert "No spend in the window: no bars." in idle_chart
+    assert "no spend in the window" in idle_chart
 
 
 def test_an_empty_or_negative_balance_stops_today_and_refunds_go_below_the_axis() -> None:

@@ -51,12 +51,16 @@ def test_a_failed_guardrail_exits_1_and_text_is_an_aligned_table(emulator: Emula
         emulator, "--account-id", HEALTHY, "--account-id", LOW, "--min-balance-usd", "20", "--require-auto-topup"
     )
     assert result.returncode == 1, result.stderr
-    header, first, second, summary = result.stdout.strip().splitlines()
+    header, first, second, blank, name, *details, summary = result.stdout.strip().splitlines()
     assert header.split() == ["ACCOUNT", "LABEL", "BALANCE", "AUTO", "TOP-UP", "VERDICT"]
     assert header.index("VERDICT") == first.index("pass") == second.index("FAIL")
     assert second.startswith(LOW)
-    assert "[min-balance]" in second
-    assert "[auto-topup]" in second
+    assert second.endswith("FAIL [min-balance, auto-topup]")  # short: the messages go below the table
+    assert (blank, name) == ("", f"{LOW}: FAIL")
+    assert details == [
+        "  - balance $3.13 is below the minimum of $20.00 [min-balance]",
+        "  - automatic top-up is off (no_payment_method) [auto-topup]",
+    ]
     assert summary == "1 of 2 accounts pass; 1 failed a guardrail; 0 could not be read"
 
 
@@ -143,7 +147,7 @@ def test_github_format_and_step_summary(emulator: Emulator, tmp_path: Path) -> N
     )
     assert result.returncode == 3
     lines = result.stdout.strip().splitlines()
-    assert lines[0] == f"{HEALTHY}: pass (balance $42.51)"
+    assert lines[0] == f"cfbilling: {HEALTHY}: pass (balance $42.51)"
     assert (
         lines[1]
         == f"::error title=AI Gateway credits%3A {LOW} [min-balance]::balance $3.13 is below the minimum of $20.00"
@@ -155,8 +159,8 @@ def test_github_format_and_step_summary(emulator: Emulator, tmp_path: Path) -> N
     assert "code 9109" in lines[3]
     text = summary.read_text()
     assert text.startswith("earlier step\n### AI Gateway credits")
-    assert "| Account | Label | Balance | Auto top-up | Verdict |" in text
-    assert f"| `{LOW}` | - | $3.13 | off | ❌ FAIL" in text
+    assert "| Account | Label | Balance | Auto top-up | Runway | Verdict |" in text
+    assert f"| `{LOW}` | \\- | $3.13 | off | - | ❌ FAIL; balance \\$3\\.13 is below the minimum of \\$20\\.00" in text
     assert_no_secret(result.stdout, text)
 
 
@@ -276,7 +280,7 @@ def test_bad_accounts_file_line_is_named(emulator: Emulator, tmp_path: Path) -> 
     assert_one_line_error(
         check(emulator, "--accounts-file", str(accounts), "--min-balance-usd", "1"),
         2,
-        f"{accounts}:2: account id 'not-an-id'",
+        f"{accounts}:2: the line does not start with an account id (its first word has 9 characters",
     )
 
 

@@ -156,9 +156,11 @@ def test_demo_runs_on_the_embedded_emulator() -> None:
     # The Pulumi program under the mock runtime: outputs and verdicts for a healthy and an unhealthy account.
     assert f"production ({HEALTHY}), mandatory guard: deployment goes ahead" in result.stdout
     assert "balanceUsd               42.505" in result.stdout
-    assert f"staging ({LOW}), advisory guard: deployment goes ahead with 3 warnings" in result.stdout
+    assert f"staging ({LOW}), advisory guard: deployment goes ahead with 4 warnings" in result.stdout
     assert f"staging ({LOW}), mandatory guard: deployment stopped" in result.stdout
-    assert f"error: AI Gateway credit guardrails failed for account {LOW} (3 violations)" in result.stdout
+    assert f"error: AI Gateway credit guardrails failed for account {LOW} (4 violations)" in result.stdout
+    assert '"runway": null' not in result.stdout  # the guard reads the runway it shows
+    assert "runwayDays               13.96" in result.stdout
     # Runway for the four kinds of series: steady, spiky, new (out of credits) and idle (nothing to run out on).
     assert "Runway          13.96 days at $3.04 a day (the last 7 days)" in result.stdout
     assert "Runway          2.91 days at $1.07 a day (the last 7 days)" in result.stdout

@@ -43,11 +43,14 @@ def doctor(emu: Emulator, token: str | None = DEMO_TOKEN, account: str | None = 
 def test_everything_works(tokens: Emulator) -> None:
     code, out = doctor(tokens)
     assert code == 0
-    assert "ok    credentials  API token from CLOUDFLARE_API_TOKEN" in out
-    assert f"ok    account      {HEALTHY} from CLOUDFLARE_ACCOUNT_ID" in out
+    words = " ".join(out.split())  # the columns widen with the longest topic
+    assert "ok credentials API token from CLOUDFLARE_API_TOKEN" in words
+    assert f"ok account {HEALTHY} from CLOUDFLARE_ACCOUNT_ID" in words
     assert "from CLOUDFLARE_BASE_URL" in out
-    assert "ok    token        active user token" in out
-    assert "ok    balance      $42.51, automatic top-up on" in out
+    assert "ok network direct (no proxy for this URL); trusting " in words
+    assert "ok token active user token" in words
+    assert "ok balance $42.51, automatic top-up on" in words
+    assert "ok usage history runway 13.96 days" in words
     assert out.strip().endswith("Everything works.")
 
 
@@ -103,7 +106,7 @@ def test_missing_account_is_a_warning(tokens: Emulator) -> None:
 def test_global_key(tokens: Emulator) -> None:
     code, out = doctor(tokens, token=None, CLOUDFLARE_API_KEY=DEMO_KEY, CLOUDFLARE_EMAIL=DEMO_EMAIL)
     assert code == 0
-    assert "warn  credentials  global API key and email from CLOUDFLARE_API_KEY" in out
+    assert "warn credentials global API key and email from CLOUDFLARE_API_KEY" in " ".join(out.split())
     assert "prefer an API token" in out
 
 

@@ -24,7 +24,7 @@ def test_without_pulumi_a_pulumi_name_is_a_one_line_import_error(monkeypatch: py
         pulumi_cfbilling.guard  # noqa: B018 - the lazy import is the point
     assert str(caught.value) == (
         "cannot use pulumi_cfbilling.guard: the Pulumi surfaces of pulumi-cfbilling need the Pulumi SDK: "
-        "pip install 'pulumi-cfbilling[pulumi]'"
+        "pip install '<the clone or wheel you installed from>[pulumi]' (pulumi-cfbilling is not on PyPI)"
     )
 
 
@@ -32,7 +32,7 @@ def test_an_old_pulumi_is_named_with_the_floor(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(_requires.metadata, "version", lambda name: "3.100.0")
     assert _requires.pulumi_problem() == (
         "pulumi-cfbilling needs the Pulumi SDK 3.272 or newer (3.100.0 is installed): "
-        "pip install 'pulumi-cfbilling[pulumi]' --upgrade"
+        "pip install --upgrade 'pulumi>=3.272'"
     )
 
 
@@ -47,5 +47,5 @@ def test_the_plugin_without_pulumi_exits_1_with_one_line(
     assert out == ""
     assert err == (
         "pulumi-resource-cfbilling: the Pulumi surfaces of pulumi-cfbilling need the Pulumi SDK: "
-        "pip install 'pulumi-cfbilling[pulumi]'\n"
+        "pip install '<the clone or wheel you installed from>[pulumi]' (pulumi-cfbilling is not on PyPI)\n"
     )

@@ -229,7 +229,8 @@ def test_parse_retry_after(header: str | None, expected: float | None) -> None:
     assert parse_retry_after(header) == expected
 
 
-def test_retry_after_as_future_http_date() -> None:
-    value = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT")
-    assert value is not None
-    assert value > 1e9
+def test_retry_after_beyond_a_year_is_no_instruction() -> None:
+    # Neither an HTTP date in the year 9999 nor 400 digits of seconds (infinity as a float) is a wait to honour.
+    assert parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT") is None
+    assert parse_retry_after("9" * 400) is None
+    assert parse_retry_after("31622400") == 31622400.0

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from pulumi_cfbilling import ConfigurationError
 from pulumi_cfbilling.api.usage import USAGE_UNIT, UsageBucket, UsageHistory, usage_to_usd
-from pulumi_cfbilling.guardrails.runway import Runway, forecast, window
+from pulumi_cfbilling.guardrails.runway import MAX_RUNWAY_DAYS, Runway, forecast, window
 
 NOW = datetime(2026, 11, 25, 15, 30, tzinfo=timezone.utc)
 MIDNIGHT = datetime(2026, 11, 25, tzinfo=timezone.utc)
@@ -66,7 +66,9 @@ def test_runway_cases(what: str, balance: str, usage: UsageHistory, expected: st
     if expected is None:
         assert result.projected_empty_at is None
     else:
-        assert result.projected_empty_at == NOW + timedelta(days=float(Decimal(expected)))
+        # To the hour, so the forecast is the same on every run within the hour (no change in every preview).
+        exact = NOW + timedelta(days=float(Decimal(expected)))
+        assert result.projected_empty_at == exact.replace(minute=0, second=0, microsecond=0)
 
 
 def test_the_window_is_whole_utc_days_ending_at_the_last_midnight() -> None:
@@ -101,7 +103,7 @@ def test_to_dict_is_plain_and_camel_case() -> None:
     assert document == {
         "runwayDays": 0.33,
         "burnUsdPerDay": 3.0,
-        "projectedEmptyAt": "2026-11-25T23:25:12Z",
+        "projectedEmptyAt": "2026-11-25T23:00:00Z",
         "spendUsd": 21.0,
         "windowStart": "2026-11-18T00:00:00Z",
         "windowEnd": "2026-11-25T00:00:00Z",
@@ -109,11 +111,21 @@ def test_to_dict_is_plain_and_camel_case() -> None:
     }
 
 
-def test_a_huge_runway_has_no_date_but_stays_exact() -> None:
-    result = runway_of("100000000000", daily(*[1e-300] * 7))
-    assert result.runway_days is not None
-    assert result.runway_days > Decimal("1e300")
-    assert result.projected_empty_at is None
+def test_a_huge_runway_is_capped_at_100_years_with_no_date() -> None:
+    for tiny in (1e-300, 5e-324):  # a runway of 10**300 days, and one beyond any float
+        result = runway_of("100000000000", daily(*[tiny] * 7))
+        assert result.runway_days == MAX_RUNWAY_DAYS == Decimal(36500)
+        assert result.projected_empty_at is None
+        assert result.to_dict()["runwayDays"] == 36500.0  # finite on every surface, never inf or null
+
+
+def test_sparse_and_dense_answers_give_one_runway() -> None:
+    """$7 spent yesterday: no other bucket, or six explicit zero buckets before it, is the same week."""
+    sparse = runway_of("100", daily(700))
+    dense = runway_of("100", daily(0, 0, 0, 0, 0, 0, 700))
+    assert sparse.runway_days == dense.runway_days == Decimal("14.28")
+    assert sparse.days == dense.days == 1  # averaged from the first day with spend
+    assert sparse.daily_spend_usd == dense.daily_spend_usd
 
 
 def test_the_usage_model_is_strict_and_knows_its_unit() -> None:

@@ -40,7 +40,8 @@ def test_the_shipped_check_report_schema_is_derived_from_the_guardrail_table() -
     assert result.returncode == 0, result.stderr
     assert result.stdout == shipped.read_text(), (
         "check_report.schema.json is stale: run "
-        "`cfbilling schema --check-report > pulumi_cfbilling/service/check_report.schema.json`"
+        "`cfbilling schema --check-report > report.json && mv report.json pulumi_cfbilling/service/check_report.schema.json`"
+        " (not straight into the file: the command reads it, and the shell empties it first)"
     )
     assert check_report_schema_json() == shipped.read_text()
 

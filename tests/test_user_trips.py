@@ -157,7 +157,8 @@ def test_the_demo_is_deterministic() -> None:
 def test_advisory_text_marks_the_verdict_as_advisory(emulator: Emulator) -> None:
     result = run_cli("check", "--account-id", LOW, "--min-balance-usd", "20", "--advisory", env=env_for(emulator))
     assert result.returncode == 0
-    assert "WARN (advisory): balance $3.13 is below the minimum of $20.00" in result.stdout
+    assert "WARN (advisory) [min-balance]" in result.stdout
+    assert f"{LOW}: WARN (advisory)\n  - balance $3.13 is below the minimum of $20.00 [min-balance]" in result.stdout
     assert "FAIL" not in result.stdout
 
 

@@ -6,6 +6,11 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
+if [ "$#" -eq 0 ]; then
+  echo "usage: $0 COMMAND [ARGS...]   (the deployment to run when the credits are in order)" >&2
+  exit 2
+fi
+
 cfbilling check \
   --accounts-file "${ACCOUNTS_FILE:-$here/accounts.txt}" \
   --min-balance-usd "${MIN_BALANCE_USD:-20}" \
@@ -16,7 +21,7 @@ cfbilling check \
 status=$?
 
 case $status in
-  0) echo "AI Gateway credits OK: deploying" ;;
+  0) echo "AI Gateway credits OK: running $1" ;;
   1) echo "AI Gateway credits are low or misconfigured: not deploying" >&2; exit 1 ;;
   2) echo "cfbilling is misconfigured: run 'cfbilling doctor'" >&2; exit 2 ;;
   *) echo "AI Gateway credits could not be read: not deploying blind" >&2; exit "$status" ;;

@@ -13,7 +13,6 @@ keep working.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import time
 from datetime import datetime
@@ -237,9 +236,8 @@ class BillingClient:
         # the adapter sends exactly one request. The environment's proxies and CA bundles still apply.
         request = self._session.prepare_request(requests.Request("GET", url))
         settings = self._session.merge_environment_settings(request.url, {}, True, None, None)
-        # requests itself reads REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE; OpenSSL's SSL_CERT_FILE comes between them.
-        bundles = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
-        verify = next((os.environ[name] for name in bundles if os.environ.get(name)), settings.get("verify"))
+        bundle = transport.ca_bundle()
+        verify = bundle[1] if bundle else settings.get("verify")
         adapter = self._session.get_adapter(url)
         remaining = attempt.remaining()
         return adapter.send(

@@ -29,7 +29,8 @@ from ..core.errors import (
     RateLimitError,
     ServerError,
 )
-from ..core.text import neutralize
+from ..core.secrets import redact
+from ..core.text import neutralize, valid_unicode
 from .models import CreditBalance, Envelope
 
 __all__ = [
@@ -266,6 +267,14 @@ def _parse_success(context: _Context, document: Any, errors: tuple[CloudflareErr
             "Cloudflare returned no result (result: null)",
             "retry later; if it persists, report it to Cloudflare with the CF-Ray id",
         )
+    more = _more_pages(envelope.result_info)
+    if more:
+        # Reading the first page as the whole answer would understate spend: report it, never ignore it.
+        raise context.fail(
+            APIResponseError,
+            f"Cloudflare's answer has more pages than this tool reads ({more})",
+            "narrow the range (fewer --days, or day buckets instead of hours), or report it with the CF-Ray id",
+        )
     result, problem = _validate(model, envelope.result)
     if result is None:
         raise context.fail(
@@ -274,6 +283,23 @@ def _parse_success(context: _Context, document: Any, errors: tuple[CloudflareErr
             "the API may have changed: upgrade pulumi-cfbilling, or report it with the CF-Ray id",
         )
     return result
+
+
+def _more_pages(info: dict[str, Any] | None) -> str:
+    """What in ``result_info`` says there is more than this page, in words; ``""`` when it is all there is."""
+    if not info:
+        return ""
+
+    def number(key: str) -> int | None:
+        value = info.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    page, pages, count, total = number("page"), number("total_pages"), number("count"), number("total_count")
+    if page is not None and pages is not None and pages > page:
+        return f"page {page} of {pages}"
+    if count is not None and total is not None and total > count:
+        return f"{count} of {total} items"
+    return ""
 
 
 def _validate(model: type[_V], data: Any) -> tuple[_V | None, str]:
@@ -305,11 +331,26 @@ def decode_json(body: bytes, content_type: str | None) -> tuple[Any, str | None]
     if not body.strip():
         return None, "empty"
     try:
-        return json.loads(body, parse_constant=_reject_constant), None
+        document = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         # ValueError covers bad UTF-8, bad JSON, NaN/Infinity and integers too long to convert.
         kind = one_line(content_type.split(";")[0], 40) if content_type else "no content type"
         return None, f"not valid JSON ({kind}, {len(body)} bytes)"
+    return _clean(document), None
+
+
+def _clean(value: Any) -> Any:
+    """Every text of a decoded answer made safe to carry anywhere: valid Unicode, no credential echoed back.
+
+    A lone surrogate, legal in JSON as ``\ud83d``, cannot be encoded by a terminal, protobuf or msgpack.
+    """
+    if isinstance(value, str):
+        return redact(valid_unicode(value))
+    if isinstance(value, dict):
+        return {_clean(key): _clean(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    return value
 
 
 def _reject_constant(name: str) -> Any:
@@ -352,14 +393,21 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     value = value.strip()
     if value.isascii() and value.isdigit():
-        return float(value)
+        # A wait longer than a year is no instruction a client can follow ("9" * 400 would be infinity):
+        # it is read as no Retry-After at all, and the usual backoff applies.
+        seconds = int(value) if len(value) <= 12 else _MAX_RETRY_AFTER + 1
+        return float(seconds) if seconds <= _MAX_RETRY_AFTER else None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         return None
-    return max(0.0, when.timestamp() - time.time())
+    wait = max(0.0, when.timestamp() - time.time())
+    return wait if wait <= _MAX_RETRY_AFTER else None
+
+
+_MAX_RETRY_AFTER = 366 * 86400
 
 
 def location_host(location: str | None) -> str:

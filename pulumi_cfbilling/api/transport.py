@@ -15,11 +15,12 @@ the caller sees, with the advice that fits it.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from http.client import IncompleteRead, RemoteDisconnected
 from socket import gaierror
 from types import TracebackType
@@ -33,13 +34,16 @@ from ..core.errors import APIConnectionError, APIError, APITimeoutError
 from ..core.settings import Settings
 
 __all__ = [
+    "CA_BUNDLE_VARIABLES",
     "POOL_CLASSES",
     "Attempt",
     "Failure",
     "Interrupted",
     "abort_all",
+    "ca_bundle",
     "connection_error",
     "interrupted",
+    "proxy_variable",
     "reset_interruption",
     "wait",
 ]
@@ -188,6 +192,29 @@ POOL_CLASSES: dict[str, type[HTTPConnectionPool]] = {"http": _HTTPPool, "https":
 """For ``PoolManager.pool_classes_by_scheme``: pools whose connections can be aborted."""
 
 
+# -- Where the environment sends a request: its CA bundle and its proxy ---------------------------------------
+
+# requests itself reads REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE; OpenSSL's SSL_CERT_FILE comes between them.
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
+
+
+def ca_bundle(environ: Mapping[str, str] | None = None) -> tuple[str, str] | None:
+    """The CA bundle a request trusts, as ``(variable, path)``; ``None`` for the system's default."""
+    env = os.environ if environ is None else environ
+    return next(((name, env[name]) for name in CA_BUNDLE_VARIABLES if env.get(name)), None)
+
+
+def proxy_variable(url: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The environment variable whose proxy a request to ``url`` goes through (``HTTP_PROXY`` for http), if any.
+
+    ``NO_PROXY`` is left to requests: this names what a failure through a proxy came from.
+    """
+    env = os.environ if environ is None else environ
+    scheme = url.split(":", 1)[0].lower()
+    names = (f"{scheme.upper()}_PROXY", f"{scheme}_proxy", "ALL_PROXY", "all_proxy")
+    return next((name for name in names if env.get(name)), None)
+
+
 # -- What went wrong, in words from a fixed vocabulary ----------------------------------------------------------
 
 
@@ -227,8 +254,10 @@ def connection_error(
         advice = f"check the network or proxy, or raise the timeout ({settings.label('timeout')})"
         cls: type[APIError] = APITimeoutError
     else:
-        what = _reason(chain) + attempts
-        advice = f"check the network, HTTPS_PROXY/NO_PROXY and the base URL ({settings.label('base_url')})"
+        proxy = proxy_variable(settings.base_url)
+        what = _reason(chain, proxy) + attempts
+        via = f"the proxy in {proxy} (and NO_PROXY)" if proxy else "HTTPS_PROXY/NO_PROXY"
+        advice = f"check the network, {via} and the base URL ({settings.label('base_url')})"
         cls = APIConnectionError
     return cls(
         f"{action} failed: could not get an answer from {settings.base_url}: {what}; {advice}",
@@ -238,7 +267,6 @@ def connection_error(
 
 # Most specific first: a ProtocolError often wraps the RemoteDisconnected that says what really happened.
 _REASONS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
-    ((urllib3.exceptions.ProxyError,), "the proxy (HTTPS_PROXY) could not be used"),
     ((gaierror, urllib3.exceptions.NameResolutionError), "the host name could not be resolved"),
     ((ConnectionRefusedError,), "the connection was refused"),
     ((RemoteDisconnected,), "the server closed the connection without answering"),
@@ -248,13 +276,18 @@ _REASONS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
 )
 
 
-def _reason(chain: list[BaseException]) -> str:
+def _reason(chain: list[BaseException], proxy: str | None) -> str:
     for error in chain:
         if isinstance(error, ssl.SSLCertVerificationError):
-            return (
-                f"the TLS certificate was rejected ({error.verify_message}); "
-                "set REQUESTS_CA_BUNDLE if a proxy re-signs traffic"
+            bundle = ca_bundle()
+            trusted = (
+                f"the CA bundle in {bundle[0]} does not vouch for it"
+                if bundle
+                else "the system's CA store does not vouch for it; set REQUESTS_CA_BUNDLE if a proxy re-signs traffic"
             )
+            return f"the TLS certificate was rejected ({error.verify_message}): {trusted}"
+    if any(isinstance(error, urllib3.exceptions.ProxyError) for error in chain):
+        return f"the proxy ({proxy or 'HTTPS_PROXY'}) could not be used"
     for types, reason in _REASONS:
         if any(isinstance(error, types) for error in chain):
             return reason

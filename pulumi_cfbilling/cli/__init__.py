@@ -154,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--format", choices=("text", "json", "github"), default="text", help="output format (default text)"
     )
+    check.add_argument(
+        "--report",
+        metavar="FILE",
+        help="also write the JSON report (as --format json prints it) to FILE, whatever the format",
+    )
 
     doctor = add(
         "doctor",
@@ -220,8 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code.
 
-    Ctrl-C ends any command at once (exit 130, one line); a closed pipe (``| head``) ends it quietly.
+    Ctrl-C ends any command at once (exit 130, one line); a closed pipe (``| head``) ends it quietly. Text the
+    terminal's encoding cannot show (``PYTHONIOENCODING=ascii``) is replaced, never a ``UnicodeEncodeError``.
     """
+    # From here on a Ctrl-C is a KeyboardInterrupt, handled below (the entry point quieted the imports before).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
     try:
         return _run(argv)
     except KeyboardInterrupt:

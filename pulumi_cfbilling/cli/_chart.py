@@ -20,10 +20,13 @@ from ..core.text import neutralize
 from ..guardrails.runway import Runway
 from ..service.reader import Result
 
-__all__ = ["HORIZON_DAYS", "MAX_CHARTS", "chart_text", "runway_chart", "runway_charts"]
+__all__ = ["HORIZON_DAYS", "IDLE_DAYS", "MAX_CHARTS", "chart_text", "runway_chart", "runway_charts"]
 
 HORIZON_DAYS = 90
 """How far ahead the projected balance is drawn, in days, when it reaches zero later or never."""
+
+IDLE_DAYS = 7
+"""How far ahead an account with no spend at all is drawn: a flat line needs no three months to be seen."""
 
 MAX_CHARTS = 10
 """Charts in one summary: a fleet shows its shortest runways (a page of 200 charts helps nobody)."""
@@ -59,7 +62,7 @@ def _line(balance: Decimal, runway: Runway) -> list[Decimal]:
     if balance <= 0:
         ahead = 0
     elif runway.runway_days is None:
-        ahead = HORIZON_DAYS
+        ahead = IDLE_DAYS if not any(spend) else HORIZON_DAYS
     else:
         ahead = min(HORIZON_DAYS, max(1, math.ceil(runway.runway_days)))
     future = [balance - burn * offset for offset in range(ahead + 1)]
@@ -77,8 +80,10 @@ def runway_chart(account_id: str, label: str | None, balance: Decimal, runway: R
     spend = runway.daily_spend_usd
     past, ahead = len(spend), len(line) - len(spend) - 1
     # A numeric axis of days from today: Mermaid picks a few round ticks where 97 dates would overprint. It
-    # spreads each series evenly over the axis, so the bars are padded with zero days to the line's length.
-    bars = [*spend, *[Decimal(0)] * (ahead + 1)]
+    # spreads each series evenly over the axis, so the bars run to the line's length: from today on they are the
+    # average spend the line falls by (a projection, said in the caption), never a made-up $0.00 day.
+    idle = not any(spend)
+    bars = [*spend, *[runway.burn_usd_per_day if balance > 0 else Decimal(0)] * (ahead + 1)]
     low = min([Decimal(0), *line, *spend])
     high = max([*line, *spend])
     if high <= low:
@@ -87,7 +92,7 @@ def runway_chart(account_id: str, label: str | None, balance: Decimal, runway: R
     if balance <= 0:
         when = "the credits have run out"
     elif runway.runway_days is None:
-        when = f"no spend in the window: the balance holds (drawn {HORIZON_DAYS} days ahead)"
+        when = f"no spend in the window: the balance holds (drawn {ahead} days ahead)"
     elif empty_at is not None and runway.runway_days <= HORIZON_DAYS:
         when = f"$0 on {empty_at:%Y-%m-%d} ({runway.runway_days} days)"
     else:
@@ -99,12 +104,18 @@ def runway_chart(account_id: str, label: str | None, balance: Decimal, runway: R
         f'    title "{title}"',
         f'    x-axis "days from today (0 = {runway.window_end:%Y-%m-%d})" {-past} --> {ahead}',
         f'    y-axis "US dollars" {_number(low)} --> {_number(high)}',
-        f'    bar "spend per day" [{", ".join(_number(value) for value in bars)}]',
+        *([] if idle else [f'    bar "spend per day" [{", ".join(_number(value) for value in bars)}]']),
         f'    line "balance" [{", ".join(_number(value) for value in line)}]',
         "```",
         "",
-        f"{who}. Bars: spend per UTC day, {runway.window_start:%Y-%m-%d} to {last_day:%Y-%m-%d}. "
-        f"Line: the balance ({format_usd(balance)} now; before today, plus the spend since, top-ups not counted), "
+        f"{who}. "
+        + (
+            "No spend in the window: no bars. "
+            if idle
+            else f"Bars: spend per UTC day, {runway.window_start:%Y-%m-%d} to {last_day:%Y-%m-%d}; from today on, "
+            f"the average spend per day the line falls by. "
+        )
+        + f"Line: the balance ({format_usd(balance)} now; before today, plus the spend since, top-ups not counted), "
         f"then at {format_usd(runway.burn_usd_per_day)} a day: {when}.",
         "",
     ]

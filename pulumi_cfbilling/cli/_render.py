@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ from ..api.models import CreditBalance
 from ..core.amounts import format_usd, plain_value
 from ..core.text import neutralize
 from ..guardrails.runway import Runway
-from ..service.documents import DOCUMENT_VERSION, balance_document
+from ..service.documents import DOCUMENT_VERSION, balance_document, error_document
 from ..service.reader import Result
 
 __all__ = [
@@ -68,14 +69,30 @@ def runway_text(runway: Runway) -> str:
 
 
 _BARS = "▁▂▃▄▅▆▇█"
+_ASCII_BARS = "_.-:=+*#"
 
 
-def sparkline(values: Sequence[Decimal]) -> str:
-    """One bar per value, scaled to the largest; zero and refunds (below zero) are the lowest bar."""
+def sparkline(values: Sequence[Decimal], *, ascii_only: bool | None = None) -> str:
+    """One bar per value, scaled to the largest; zero and refunds (below zero) are the lowest bar.
+
+    Block characters where the output can show them, ASCII (``_.-:=+*#``) where it cannot
+    (``PYTHONIOENCODING=ascii``, a C locale); ``ascii_only`` decides instead of stdout's encoding.
+    """
+    if ascii_only is None:
+        ascii_only = not _can_show(_BARS)
+    bars = _ASCII_BARS if ascii_only else _BARS
     top = max((v for v in values if v > 0), default=Decimal(0))
     if top == 0:
-        return _BARS[0] * len(values)
-    return "".join(_BARS[0] if v <= 0 else _BARS[min(7, int(v / top * 7))] for v in values)
+        return bars[0] * len(values)
+    return "".join(bars[0] if v <= 0 else bars[min(7, int(v / top * 7))] for v in values)
+
+
+def _can_show(text: str) -> bool:
+    try:
+        text.encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 def render_balance_text(result: Result) -> str:
@@ -90,6 +107,7 @@ def render_balance_text(result: Result) -> str:
         ("Auto top-up", _auto_topup(balance)),
         ("Top-up failure", _last_failure(balance)),
         *([("Runway", runway_text(runway))] if runway else []),
+        *([("Runway", f"cannot read: {result.runway_error}")] if result.runway_error else []),
     ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
@@ -98,6 +116,8 @@ def render_balance_text(result: Result) -> str:
 def balance_entry(result: Result) -> dict[str, Any]:
     """One account of ``balance --format json``: its label, the balance document (and its runway, when read)."""
     runway = {"runway": plain_value(result.runway.to_dict())} if result.runway else {}
+    if result.runway_error is not None:
+        runway = {"runway": None, "runwayError": error_document(result.runway_error)}
     return {"label": result.ref.label, **balance_document(result), **runway}
 
 

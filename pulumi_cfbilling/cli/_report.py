@@ -7,11 +7,13 @@ GitHub workflow commands plus a step-summary table.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from ..core.amounts import format_usd
 from ..core.text import neutralize
+from ..core.values import MAX_RUNWAY_DAYS
 from ..service.documents import counts as count
 from ..service.reader import Result
 
@@ -24,24 +26,41 @@ __all__ = [
 ]
 
 
-def _verdict_line(result: Result, advisory: bool = False) -> str:
+def _verdict_word(result: Result, advisory: bool = False) -> str:
+    """``pass``, ``FAIL``, ``WARN (advisory)`` (a failed guardrail does not fail an advisory run) or ``ERROR``."""
     if result.error is not None:
-        return f"ERROR: {result.error}"
+        return "ERROR"
     if result.verdict is not None and result.verdict.violations:
-        # Under --advisory a failed guardrail does not fail the run: the verdict says so.
-        verdict = "WARN (advisory)" if advisory else "FAIL"
-        return f"{verdict}: " + "; ".join(f"{v.message} [{v.rule}]" for v in result.verdict.violations)
+        return "WARN (advisory)" if advisory else "FAIL"
     return "pass"
 
 
-def _row(result: Result, advisory: bool = False) -> tuple[str, str, str, str, str]:
+def _verdict_cell(result: Result, advisory: bool = False) -> str:
+    """The verdict in a table: its word and the rules that failed (the error's type); the details go below."""
+    word = _verdict_word(result, advisory)
+    if result.error is not None:
+        return f"{word} ({type(result.error).__name__})"
+    if result.verdict is not None and result.verdict.violations:
+        return f"{word} [{', '.join(v.rule for v in result.verdict.violations)}]"
+    return word
+
+
+def _details(result: Result, advisory: bool = False) -> list[str]:
+    """What went wrong, a line each: the error's message, or each violation's message and rule."""
+    if result.error is not None:
+        return [str(result.error)]
+    return [f"{v.message} [{v.rule}]" for v in result.verdict.violations] if result.verdict else []
+
+
+def _row(result: Result, advisory: bool = False) -> tuple[str, str, str, str, str, str]:
     balance = result.balance
     return (
         result.ref.account_id,
         neutralize(result.ref.label) if result.ref.label else "-",
         format_usd(balance.balance_usd) if balance else "-",
         ("on" if balance.auto_topup_enabled else "off") if balance else "-",
-        _verdict_line(result, advisory),
+        _runway_cell(result),
+        _verdict_cell(result, advisory),
     )
 
 
@@ -57,25 +76,37 @@ def summary_line(results: Sequence[Result]) -> str:
 
 def _runway_cell(result: Result) -> str:
     days = result.runway.runway_days if result.runway else None
+    if result.runway_error is not None:
+        return "unread"
     if result.runway is None:
         return "-"
-    return "no spend" if days is None else f"{days} days"
+    if days is None:
+        return "no spend"
+    return f"{days}+ days" if days >= MAX_RUNWAY_DAYS else f"{days} days"
 
 
 def text_table(results: Sequence[Result], *, advisory: bool = False) -> str:
-    """An aligned table, one line per account ending in its verdict, then a summary line.
+    """An aligned table, one short line per account ending in its verdict, the details below it, then a summary.
 
-    A RUNWAY column comes before the verdict when the runway was read (a guardrail judges it).
+    The verdict names the failed rules (or the error's type); each account that failed or could not be read gets
+    its messages below the table, a line each, so no line of the table grows with the server's text. A RUNWAY
+    column comes before the verdict when the runway was read.
     """
-    rows: list[tuple[str, ...]] = [("ACCOUNT", "LABEL", "BALANCE", "AUTO TOP-UP", "VERDICT")]
+    rows: list[tuple[str, ...]] = [("ACCOUNT", "LABEL", "BALANCE", "AUTO TOP-UP", "RUNWAY", "VERDICT")]
     rows += [_row(o, advisory) for o in results]
-    if any(o.runway is not None for o in results):
-        cells = ["RUNWAY", *(_runway_cell(o) for o in results)]
-        rows = [(*row[:4], cell, row[4]) for row, cell in zip(rows, cells, strict=True)]
+    if all(o.runway is None and o.runway_error is None for o in results):
+        rows = [(*row[:4], row[5]) for row in rows]
     count = len(rows[0]) - 1
     widths = [max(len(row[i]) for row in rows) for i in range(count)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:count])) + "  " + row[count] for row in rows]
-    return "\n".join([*lines, summary_line(results)])
+    details = []
+    for result in results:
+        found = _details(result, advisory)
+        if found:
+            label = f" ({neutralize(result.ref.label)})" if result.ref.label else ""
+            word = _verdict_word(result, advisory)
+            details += [f"{result.ref.account_id}{label}: {word}", *(f"  - {line}" for line in found)]
+    return "\n".join([*lines, *(["", *details] if details else []), summary_line(results)])
 
 
 def _escape_data(text: str) -> str:
@@ -103,14 +134,25 @@ def github_commands(results: Sequence[Result], *, advisory: bool) -> str:
         else:
             balance = result.balance
             shown = format_usd(balance.balance_usd) if balance else "-"
-            lines.append(f"{name}: pass (balance {shown})")
+            # Never a line that starts with a label: `::stop-commands::x` as a label would silence every later
+            # ::error, and `::error title=FORGED::` would forge one.
+            lines.append(f"cfbilling: {name}: pass (balance {shown})")
     lines.append(summary_line(results))
     return "\n".join(lines)
 
 
+# Markdown's punctuation, escaped with a backslash inside a table cell (GFM): no emphasis, link, image, code span,
+# heading or column break can start from server text or a label.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+# Text GitHub would turn into a link by itself (https://..., www.example, a@b.example, example.com for other
+# renderers): a zero-width space before the dot of a domain and inside "://" leaves it plain text.
+_LINKABLE = re.compile(r"(?<=\w)(?=\\\.[A-Za-z])|(?<=:)(?=//)|(?=@)")
+
+
 def _cell(text: str) -> str:
-    # One line (no forged heading or link can start), and no column break.
-    return neutralize(text, 4000).replace("|", "\\|")
+    """Untrusted text as one Markdown table cell: one line, HTML and Markdown escaped, nothing that links."""
+    flat = neutralize(text, 4000).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _LINKABLE.sub("\u200b", _MARKDOWN.sub(r"\\\1", flat))
 
 
 def markdown_summary(results: Sequence[Result]) -> str:
@@ -118,13 +160,14 @@ def markdown_summary(results: Sequence[Result]) -> str:
     lines = [
         "### AI Gateway credits",
         "",
-        "| Account | Label | Balance | Auto top-up | Verdict |",
-        "|---|---|---|---|---|",
+        "| Account | Label | Balance | Auto top-up | Runway | Verdict |",
+        "|---|---|---|---|---|---|",
     ]
     for result in results:
-        account, label, balance, topup, verdict = _row(result)
+        account, label, balance, topup, runway, _ = _row(result)
         mark = {"pass": "✅", "fail": "❌", "error": "⚠️"}[result.status]
-        lines.append(f"| `{account}` | {_cell(label)} | {balance} | {topup} | {mark} {_cell(verdict)} |")
+        verdict = "; ".join([_verdict_word(result), *_details(result)]) if _details(result) else "pass"
+        lines.append(f"| `{account}` | {_cell(label)} | {balance} | {topup} | {runway} | {mark} {_cell(verdict)} |")
     lines.extend(["", summary_line(results), ""])
     return "\n".join(lines)
 

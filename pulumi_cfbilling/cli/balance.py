@@ -22,6 +22,8 @@ def balance(args: argparse.Namespace) -> int:
         progress = common.progress(len(refs))
         results = service.read_all(refs, ask, concurrency=common.concurrency(args), progress=progress)
     failed = [r for r in results if r.error is not None]
+    # A runway asked for and not read: the balance is shown with the runway's error beside it, and the exit is 3.
+    half = [r for r in results if r.runway_error is not None]
     read = [r for r in results if r.balance is not None and r.error is None]
     if args.format == "json":
         errors = [
@@ -35,4 +37,6 @@ def balance(args: argparse.Namespace) -> int:
     # One line per unreadable account on stderr, whatever the format: scripts see it without parsing stdout.
     for result in failed:
         print(f"cfbilling: error: {result.error}", file=sys.stderr)
-    return EXIT_API_ERROR if failed else EXIT_OK
+    for result in half:
+        print(f"cfbilling: error: {result.runway_error}", file=sys.stderr)
+    return EXIT_API_ERROR if failed or half else EXIT_OK

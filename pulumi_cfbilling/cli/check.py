@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
+from ..core.errors import ConfigurationError
 from ..core.values import read_flag
 from ..guardrails.rules import GUARDRAILS, read_policy
 from ..service.documents import report_document
@@ -19,6 +21,18 @@ from ._chart import runway_charts
 from ._report import dumps, github_commands, markdown_summary, text_table
 
 __all__ = ["check"]
+
+
+def _write(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` whole (a temporary file, then renamed), or fail the run with one line."""
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)  # nothing half-written is left behind
+        raise ConfigurationError(f"--report {path}: cannot write it ({exc.strerror})") from None
 
 
 def check(args: argparse.Namespace) -> int:
@@ -31,9 +45,12 @@ def check(args: argparse.Namespace) -> int:
         workers = common.concurrency(args)
         results = service.read_all(refs, ask, concurrency=workers, progress=common.progress(len(refs)))
     code = exit_code(results, advisory=advisory)
+    enforcement = "advisory" if advisory else "mandatory"
+    report = dumps(report_document(results, policy, enforcement=enforcement, exit_code=code))
+    if args.report:
+        _write(args.report, report + "\n")
     if args.format == "json":
-        enforcement = "advisory" if advisory else "mandatory"
-        print(dumps(report_document(results, policy, enforcement=enforcement, exit_code=code)))
+        print(report)
     elif args.format == "github":
         print(github_commands(results, advisory=advisory))
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -50,4 +67,6 @@ def check(args: argparse.Namespace) -> int:
     for result in results:
         if result.error is not None:
             print(f"cfbilling: error: {result.error}", file=sys.stderr)
+        if result.runway_error is not None:  # --runway without a runway guardrail: the verdict stands
+            print(f"cfbilling: warning: no runway chart: {result.runway_error}", file=sys.stderr)
     return code

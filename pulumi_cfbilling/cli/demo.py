@@ -54,10 +54,10 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def _demo_pulumi_program(emu: Emulator, fixture: dict[str, Any]) -> None:
-    from ..core.requires import pulumi_problem
+    from ..core.requires import install_hint, pulumi_problem
 
     if pulumi_problem() is not None:
-        print("(The Pulumi part of the demo needs the Pulumi SDK: pip install 'pulumi-cfbilling[pulumi]'.)\n")
+        print(f"(The Pulumi part of the demo needs the Pulumi SDK: {install_hint('pulumi')}.)\n")
         return
     # Imported here: the Pulumi part of the demo is the only CLI path that needs pulumi, in a child process.
     from ..testing.mockrun import run_in_subprocess
@@ -65,8 +65,8 @@ def _demo_pulumi_program(emu: Emulator, fixture: dict[str, Any]) -> None:
     program = Path(__file__).parent.parent / "testing" / "demo_program.py"
     print(
         "A Pulumi program, run under the Pulumi SDK's mock runtime (no Pulumi CLI or account needed), reads each\n"
-        "account, guards it (balance >= $20, auto top-up on, a payment method, no failed top-up in 24h) and\n"
-        "exports stack outputs:\n"
+        "account, guards it (balance >= $20, auto top-up on, a payment method, no failed top-up in 24h, at\n"
+        "least 3 days of runway) and exports stack outputs:\n"
     )
     healthy, unhealthy = list(fixture["accounts"])[:2]
     for account_id, enforcement in ((healthy, "mandatory"), (unhealthy, "advisory"), (unhealthy, "mandatory")):

@@ -8,15 +8,18 @@ It shows where each setting came from (never a secret), verifies the API token (
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
+from ..api import transport
 from ..api.models import TokenVerification
 from ..core.amounts import format_usd
 from ..core.errors import APIError, AuthenticationError, CfBillingError, ConfigurationError, PermissionDeniedError
-from ..core.settings import Settings
+from ..core.settings import SETTINGS, Settings
 from ..core.text import neutralize
 from ..core.values import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, read_account_id
-from ..service.reader import EXIT_API_ERROR, EXIT_OK, EXIT_USAGE, Ask, Service
+from ..service.reader import EXIT_API_ERROR, EXIT_OK, EXIT_USAGE, Ask, Result, Service
 from . import _common as common
 
 __all__ = ["doctor"]
@@ -50,22 +53,61 @@ def doctor(args: argparse.Namespace) -> int:
 
 
 def _diagnose(args: argparse.Namespace) -> tuple[list[Finding], int]:
-    try:
-        settings = common.settings(args, require_credentials=False)
-        if args.account_id:
-            settings = _with_account(settings, args.account_id)
-    except ConfigurationError as error:
-        return [Finding("FAIL", "configuration", str(error))], EXIT_USAGE
-    findings = _settings_findings(settings)
+    problems = _every_problem(args)
+    if problems:  # every one at once: fixing them one run at a time is what doctor is here to spare
+        return [Finding("FAIL", "configuration", str(problem)) for problem in problems], EXIT_USAGE
+    settings = common.settings(args, require_credentials=False)
+    if args.account_id:
+        settings = _with_account(settings, args.account_id)
+    findings = [*_settings_findings(settings), _network_finding(settings)]
     if settings.credentials is None:
         return findings, EXIT_USAGE
     with Service(settings) as service:
         token_findings, code = _token_findings(service, settings)
         findings.extend(token_findings)
         if code == EXIT_OK:
-            balance_finding, code = _balance_finding(service, settings)
-            findings.append(balance_finding)
+            route_findings, code = _route_findings(service, settings)
+            findings.extend(route_findings)
     return findings, code
+
+
+def _every_problem(args: argparse.Namespace) -> list[ConfigurationError]:
+    """Each setting read alone, from its flag or its environment variable, and the credential as a whole."""
+    problems = []
+    for row in SETTINGS:
+        flagged = getattr(args, row.name, None) if row.cli else None
+        value, label = (flagged, row.flag) if flagged is not None else (os.environ.get(row.env), row.env)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        try:
+            row.read(value, label)
+        except ConfigurationError as error:
+            problems.append(error)
+    if args.account_id:
+        try:
+            read_account_id(args.account_id, "--account-id")
+        except ConfigurationError as error:
+            problems.append(error)
+    if not problems:
+        try:  # what only the whole shows: a global key without its email, or the reverse
+            common.settings(args, require_credentials=False)
+        except ConfigurationError as error:
+            problems.append(error)
+    return problems
+
+
+def _network_finding(settings: Settings) -> Finding:
+    """The proxy and the CA bundle requests to the base URL go through (a proxy's credentials never shown)."""
+    proxy = transport.proxy_variable(settings.base_url)
+    if proxy:
+        parts = urlsplit(os.environ[proxy])
+        where = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+        route = f"through the proxy {where} ({proxy})"
+    else:
+        route = "direct (no proxy for this URL)"
+    bundle = transport.ca_bundle()
+    trust = f"CA bundle {bundle[1]} ({bundle[0]})" if bundle else "the system's CA store"
+    return Finding("ok", "network", f"{route}; trusting {trust}")
 
 
 def _with_account(settings: Settings, account_id: str) -> Settings:
@@ -162,10 +204,27 @@ def _token_state(verified: TokenVerification, kind: str) -> Finding:
     )
 
 
-def _balance_finding(service: Service, settings: Settings) -> tuple[Finding, int]:
+def _route_findings(service: Service, settings: Settings) -> tuple[list[Finding], int]:
+    """Both routes the checks read: the balance (every check) and the usage history (the runway)."""
     if settings.account_id is None:
-        return Finding("warn", "balance", "not read: no account configured"), EXIT_OK
-    result = service.read(settings.account_id, Ask())
+        return [Finding("warn", "balance", "not read: no account configured")], EXIT_OK
+    result = service.read(settings.account_id, Ask(runway=True))
+    balance, code = _balance_finding(result, settings)
+    if code != EXIT_OK:
+        return [balance], code
+    if result.runway_error is not None:
+        fix = (
+            "give the token 'AI Gateway Read' on this account: --min-runway-days, --runway and `cfbilling usage` "
+            "read this route"
+        )
+        return [balance, Finding("FAIL", "usage history", str(result.runway_error), fix)], EXIT_API_ERROR
+    assert result.runway is not None  # read, or its error is set
+    days = result.runway.runway_days
+    shown = "no spend in the last 7 days" if days is None else f"runway {days} days"
+    return [balance, Finding("ok", "usage history", shown)], EXIT_OK
+
+
+def _balance_finding(result: Result, settings: Settings) -> tuple[Finding, int]:
     try:
         balance = result.unwrap().balance
         assert balance is not None  # read, or the error was raised

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+from types import FrameType
 
 from ..core.errors import ConfigurationError
 from ..testing._fixtures import load_fixture
 from ..testing.emulator import Emulator, demo_fixture
 
 __all__ = ["emulator"]
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def emulator(args: argparse.Namespace) -> int:
@@ -32,8 +39,13 @@ def emulator(args: argparse.Namespace) -> int:
     print(f"  export CLOUDFLARE_ACCOUNT_ID={first}")
     if emu.ca_file is not None:
         print(f"  export SSL_CERT_FILE={emu.ca_file}   # the emulator's own certificate authority")
+        # cfbilling trusts REQUESTS_CA_BUNDLE before SSL_CERT_FILE: one set here would still reject the emulator.
+        if os.environ.get("REQUESTS_CA_BUNDLE"):
+            print("  unset REQUESTS_CA_BUNDLE   # set in this shell, it would win over SSL_CERT_FILE")
     print("Accounts: " + ", ".join(f"{a} ({s.get('label', '-')})" for a, s in emu.accounts.items()))
     print("Press Ctrl+C to stop.", flush=True)
+    # A `kill` (SIGTERM) stops it as Ctrl-C does: the TLS mode's key folder is removed either way.
+    signal.signal(signal.SIGTERM, _stop)
     try:
         emu.serve_forever()
     except KeyboardInterrupt:

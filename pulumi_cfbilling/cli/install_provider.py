@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import ConfigurationError
+from ..core.requires import terraform_problem
 from ..core.settings import TERRAFORM_SOURCE
 from ..core.version import __version__
 
@@ -61,6 +62,9 @@ def install_provider(args: argparse.Namespace) -> int:
             "the mirror launcher is a shell script: on Windows, point dev_overrides at the folder holding "
             "terraform-provider-cfbilling.exe (your virtualenv's Scripts folder)"
         )
+    problem = terraform_problem()
+    if problem is not None:  # refuse now: a launcher that cannot start would fail at `terraform plan`, cryptically
+        raise ConfigurationError(problem)
     root = Path(args.dir).expanduser().resolve() if args.dir else DEFAULT_DIR.expanduser()
     target = mirror_path(root)
     try:

@@ -12,6 +12,9 @@ from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
+from .secrets import redact
+from .text import valid_unicode
+
 __all__ = ["MAX_CENTS", "cents_to_usd", "format_usd", "plain_value", "to_cents", "unix_time_to_datetime"]
 
 MAX_CENTS = 10**13
@@ -67,11 +70,13 @@ def plain_value(value: object) -> Any:
     """Any value as plain JSON, finite: the one conversion every JSON document and protocol value goes through.
 
     Decimal dollars become JSON numbers (the shortest exact float), times ISO-8601 UTC with a Z, mappings and
-    sequences are walked. A number beyond a float's range (a runway of 10**400 days) or NaN becomes null: JSON has
-    no infinity, Terraform cannot hold one, and "inf" in one surface and a traceback in another is the
-    disagreement this function exists to end.
+    sequences are walked, and text is valid Unicode with no credential this process holds. A number beyond a
+    float's range or NaN becomes null: JSON has no infinity, Terraform cannot hold one, and "inf" in one surface
+    and a traceback in another is the disagreement this function exists to end.
     """
-    if value is None or isinstance(value, (bool, str, int)):
+    if isinstance(value, str):
+        return redact(valid_unicode(value))
+    if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, Decimal):
         number = float(value) if value.is_finite() else math.nan

@@ -5,6 +5,7 @@
     CfBillingError
      +-- ConfigurationError        bad or missing settings; raised before any request is made
      +-- GuardrailError            a mandatory guard found violations (the deployment stops)
+     +-- InternalError             a read failed in a way this tool did not foresee (a bug: report it)
      +-- APIError                  anything that went wrong talking to Cloudflare
           +-- APIConnectionError   no usable HTTP response (DNS, TLS, refused, dropped connection)
           |    +-- APITimeoutError the connection or a read timed out, after every retry
@@ -38,6 +39,7 @@ __all__ = [
     "CloudflareErrorDetail",
     "ConfigurationError",
     "GuardrailError",
+    "InternalError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -92,6 +94,24 @@ class GuardrailError(CfBillingError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.account_id, self.verdict))
+
+
+class InternalError(CfBillingError):
+    """One account's read failed in a way this tool did not foresee: a bug, kept to that account.
+
+    The message names the account and the exception's type; the traceback goes to the debug log (``--verbose``).
+    """
+
+    def __init__(self, account_id: str, cause_type: str) -> None:
+        super().__init__(
+            f"reading account {account_id} failed unexpectedly ({cause_type}); this is a bug in "
+            "pulumi-cfbilling: please report it with the output of --verbose"
+        )
+        self.account_id = account_id
+        self.cause_type = cause_type
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.account_id, self.cause_type))
 
 
 class APIError(CfBillingError):

@@ -14,12 +14,33 @@ import weakref
 from dataclasses import dataclass
 from typing import Literal, NoReturn
 
-__all__ = ["Credentials", "Secret"]
+__all__ = ["REDACTED", "Credentials", "Secret", "redact"]
 
 _VALUES: weakref.WeakKeyDictionary[Secret, str] = weakref.WeakKeyDictionary()
 # The key of credential digests: new in every process, so a digest shown or kept anywhere cannot be tried against
 # guessed tokens elsewhere.
 _DIGEST_KEY = os.urandom(32)
+
+
+REDACTED = "********"
+"""What a credential echoed back by a server or proxy becomes in any text this tool emits."""
+
+# Shorter values are not searched for in text: they would redact ordinary words (real tokens are 40 characters,
+# global keys 37), and a test's "t" must not blank every t of a message.
+_MIN_REDACTED = 8
+
+
+def redact(text: str) -> str:
+    """``text`` with every credential this process holds (every live :class:`Secret`) replaced by :data:`REDACTED`.
+
+    A server or proxy that echoes the token back in an error message or a header cannot make it reach a terminal,
+    a CI log, a JSON report, a Terraform diagnostic or a Pulumi message: every such text goes through here.
+    """
+    held = sorted((v for v in list(_VALUES.values()) if len(v) >= _MIN_REDACTED), key=len, reverse=True)
+    for value in held:  # longest first: a key that contains a shorter credential is redacted whole
+        if value in text:
+            text = text.replace(value, REDACTED)
+    return text
 
 
 class Secret:

@@ -34,6 +34,7 @@ __all__ = [
     "KINDS",
     "MAX_DAYS",
     "MAX_RETRIES_LIMIT",
+    "MAX_RUNWAY_DAYS",
     "MAX_TIMEOUT",
     "Value",
     "ValueKind",
@@ -58,6 +59,9 @@ MAX_TIMEOUT = 600.0
 MAX_RETRIES_LIMIT = 10
 MAX_DAYS = 90
 """The longest usage window, in whole days (what the forecast and ``cfbilling usage --days`` accept)."""
+MAX_RUNWAY_DAYS = Decimal(36_500)
+"""100 years: the longest runway reported (a tiny burn would make it larger than any float) and the largest
+``min_runway_days`` a guardrail takes."""
 DEFAULT_DAYS = 7
 """The window the runway is forecast over unless a usage read names another: the last 7 whole UTC days."""
 
@@ -114,7 +118,7 @@ def read_usd(value: Any, label: str) -> Decimal:
 def read_days(value: Any, label: str) -> Decimal:
     """A number of days, 0 or more (``7``, ``"2.5"``), at most 100 years."""
     days = _number(value)
-    if not days.is_finite() or not 0 <= days <= 36_500:
+    if not days.is_finite() or not 0 <= days <= MAX_RUNWAY_DAYS:
         raise ConfigurationError(f"{label} {value!r} is not a number of days: give one from 0 to 36500, such as 7")
     return days
 

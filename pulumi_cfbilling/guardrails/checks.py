@@ -131,10 +131,11 @@ def min_runway(balance: CreditBalance, minimum: Decimal, now: datetime, runway: 
     days = runway.runway_days
     if days is None or days >= minimum:
         return None
+    window = "the last day" if runway.days == 1 else f"the last {runway.days} days"
     return Violation(
         "min-runway",
-        f"credits run out in {days} days at {format_usd(runway.burn_usd_per_day)} a day (the last {runway.days} "
-        f"days), below the minimum of {format(minimum.normalize(), 'f')} days",
+        f"credits run out in {days} days at {format_usd(runway.burn_usd_per_day)} a day ({window}), below the "
+        f"minimum of {format(minimum.normalize(), 'f')} days",
         float(days),
         float(minimum),
     )

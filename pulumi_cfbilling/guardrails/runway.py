@@ -4,12 +4,16 @@ Definitions (the README's "Runway" section says the same):
 
 - The window is the ``days`` whole UTC days (default 7, 1 to 90) that end at the last UTC midnight at or before
   ``now``; a daily bucket counts when it starts inside it, so today's partial bucket never does. Days with no
-  bucket count as zero spend. An account whose first bucket starts inside the window is averaged over the days
-  it has (at least one). Refunds (negative values) are summed as they are.
+  bucket count as zero spend, and so does a bucket of zero: sparse and dense answers give one forecast. The spend
+  is averaged from the UTC day of the first spend in the window (at least one day): an account that began (or
+  woke up) inside the window is judged by the rate it spends at now, not diluted by the days before. Refunds
+  (negative values) are summed as they are.
 - ``burn_usd_per_day`` is the window's spend divided by those days, exact.
 - ``runway_days`` is 0 when the balance is at or below zero (this wins); ``None`` when the balance is positive
-  and the burn is zero or negative; otherwise balance / burn, rounded down to 0.01 day.
-  ``projected_empty_at`` is ``now`` plus the runway (``None`` with it).
+  and the burn is zero or negative; otherwise balance / burn, rounded down to 0.01 day, and at most
+  :data:`MAX_RUNWAY_DAYS` (100 years: a tiny burn would make it larger than any float; the cap keeps every number
+  finite on every surface). ``projected_empty_at`` is ``now`` plus the runway, to the hour (so it is the same
+  on every run within the hour), and ``None`` with it or at the cap.
 """
 
 from __future__ import annotations
@@ -21,12 +25,21 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core.amounts import plain_value
 from ..core.errors import ConfigurationError
-from ..core.values import DEFAULT_DAYS, MAX_DAYS
+from ..core.values import DEFAULT_DAYS, MAX_DAYS, MAX_RUNWAY_DAYS
 
 if TYPE_CHECKING:  # the usage model loads pydantic: the forecast reads only its buckets
     from ..api.usage import UsageHistory
 
-__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "RUNWAY_FIELDS", "Runway", "RunwayField", "forecast", "window"]
+__all__ = [
+    "DEFAULT_DAYS",
+    "MAX_DAYS",
+    "MAX_RUNWAY_DAYS",
+    "RUNWAY_FIELDS",
+    "Runway",
+    "RunwayField",
+    "forecast",
+    "window",
+]
 
 _HUNDREDTH = Decimal("0.01")
 
@@ -59,8 +72,8 @@ RUNWAY_FIELDS: tuple[RunwayField, ...] = (
         "runwayDays",
         "number",
         True,
-        "Days until the credits run out at the window's "
-        "rate of spend, rounded down to 0.01; 0 when the balance is not positive; null when nothing is spent.",
+        "Days until the credits run out at the window's rate of spend, rounded down to 0.01 and at most 36500 "
+        "(100 years); 0 when the balance is not positive; null when nothing is spent.",
     ),
     RunwayField("burn_usd_per_day", "burnUsdPerDay", "number", False, "Spend per day over the window, US dollars."),
     RunwayField(
@@ -68,7 +81,7 @@ RUNWAY_FIELDS: tuple[RunwayField, ...] = (
         "projectedEmptyAt",
         "string",
         True,
-        "When the credits run out at that rate, ISO-8601 UTC; null with runwayDays.",
+        "When the credits run out at that rate, ISO-8601 UTC to the hour; null with runwayDays and at 36500 days.",
     ),
     RunwayField("spend_usd", "spendUsd", "number", False, "Spend in the window, US dollars."),
     RunwayField("window_start", "windowStart", "string", False, "Start of the window, ISO-8601 UTC."),
@@ -106,12 +119,10 @@ def forecast(balance_usd: Decimal, usage: UsageHistory, *, now: datetime, days: 
     daily = [Decimal(0)] * days
     for bucket in counted:
         daily[(bucket.start - start).days] += bucket.spend_usd
-    # A young account: averaged from the UTC day of its first bucket, not over days before it existed.
-    first = min((bucket.start for bucket in usage.history), default=None)
-    averaged = days
-    if first is not None and start < first < end:
-        first_day = first.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-        averaged = max(1, (end - first_day).days)
+    # Averaged from the UTC day of the first spend in the window: the same whether the days before it came as
+    # zero buckets or as no buckets at all (Cloudflare's answers are not documented to be either).
+    first = next((day for day, spent in enumerate(daily) if spent != 0), None)
+    averaged = days if first is None else max(1, days - first)
     with localcontext() as context:
         context.prec = 50  # exact enough for any balance and spend the models accept
         burn = spend / averaged
@@ -121,12 +132,10 @@ def forecast(balance_usd: Decimal, usage: UsageHistory, *, now: datetime, days: 
             runway = None
         else:
             ratio = balance_usd / burn
-            context.prec = max(50, ratio.adjusted() + 4)  # a tiny burn makes a huge runway: still exact
-            runway = ratio.quantize(_HUNDREDTH, rounding=ROUND_FLOOR)
+            runway = MAX_RUNWAY_DAYS if ratio >= MAX_RUNWAY_DAYS else ratio.quantize(_HUNDREDTH, rounding=ROUND_FLOOR)
     empty_at = None
-    if runway is not None:
-        try:
-            empty_at = now + timedelta(days=float(runway))
-        except OverflowError:  # a runway past the year 9999: no date to show
-            empty_at = None
+    if runway is not None and runway < MAX_RUNWAY_DAYS:
+        # To the hour: a forecast that moved by a microsecond on every run would show a change in every preview.
+        moment = now + timedelta(days=float(runway))
+        empty_at = moment.replace(minute=0, second=0, microsecond=0)
     return Runway(start, end, averaged, spend, burn, runway, empty_at, tuple(daily))

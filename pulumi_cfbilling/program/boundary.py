@@ -10,27 +10,31 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import pulumi
 import pulumi.runtime
 
-from ..core.errors import CfBillingError
-from ..core.settings import Settings, choose_account, settings_for
+from ..core.errors import CfBillingError, ConfigurationError
+from ..core.settings import Settings, camel, choose_account, settings_for
 from ..guardrails.rules import Policy, read_policy
 from ..service.cache import BalanceCache
+from ..service.documents import function_document
 from ..service.reader import Ask, Result, Service
 
 __all__ = [
     "as_run_error",
     "build_policy",
+    "document",
     "for_pulumi",
     "known_output",
+    "mock_arguments",
     "program_account",
     "program_settings",
     "read",
     "run_cache",
+    "under_mocks",
 ]
 
 T = TypeVar("T")
@@ -113,6 +117,48 @@ def read(account_id: str | None, ask: Ask) -> Result:
     Every failure is raised as a ``CfBillingError`` that is also a ``pulumi.RunError``.
     """
     return for_pulumi(lambda: Service(program_settings(), run_cache()).read(account_id, ask).unwrap())
+
+
+def under_mocks() -> bool:
+    """Whether the program runs under ``pulumi.runtime.set_mocks`` (a unit test of the user's program)."""
+    from pulumi.runtime.mocks import MockMonitor
+
+    return isinstance(pulumi.runtime.settings.get_monitor(), MockMonitor)
+
+
+def document(token: str, account_id: str | None, ask: Ask, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The document of the function ``token``: read and judged, or, under mocks, the mocks' answer.
+
+    Under ``set_mocks`` a program's unit test stubs the functions as it stubs any generated SDK's invokes: its
+    ``Mocks.call`` gets ``MockCallArgs(token, args)`` with the function's token (``cfbilling:index:...``) and
+    the call's arguments under their camelCase names, and returns the document. Nothing is sent to Cloudflare
+    with whatever credentials happen to be around.
+    """
+    if under_mocks():
+        given = {"accountId": account_id, **arguments}
+        return for_pulumi(lambda: _mocked(token, {k: v for k, v in given.items() if v is not None}))
+    return function_document(token, read(account_id, ask))
+
+
+def mock_arguments(guardrails: Mapping[str, Any]) -> dict[str, Any]:
+    """Guardrail keywords as a mocked invoke's arguments: camelCase names, values as the program gave them."""
+    return {camel(name): value for name, value in guardrails.items() if value is not None}
+
+
+def _mocked(token: str, args: dict[str, Any]) -> dict[str, Any]:
+    from pulumi.runtime.mocks import MockCallArgs, MockMonitor
+
+    monitor = pulumi.runtime.settings.get_monitor()
+    assert isinstance(monitor, MockMonitor)  # under_mocks() said so
+    mocks = monitor.mocks
+    answer = mocks.call(MockCallArgs(token=token, args=args, provider=""))
+    returned, failures = (answer, None) if isinstance(answer, dict) else answer
+    if failures:
+        listed = "; ".join(f"{prop}: {reason}" for prop, reason in failures)
+        raise ConfigurationError(f"the mocks refused {token}: {listed}")
+    if not isinstance(returned, dict):
+        raise ConfigurationError(f"the mocks' answer to {token} is not a dict: return the function's document")
+    return dict(returned)
 
 
 def _dependency_outputs(depends_on: Any) -> pulumi.Output[Any]:

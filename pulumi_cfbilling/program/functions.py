@@ -23,12 +23,12 @@ from pydantic import BaseModel
 
 from ..api.models import DERIVED_FIELDS, CreditBalance, PaymentMethod, TopupConfig
 from ..api.usage import BUCKET_KEYS, USAGE_KEYS, Window
+from ..core.settings import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN
 from ..core.values import read_day_count, read_window
 from ..guardrails.rules import Policy, Violation, guardrail_docs
 from ..guardrails.runway import RUNWAY_FIELDS
-from ..service.documents import balance_document, check_document, usage_document
 from ..service.reader import Ask
-from .boundary import build_policy, for_pulumi, known_output, read
+from .boundary import build_policy, document, for_pulumi, known_output, mock_arguments
 
 __all__ = [
     "AwaitableCheckCreditBalanceResult",
@@ -65,7 +65,7 @@ class _Result(dict):  # type: ignore[type-arg]
     NESTED: ClassVar[Mapping[str, type[_Result]]] = {}
 
     def __init__(self, document: Mapping[str, Any]) -> None:
-        nested = {key: None if document[key] is None else cls(document[key]) for key, cls in self.NESTED.items()}
+        nested = {key: None if document.get(key) is None else cls(document[key]) for key, cls in self.NESTED.items()}
         super().__init__({**document, **nested})
 
     def __getattr__(self, name: str) -> Any:
@@ -153,11 +153,11 @@ class AwaitableCheckCreditBalanceResult(CheckCreditBalanceResult):
 
 
 def _balance(account_id: str | None) -> dict[str, Any]:
-    return balance_document(read(account_id, Ask()))
+    return document(GET_TOKEN, account_id, Ask(), {})
 
 
-def _verdict(account_id: str | None, policy: Policy) -> dict[str, Any]:
-    return check_document(read(account_id, Ask(policy)))
+def _verdict(account_id: str | None, policy: Policy, guardrails: Mapping[str, Any]) -> dict[str, Any]:
+    return document(CHECK_TOKEN, account_id, Ask(policy), mock_arguments(guardrails))
 
 
 def _usage_ask(days: Any, window: Any) -> Ask:
@@ -171,7 +171,7 @@ def _usage_ask(days: Any, window: Any) -> Ask:
 
 
 def _usage(account_id: str | None, ask: Ask) -> dict[str, Any]:
-    return usage_document(read(account_id, ask))
+    return document(USAGE_TOKEN, account_id, ask, {"days": ask.usage_days, "window": ask.usage_window})
 
 
 def get_credit_balance(account_id: str | None = None, opts: InvokeOpts = None) -> AwaitableGetCreditBalanceResult:
@@ -216,11 +216,11 @@ def check_credit_balance(
     """Evaluate the guardrails against an account's credit balance; never fails because of a violation.
 
     :param guardrails: the guardrails by keyword (listed below), as in every surface.
-    :returns: ``ok`` and ``violations`` (rule, message, observed, expected). Use :func:`pulumi_cfbilling.program.guard`
+    :returns: ``ok`` and ``violations`` (rule, message, observed, expected). Use :func:`pulumi_cfbilling.guard`
         to stop a deployment instead.
     """
     policy = build_policy(**guardrails)
-    return AwaitableCheckCreditBalanceResult(_verdict(account_id, policy))
+    return AwaitableCheckCreditBalanceResult(_verdict(account_id, policy, guardrails))
 
 
 def check_credit_balance_output(
@@ -232,7 +232,9 @@ def check_credit_balance_output(
     ``depends_on``. Unknown during preview while the account or a dependency is unknown.
     """
     policy = build_policy(**guardrails)
-    return known_output(account_id, opts, lambda account: CheckCreditBalanceResult(_verdict(account, policy)))
+    return known_output(
+        account_id, opts, lambda account: CheckCreditBalanceResult(_verdict(account, policy, guardrails))
+    )
 
 
 for _function in (check_credit_balance, check_credit_balance_output):

@@ -13,10 +13,10 @@ from typing import Any
 import pulumi
 
 from ..core.errors import APIError, ConfigurationError, GuardrailError
-from ..guardrails.rules import Policy, guardrail_docs
-from ..service.documents import check_document
+from ..core.settings import CHECK_TOKEN
+from ..guardrails.rules import Policy, Verdict, Violation, guardrail_docs
 from ..service.reader import Ask
-from .boundary import as_run_error, build_policy, for_pulumi, known_output, read
+from .boundary import as_run_error, build_policy, document, for_pulumi, known_output, mock_arguments
 
 __all__ = ["guard"]
 
@@ -38,7 +38,7 @@ def guard(
 
     Example::
 
-        verdict = pulumi_cfbilling.program.guard(min_balance_usd=20, require_auto_topup=True)
+        verdict = pulumi_cfbilling.guard(min_balance_usd=20, require_auto_topup=True)
         pulumi.export("creditGuard", verdict)
     """
     policy = build_policy(**guardrails)
@@ -49,12 +49,13 @@ def guard(
         return policy
 
     checked = for_pulumi(validated)
-    return known_output(account_id, None, lambda account: _judge(account, checked, enforcement))
+    arguments = mock_arguments(guardrails)
+    return known_output(account_id, None, lambda account: _judge(account, checked, enforcement, arguments))
 
 
-def _judge(account_id: str | None, policy: Policy, enforcement: str) -> dict[str, Any]:
+def _judge(account_id: str | None, policy: Policy, enforcement: str, arguments: dict[str, Any]) -> dict[str, Any]:
     try:
-        result = read(account_id, Ask(policy))
+        checked = document(CHECK_TOKEN, account_id, Ask(policy), arguments)
     except APIError as error:  # a configuration error is the program's to fix, advisory or not: it raises
         if enforcement == "mandatory":
             raise
@@ -67,15 +68,29 @@ def _judge(account_id: str | None, policy: Policy, enforcement: str) -> dict[str
             "error": str(error),
             "runway": None,
         }
-    document = check_document(result)
-    assert result.verdict is not None  # a check: judged
-    account = result.ref.account_id
-    if not result.verdict.ok:
+    verdict = for_pulumi(lambda: _verdict(checked))
+    account = str(checked.get("accountId") or account_id or "")
+    if not verdict.ok:
         if enforcement == "mandatory":
-            raise as_run_error(GuardrailError(account, result.verdict))
-        for violation in result.verdict.violations:
+            raise as_run_error(GuardrailError(account, verdict))
+        for violation in verdict.violations:
             pulumi.log.warn(f"cfbilling guard (advisory): account {account}: {violation.message} [{violation.rule}]")
-    return {**document, "enforcement": enforcement, "error": None}
+    return {**checked, "enforcement": enforcement, "error": None}
+
+
+def _verdict(checked: dict[str, Any]) -> Verdict:
+    """The verdict a check document states (read, or a program's mocks' answer, which must have its shape)."""
+    try:
+        violations = tuple(Violation(**violation) for violation in checked["violations"])
+        ok = checked["ok"]
+    except (KeyError, TypeError):
+        raise ConfigurationError(
+            f"the answer to {CHECK_TOKEN} has no ok and violations: under mocks, return the function's document "
+            "({'accountId', 'ok', 'violations': [{'rule', 'message', 'observed', 'expected'}], 'runway'})"
+        ) from None
+    if ok is not (not violations):
+        raise ConfigurationError(f"the answer to {CHECK_TOKEN} says ok={ok!r} with {len(violations)} violations")
+    return Verdict(violations)
 
 
 guard.__doc__ = f"{guard.__doc__}\n    Guardrails:\n\n{guardrail_docs()}\n"

@@ -13,13 +13,15 @@ state, secrets included. Credentials therefore come from the environment of the 
 
 from __future__ import annotations
 
+import sys
+from types import ModuleType
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import ConfigureRequest, CreateResult, ReadResult, Resource, ResourceProvider
 
 from ..api.models import DERIVED_FIELDS, CreditBalance
-from ..core.errors import ConfigurationError
+from ..core.errors import CfBillingError, ConfigurationError
 from ..core.settings import SETTINGS, Settings, settings_for
 from ..core.values import read_account_id
 from ..service.documents import balance_document
@@ -43,16 +45,17 @@ class CreditBalanceProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         """Resolve settings from the stack's config (all namespaces reach dynamic providers) and the environment."""
+        _one_line_failures()
         self._settings = settings_for("resource", config=req.config.get, require_credentials=False)
 
     def _read(self, account_id: str) -> dict[str, Any]:
+        _one_line_failures()
+
         def read() -> dict[str, Any]:
             settings = self._settings or settings_for("resource", require_credentials=False)
             with Service(settings) as service:
                 return balance_document(service.read(read_account_id(account_id, "id"), Ask()).unwrap())
 
-        # Pulumi's dynamic provider host prints the traceback of whatever read raises: a RunError raised close
-        # to the top keeps it to a few frames under our one-line message.
         return for_pulumi(read)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -118,6 +121,39 @@ class CreditBalanceSnapshot(Resource, module="cfbilling", name="CreditBalanceSna
     def translate_input_property(self, prop: str) -> str:
         """The reverse of :meth:`translate_output_property`."""
         return _INPUT_NAMES.get(prop, prop)
+
+
+class _OneLineTraceback:
+    """The ``traceback`` module as the dynamic provider host sees it, but a ``CfBillingError`` is its one line."""
+
+    def __init__(self, original: ModuleType) -> None:
+        self._original = original
+
+    def format_exc(self, *args: Any, **kwargs: Any) -> str:
+        """Our errors' one-line message (no frames to read past); any other error's whole traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, CfBillingError):
+            return str(error)
+        text: str = self._original.format_exc(*args, **kwargs)
+        return text
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._original, name)
+
+
+def _one_line_failures() -> None:
+    """Make the dynamic provider host report our errors in one line, as every other surface does.
+
+    Pulumi's host (``python -m pulumi.dynamic``) aborts every failed call with ``traceback.format_exc()``, so a
+    missing or rejected token printed five frames of ``pulumi/dynamic`` above our message. Inside that process
+    (and only there) its ``traceback`` global is wrapped: our errors are their message, others keep their
+    traceback, so another dynamic provider of the same program loses nothing.
+    """
+    host = sys.modules.get("__main__")
+    original = getattr(host, "traceback", None)
+    if getattr(host, "DynamicResourceProviderServicer", None) is None or not isinstance(original, ModuleType):
+        return  # not the host (a program under mocks, a test): nothing to change
+    host.traceback = _OneLineTraceback(original)  # type: ignore[union-attr]
 
 
 def _checked(account_id: pulumi.Input[str]) -> pulumi.Input[str]:

@@ -10,6 +10,8 @@ are skipped::
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,9 +21,11 @@ from ..core.errors import ConfigurationError
 from ..core.settings import Settings, choose_account
 from ..core.values import read_account_id
 
-__all__ = ["AccountRef", "load_accounts_file", "parse_accounts_file", "select_accounts"]
+__all__ = ["MAX_FILE_BYTES", "AccountRef", "load_accounts_file", "parse_accounts_file", "select_accounts"]
 
 _MAX_LABEL = 100
+MAX_FILE_BYTES = 1024 * 1024
+"""The largest accounts file read (about 20,000 accounts with labels): anything larger is refused unread."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,18 @@ def parse_accounts_file(text: str, source: str = "accounts file") -> list[Accoun
             continue
         account, *rest = line.split(None, 1)
         where = f"{source}:{number}"
-        account_id = read_account_id(account, f"{where}: account id")
+        try:
+            account_id = read_account_id(account, f"{where}: account id")
+        except ConfigurationError:
+            # Not echoed: pointed at the wrong file (a key file, /etc/shadow), its first word may be a secret.
+            problem = (
+                f"{where}: the line does not start with an account id (its first word has {len(account)} "
+                "characters; expected 32 lowercase hex characters, then an optional label)"
+            )
+        else:
+            problem = ""
+        if problem:
+            raise ConfigurationError(problem)
         if account_id in seen:
             # Read twice, it would be requested and counted twice: almost surely a copy-paste slip.
             raise ConfigurationError(
@@ -64,12 +79,27 @@ def parse_accounts_file(text: str, source: str = "accounts file") -> list[Accoun
 
 
 def load_accounts_file(path: str | Path) -> list[AccountRef]:
-    """Read and parse an accounts file from disk, or from stdin for ``-``."""
+    """Read and parse an accounts file from disk, or from stdin for ``-``: a regular file, at most 1 MiB."""
     try:
-        data = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            # A FIFO would block forever and /dev/zero never end: only a regular file is read, and only so far.
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                raise ConfigurationError(
+                    f"--accounts-file {path} is not a regular file (a folder, FIFO or device): give a text file "
+                    "of account ids, or - for stdin"
+                )
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ConfigurationError(f"--accounts-file {path}: cannot read it ({reason})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigurationError(
+            f"--accounts-file {path} is larger than {MAX_FILE_BYTES // 1024} KiB: an accounts file lists one account "
+            "id a line; split a larger fleet into several files"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -14,12 +14,15 @@ configuration error, 3 an account could not be read (it wins over 1).
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Literal
 
-from ..core.errors import CfBillingError
+from ..core.errors import CfBillingError, InternalError
+from ..core.secrets import redact
 from ..core.settings import Settings, choose_account
 from ..core.values import DEFAULT_DAYS
 from ..guardrails.rules import Policy, Verdict, judge
@@ -43,6 +46,8 @@ __all__ = [
     "UsageRead",
     "exit_code",
 ]
+
+logger = logging.getLogger("pulumi_cfbilling")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -92,6 +97,8 @@ class Result:
     runway: Runway | None = None
     usage: UsageRead | None = None
     error: CfBillingError | None = None
+    runway_error: CfBillingError | None = None
+    """Why a runway asked for only to be shown could not be read (the rest of the result stands)."""
 
     @property
     def status(self) -> Literal["pass", "fail", "error"]:
@@ -154,13 +161,23 @@ class Service:
             now = self._now or datetime.now(timezone.utc)
             usage = self._usage(ref, ask, now) if ask.usage_days is not None else None
             days = ask.usage_days or DEFAULT_DAYS
-            verdict, runway = judge(
-                balance, ask.policy or Policy(), self._daily(ref, usage, days), now=now, runway=ask.needs_runway,
-                days=days,
-            )  # fmt: skip
+            policy = ask.policy or Policy()
+            daily = self._daily(ref, usage, days)
+            runway_error = None
+            try:
+                verdict, runway = judge(balance, policy, daily, now=now, runway=ask.needs_runway, days=days)
+            except CfBillingError as error:
+                # A runway only asked for to be shown (`balance --runway`, the charts of `check --runway`) is not
+                # a guardrail: its failure is reported beside the balance. One a guardrail judges fails closed.
+                if policy.needs_usage or ask.usage_days is not None:
+                    raise
+                verdict, runway, runway_error = judge(balance, policy, daily, now=now, days=days)[0], None, error
         except CfBillingError as error:
             return Result(ref, balance=balance, error=error)
-        return Result(ref, balance, verdict if ask.policy is not None else None, runway, usage)
+        except Exception as unexpected:  # a bug of ours: it stays this account's error, never the run's
+            logger.debug("unexpected failure reading %s:\n%s", ref.account_id, redact(traceback.format_exc()))
+            return Result(ref, balance=balance, error=InternalError(ref.account_id, type(unexpected).__name__))
+        return Result(ref, balance, verdict if ask.policy is not None else None, runway, usage, None, runway_error)
 
     def read_all(
         self,
@@ -182,6 +199,13 @@ class Service:
 
         start, end = window(now, ask.usage_days or DEFAULT_DAYS)
         history = self._cache.get_usage(self.settings, ref.account_id, start, end, ask.usage_window)
+        # Only the buckets that start inside the range asked for: totals and tables count what was asked, whatever
+        # else a server sends (today's partial bucket, a neighbouring day).
+        inside = [bucket for bucket in history.history if start <= bucket.start < end]
+        if len(inside) < len(history.history):
+            logger.debug("usage of %s: %d bucket(s) outside the range left out", ref.account_id,
+                         len(history.history) - len(inside))  # fmt: skip
+            history = history.model_copy(update={"history": inside})
         return UsageRead(history, ask.usage_window, start, end)
 
     def _daily(

@@ -3,7 +3,7 @@
 Terraform starts it (from a filesystem mirror that ``cfbilling terraform install-provider`` lays out, or through
 ``dev_overrides``) and talks to it over gRPC; people do not run it. Data sources: ``cfbilling_credit_balance``,
 ``cfbilling_credit_check`` and ``cfbilling_usage_history``, typed from the package schema (:mod:`._schema`).
-Needs Python 3.11+ and the ``terraform`` extra (``pip install 'pulumi-cfbilling[terraform]'``).
+Needs Python 3.11+ and the package's ``terraform`` extra (``pip install '<clone or wheel>[terraform]'``).
 """
 
 from __future__ import annotations
@@ -26,14 +26,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    try:
-        import tf  # noqa: F401  (the framework: the `terraform` extra)
-    except ImportError:
-        print(
-            "terraform-provider-cfbilling: the `tf` framework is missing: pip install 'pulumi-cfbilling[terraform]' "
-            "(Python 3.11 or later)",
-            file=sys.stderr,
-        )
+    from ..core.requires import terraform_problem
+
+    problem = terraform_problem()
+    if problem is not None:
+        # On stdout: Terraform reads the handshake there, and shows a line it does not recognise as
+        # "Unrecognized remote plugin message: <line>", so the user sees why, not just that it failed.
+        print(f"terraform-provider-cfbilling: {problem}", flush=True)
         return 1
     from ._provider import CfBillingProvider
     from ._serve import serve

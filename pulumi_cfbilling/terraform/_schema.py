@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 from ..core.settings import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN
+from ..core.text import printable
 
 __all__ = ["Argument", "DataSourceSpec", "Shape", "data_sources", "provider_arguments", "shipped_schema", "snake"]
 
@@ -74,6 +75,10 @@ class Shape:
             return {name: shape.value(plain.get(key)) for name, (key, shape) in self.attributes.items()}
         if self.kind == "bool":
             return bool(plain)
+        if isinstance(plain, str):
+            # Terraform prints values in the plan and `terraform output`: no ESC, BEL or CR from a server may
+            # drive the terminal there. JSON documents elsewhere keep the exact text.
+            return printable(plain)
         return plain
 
 

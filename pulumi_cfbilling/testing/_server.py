@@ -17,7 +17,12 @@ from typing import Any
 
 from ._answers import error
 
-__all__ = ["Handler", "LoggedRequest", "Server"]
+__all__ = ["IDLE_TIMEOUT", "MAX_REQUEST_BODY", "Handler", "LoggedRequest", "Server"]
+
+IDLE_TIMEOUT = 15.0
+"""Seconds a connection may wait between requests (or inside one) before the emulator closes it."""
+MAX_REQUEST_BODY = 64 * 1024
+"""The largest request body read; a larger one is not read, and the connection is closed after the answer."""
 
 
 @dataclass
@@ -59,15 +64,52 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "cloudflare"
     sys_version = ""
+    # A connection that sends nothing for this long is closed: half-open clients cannot pile up threads.
+    timeout = IDLE_TIMEOUT
 
     def do_GET(self) -> None:
         self._handle()
 
-    # Every other method gets Cloudflare's envelope too, never Python's HTML 501 page.
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
+    def __getattr__(self, name: str) -> Any:
+        # Every other method (TRACE, CONNECT, PROPFIND, a lowercase get) gets Cloudflare's envelope and a 405,
+        # never Python's HTML 501 page.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
+    def parse_request(self) -> bool:
+        """Read the request line and headers; a malformed one gets a 400 with a status line and the envelope."""
+        ok = super().parse_request()
+        if ok and self.request_version == "HTTP/0.9":  # a bare "GET /": Python would answer without a status line
+            self.send_error(400, "Bad request syntax")
+            return False
+        return ok
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Cloudflare's envelope for the errors Python's server raises itself (bad request lines, long headers)."""
+        self.request_version = "HTTP/1.1"  # always a status line, even for what looked like HTTP/0.9
+        self.close_connection = True
+        answer = error(code, 10000 + code, message or "Bad request")
+        with contextlib.suppress(OSError):
+            self.send_response(code)
+            for name, value in answer.headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(answer.body)
+
+    def _read_body(self) -> None:
+        """Read a request body, so it is never taken for the next request; one too large closes the connection."""
+        length = (self.headers.get("Content-Length") or "0").strip()
+        if self.headers.get("Transfer-Encoding") or not length.isdigit() or int(length) > MAX_REQUEST_BODY:
+            self.close_connection = True  # not read, so the connection ends with this answer
+        elif int(length):
+            self.rfile.read(int(length))
 
     def _handle(self) -> None:
         emulator: Any = self.server.emulator  # type: ignore[attr-defined]
+        self._read_body()
         path, _, query = self.path.partition("?")
         entry = LoggedRequest(time.time(), self.command, path, self.headers.get("User-Agent"), query=query)
         emulator._record(entry)

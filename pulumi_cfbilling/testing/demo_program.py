@@ -18,6 +18,7 @@ verdict = cfbilling.guard(
     require_auto_topup=True,
     require_payment_method=True,
     max_topup_failure_age="24h",
+    min_runway_days=3,
     enforcement=config.get("enforcement") or "mandatory",
 )
 
@@ -26,3 +27,4 @@ pulumi.export("autoTopupEnabled", balance.auto_topup_enabled)
 pulumi.export("topupThresholdUsd", balance.topup_threshold_usd)
 pulumi.export("hasDefaultPaymentMethod", balance.has_default_payment_method)
 pulumi.export("creditGuard", verdict)
+pulumi.export("runwayDays", verdict.apply(lambda v: (v.get("runway") or {}).get("runwayDays")))

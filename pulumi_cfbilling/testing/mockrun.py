@@ -125,6 +125,11 @@ def _engine_like_mocks(config: Mapping[str, str], project: str, result: ProgramR
             return created.id, dict(created.outs or {})
 
         def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], None]:
+            # The engine would have the cfbilling plugin answer the package's own functions: a live read here.
+            if args.token.startswith("cfbilling:index:"):
+                from ..program.mocks import live_document
+
+                return live_document(args.token, dict(args.args)), None
             return {}, None
 
     return EngineLikeMocks()

@@ -90,7 +90,8 @@ def test_mermaid_plots_what_the_runway_says(engines: Engines, tmp_path: Path) ->
     bars, line = staging["plots"]
     assert (bars["type"], line["type"]) == ("bar", "line")
     # The last 7 whole days of the staging series (cents / 100), then zero: bars are history only.
-    assert bars["values"] == [0.2, 0.1, 6.1, 0.15, 0.2, 0.45, 0.3, 0, 0, 0, 0]
+    # From today on, the average spend the line falls by ($7.50 over 7 days), never a made-up $0.00 day.
+    assert bars["values"] == [0.2, 0.1, 6.1, 0.15, 0.2, 0.45, 0.3, 1.07, 1.07, 1.07, 1.07]
     # $3.13 now; before today, plus the spend since; then $1.07 a day (2.91 days) down to zero.
     assert line["values"] == [10.63, 10.43, 10.33, 4.23, 4.08, 3.88, 3.43, 3.13, 2.06, 0.98, 0]
     # Days from today: a week back, three ahead (0 = today), one point per day.

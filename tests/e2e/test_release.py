@@ -86,13 +86,18 @@ def test_without_the_pulumi_extra_the_cli_works_and_pulumi_surfaces_say_what_to_
     present = run([python, "-c", "import importlib.util as u; print(u.find_spec('pulumi') is None)"], env=env)
     assert present.stdout.strip() == "True", "the plain install brings no Pulumi SDK"
     demo = run([str(venv / "bin" / "cfbilling"), "demo"], env=env, timeout=120)
-    assert "The Pulumi part of the demo needs the Pulumi SDK: pip install 'pulumi-cfbilling[pulumi]'" in demo.stdout
+    assert (
+        "The Pulumi part of the demo needs the Pulumi SDK: pip install '<the clone or wheel you installed from>[pulumi]' (pulumi-cfbilling is not on PyPI)"
+        in demo.stdout
+    )
     assert "exit code" in demo.stdout  # the fleet check still ran
     plugin = run([str(venv / "bin" / "pulumi-resource-cfbilling"), "127.0.0.1:9"], env=env, check=False)
     assert plugin.returncode == 1
-    assert plugin.stderr.strip().endswith("need the Pulumi SDK: pip install 'pulumi-cfbilling[pulumi]'")
+    assert plugin.stderr.strip().endswith(
+        "need the Pulumi SDK: pip install '<the clone or wheel you installed from>[pulumi]' (pulumi-cfbilling is not on PyPI)"
+    )
     imported = run([python, "-c", "from pulumi_cfbilling import get_credit_balance"], env=env, check=False)
     assert imported.stderr.strip().splitlines()[-1] == (
         "ImportError: cannot use pulumi_cfbilling.get_credit_balance: the Pulumi surfaces of pulumi-cfbilling need "
-        "the Pulumi SDK: pip install 'pulumi-cfbilling[pulumi]'"
+        "the Pulumi SDK: pip install '<the clone or wheel you installed from>[pulumi]' (pulumi-cfbilling is not on PyPI)"
     )
