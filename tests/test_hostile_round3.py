@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -444,6 +445,17 @@ def test_the_tls_emulator_says_to_unset_a_bundle_that_wins_and_cleans_up_on_sigt
         assert not Path(ca).exists()  # the key folder went with it
     finally:
         proc.kill()
+
+
+def test_an_emulator_stopped_before_it_served_does_not_hang() -> None:
+    # A kill that lands between the banner and serve_forever used to leave stop() waiting for a loop that never ran.
+    emu = Emulator(fixture=demo_fixture(), tls=True)
+    stopper = threading.Thread(target=emu.stop, daemon=True)
+    stopper.start()
+    stopper.join(timeout=30)
+    assert not stopper.is_alive()
+    assert emu.ca_file is not None
+    assert not emu.ca_file.exists()
 
 
 def test_a_rejected_certificate_names_the_bundle_variable(monkeypatch: pytest.MonkeyPatch) -> None:

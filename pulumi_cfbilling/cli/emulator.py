@@ -31,22 +31,23 @@ def emulator(args: argparse.Namespace) -> int:
         raise ConfigurationError(
             f"cannot serve on 127.0.0.1:{args.port} ({exc.strerror or type(exc).__name__}); pick another --port"
         ) from None
-    first = next(iter(emu.accounts), "")
-    print(f"cfbilling emulator listening on {emu.base_url}")
-    print("Use it from another shell with:")
-    print(f"  export CLOUDFLARE_BASE_URL={emu.base_url}")
-    print(f"  export CLOUDFLARE_API_TOKEN={emu.token}")
-    print(f"  export CLOUDFLARE_ACCOUNT_ID={first}")
-    if emu.ca_file is not None:
-        print(f"  export SSL_CERT_FILE={emu.ca_file}   # the emulator's own certificate authority")
-        # cfbilling trusts REQUESTS_CA_BUNDLE before SSL_CERT_FILE: one set here would still reject the emulator.
-        if os.environ.get("REQUESTS_CA_BUNDLE"):
-            print("  unset REQUESTS_CA_BUNDLE   # set in this shell, it would win over SSL_CERT_FILE")
-    print("Accounts: " + ", ".join(f"{a} ({s.get('label', '-')})" for a, s in emu.accounts.items()))
-    print("Press Ctrl+C to stop.", flush=True)
-    # A `kill` (SIGTERM) stops it as Ctrl-C does: the TLS mode's key folder is removed either way.
+    # A `kill` (SIGTERM) stops it as Ctrl-C does: the TLS mode's key folder is removed either way. Installed
+    # before anything is printed, so a kill sent as soon as the banner appears is never the default (no cleanup).
     signal.signal(signal.SIGTERM, _stop)
     try:
+        first = next(iter(emu.accounts), "")
+        print(f"cfbilling emulator listening on {emu.base_url}")
+        print("Use it from another shell with:")
+        print(f"  export CLOUDFLARE_BASE_URL={emu.base_url}")
+        print(f"  export CLOUDFLARE_API_TOKEN={emu.token}")
+        print(f"  export CLOUDFLARE_ACCOUNT_ID={first}")
+        if emu.ca_file is not None:
+            print(f"  export SSL_CERT_FILE={emu.ca_file}   # the emulator's own certificate authority")
+            # cfbilling trusts REQUESTS_CA_BUNDLE before SSL_CERT_FILE: one set here would still reject the emulator.
+            if os.environ.get("REQUESTS_CA_BUNDLE"):
+                print("  unset REQUESTS_CA_BUNDLE   # set in this shell, it would win over SSL_CERT_FILE")
+        print("Accounts: " + ", ".join(f"{a} ({s.get('label', '-')})" for a, s in emu.accounts.items()))
+        print("Press Ctrl+C to stop.", flush=True)
         emu.serve_forever()
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)

@@ -170,7 +170,10 @@ class Emulator:
     def stop(self) -> None:
         """Stop serving and release the port; stalled and trickling requests are woken up and dropped."""
         self._stopping.set()
-        self._server.shutdown()
+        # Only a background loop is shut down: a foreground serve_forever has already returned to reach here,
+        # and shutdown() would wait forever for a loop that was interrupted before it started.
+        if self._thread is not None:
+            self._server.shutdown()
         self._server.server_close()
         if self._tls_dir is not None:
             self._tls_dir.cleanup()
