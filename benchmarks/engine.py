@@ -93,7 +93,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     env = engines_env()
-    with tempfile.TemporaryDirectory() as scratch, Emulator(fixture=demo_fixture()) as emulator:
+    # No rate limit: these measure speed, many rounds in a row (fleet.py measures the budget).
+    with tempfile.TemporaryDirectory() as scratch, Emulator(fixture=demo_fixture(), rate_limit=None) as emulator:
         root = Path(scratch)
         venv = root / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

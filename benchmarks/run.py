@@ -320,7 +320,8 @@ def main() -> int:
         "",
     ]
     all_checks: list[bool] = []
-    with Emulator(fixture=demo_fixture()) as emu, tempfile.TemporaryDirectory() as tmp:
+    # No rate limit: these measure speed, many rounds in a row (fleet.py measures the budget).
+    with Emulator(fixture=demo_fixture(), rate_limit=None) as emu, tempfile.TemporaryDirectory() as tmp:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "CFBILLING_", "PULUMI_"))},
             "CLOUDFLARE_API_TOKEN": DEMO_TOKEN,

@@ -78,7 +78,8 @@ def main() -> int:
         raise SystemExit("benchmarks/terraform.py: terraform is not on PATH")
     engines = engines_env()
     samples: dict[str, list[float]] = {"native provider": [], "external data source": []}
-    with tempfile.TemporaryDirectory() as folder, Emulator(fixture=demo_fixture()) as emulator:
+    # No rate limit: these measure speed, many rounds in a row (fleet.py measures the budget).
+    with tempfile.TemporaryDirectory() as folder, Emulator(fixture=demo_fixture(), rate_limit=None) as emulator:
         scratch = Path(folder)
         bin_dir = user_venv(scratch, engines)
         env = {

@@ -147,16 +147,17 @@ def test_github_format_and_step_summary(emulator: Emulator, tmp_path: Path) -> N
     )
     assert result.returncode == 3
     lines = result.stdout.strip().splitlines()
-    assert lines[0] == f"cfbilling: {HEALTHY}: pass (balance $42.51)"
+    # What could not be read comes first, grouped by cause: in a fleet it is the line that explains the rest.
+    assert lines[0].startswith(f"::error title=AI Gateway credits%3A cannot read {FAILING}::reading the credit balance")
+    assert "code 9109" in lines[0]
+    assert lines[1] == f"cfbilling: {HEALTHY}: pass (balance $42.51)"
     assert (
-        lines[1]
+        lines[2]
         == f"::error title=AI Gateway credits%3A {LOW} [min-balance]::balance $3.13 is below the minimum of $20.00"
     )
     assert (
-        lines[2] == f"::error title=AI Gateway credits%3A {LOW} [payment-method]::no default payment method is on file"
+        lines[3] == f"::error title=AI Gateway credits%3A {LOW} [payment-method]::no default payment method is on file"
     )
-    assert lines[3].startswith(f"::error title=AI Gateway credits%3A cannot read {FAILING}::reading the credit balance")
-    assert "code 9109" in lines[3]
     text = summary.read_text()
     assert text.startswith("earlier step\n### AI Gateway credits")
     assert "| Account | Label | Balance | Auto top-up | Runway | Verdict |" in text
@@ -233,7 +234,8 @@ def test_rate_limited_account_is_retried_after_backing_off(emulator: Emulator) -
 
 def test_rate_limit_beyond_the_wait_is_an_error(emulator: Emulator) -> None:
     emulator.set_faults(LOW, [{"kind": "status", "status": 429, "retry_after": "300"}])
-    result = check(emulator, "--account-id", LOW, "--min-balance-usd", "1", "--format", "json")
+    # 300 s is more than the minute this run may wait (--deadline 1m): not waited, an error naming when.
+    result = check(emulator, "--account-id", LOW, "--min-balance-usd", "1", "--deadline", "1m", "--format", "json")
     assert result.returncode == 3
     assert validated(result.stdout)["accounts"][0]["error"]["type"] == "RateLimitError"
 
@@ -324,13 +326,12 @@ def _stderr_on_a_terminal(emu: Emulator, *args: str, **env: str) -> str:
     leader, follower = pty.openpty()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "CFBILLING_")) and k != "CI"}
     try:
-        subprocess.run(
+        # Read while it runs: a pty drops what was written but not yet read when its last writer closes.
+        process = subprocess.Popen(
             [*cfbilling_command(), "check", *args],
             env={**base, **env_for(emu), **env},
             stdout=subprocess.DEVNULL,
             stderr=follower,
-            timeout=60,
-            check=False,
         )
         os.close(follower)
         chunks = []
@@ -342,6 +343,7 @@ def _stderr_on_a_terminal(emu: Emulator, *args: str, **env: str) -> str:
             if not chunk:
                 break
             chunks.append(chunk)
+        process.wait(timeout=60)
         return b"".join(chunks).decode()
     finally:
         os.close(leader)
@@ -349,9 +351,10 @@ def _stderr_on_a_terminal(emu: Emulator, *args: str, **env: str) -> str:
 
 def test_fleet_progress_on_an_interactive_terminal_only(emulator: Emulator) -> None:
     args = ("--account-id", HEALTHY, "--account-id", LOW, "--account-id", FAILING, "--min-balance-usd", "1")
-    shown = _stderr_on_a_terminal(emulator, *args)
-    # 0/3 from the start, then each read, and the line erased at the end (nothing else shares it).
-    assert shown.startswith("\rcfbilling: 0/3 accounts read")
-    assert "cfbilling: 2/3 accounts read" in shown
-    assert shown.endswith("\r\x1b[K")
-    assert _stderr_on_a_terminal(emulator, *args, CI="true") == ""
+    assert _stderr_on_a_terminal(emulator, *args) == ""  # a quick run draws no bar
+    emulator.latency = 1.5  # a run that lasts: the bar appears after two seconds
+    shown = _stderr_on_a_terminal(emulator, *args, "--concurrency", "1")
+    assert "/3 [" in shown  # tqdm's "n/total [elapsed<left" on the terminal
+    assert "account" in shown
+    assert _stderr_on_a_terminal(emulator, *args, "--concurrency", "1", CI="true") == ""
+    assert _stderr_on_a_terminal(emulator, *args, "--concurrency", "1", "--quiet") == ""

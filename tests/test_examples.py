@@ -37,7 +37,14 @@ def test_guardrail_example_exports_the_balance_and_verdict(emulator: Emulator) -
         "creditsOk": True,
         "runwayDays": 13.96,
         "snapshotBalance": 4250.5,
-        "creditGuard": {"accountId": HEALTHY, "enforcement": "mandatory", "ok": True, "violations": [], "error": None},
+        "creditGuard": {
+            "accountId": HEALTHY,
+            "enforcement": "mandatory",
+            "ok": True,
+            "violations": [],
+            "error": None,
+            "cachedAgeSeconds": None,
+        },
     }
     assert "pulumi-python:dynamic/cfbilling:CreditBalanceSnapshot::credits" in result.resources
     assert "pulumi:providers:pulumi-python::credits-reader" in result.resources
@@ -92,4 +99,10 @@ def test_whole_results_export_as_stack_outputs(emulator: Emulator, tmp_path: Pat
     assert result.outputs["credits"]["topupConfig"]["amount"] == 2000
     assert result.outputs["credits"]["balanceUsd"] == 42.505
     assert result.outputs["plain"] == result.outputs["credits"]
-    assert result.outputs["verdict"] == {"accountId": HEALTHY, "ok": True, "violations": [], "runway": None}
+    assert result.outputs["verdict"] == {
+        "accountId": HEALTHY,
+        "ok": True,
+        "violations": [],
+        "runway": None,
+        "cachedAgeSeconds": None,
+    }

@@ -214,7 +214,8 @@ def test_bad_inputs_are_check_failures(
         ({"kind": "status", "status": 403, "code": 9109}, grpc.StatusCode.PERMISSION_DENIED, "code 9109"),
         ({"kind": "status", "status": 401, "code": 10000}, grpc.StatusCode.UNAUTHENTICATED, "code 10000"),
         ({"kind": "status", "status": 404, "code": 7003}, grpc.StatusCode.NOT_FOUND, "code 7003"),
-        ({"kind": "status", "status": 429, "retry_after": "600"}, grpc.StatusCode.RESOURCE_EXHAUSTED, "code 971"),
+        # Beyond the run's deadline (30 minutes by default): not waited, a clean error at once.
+        ({"kind": "status", "status": 429, "retry_after": "7200"}, grpc.StatusCode.RESOURCE_EXHAUSTED, "code 971"),
         ({"kind": "result_null"}, grpc.StatusCode.INTERNAL, "result: null"),
     ],
 )

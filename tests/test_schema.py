@@ -123,7 +123,10 @@ def test_required_names_exist() -> None:
 def test_outputs_are_every_canonical_field_with_units() -> None:
     outputs = SCHEMA["functions"][GET_TOKEN]["outputs"]["properties"]
     raw = CreditBalance.model_json_schema(mode="serialization", by_alias=True)["properties"]
-    assert set(outputs) == set(raw) | {d.name for d in DERIVED_FIELDS}
+    assert set(outputs) == set(raw) | {d.name for d in DERIVED_FIELDS} | {"cachedAgeSeconds"}
+    for function in SCHEMA["functions"].values():  # every function says how old a cached answer is
+        assert "cachedAgeSeconds" not in function["outputs"]["required"]
+        assert "shared answer cache" in function["outputs"]["properties"]["cachedAgeSeconds"]["description"]
     for name in ("balance", "topupConfig"):
         assert name in outputs
     assert "US cents" in outputs["balance"]["description"]
@@ -137,7 +140,8 @@ def test_outputs_are_every_canonical_field_with_units() -> None:
 
 def test_config_names_the_environment_and_marks_secrets() -> None:
     variables = SCHEMA["config"]["variables"]
-    assert set(variables) == {"apiToken", "apiKey", "email", "accountId", "baseUrl", "timeout", "maxRetries"}
+    assert set(variables) == {"apiToken", "apiKey", "email", "accountId", "baseUrl", "timeout", "maxRetries",
+                              "rateLimit", "deadline", "maxAge", "cacheDir"}  # fmt: skip
     assert variables == SCHEMA["provider"]["inputProperties"]
     assert variables["apiToken"]["secret"] is True
     assert variables["apiKey"]["secret"] is True

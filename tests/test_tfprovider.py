@@ -68,7 +68,8 @@ def test_every_function_output_is_a_typed_attribute() -> None:
     assert check["require_auto_topup"] == "bool"
     assert check["runway"][1]["runway_days"] == "number"
     block = {a.name: a for a in provider_arguments()}
-    assert set(block) == {"api_token", "api_key", "email", "account_id", "base_url", "timeout", "max_retries"}
+    assert set(block) == {"api_token", "api_key", "email", "account_id", "base_url", "timeout", "max_retries",
+                          "rate_limit", "deadline", "max_age", "cache_dir"}  # fmt: skip
     assert {name for name, a in block.items() if a.sensitive} == {"api_token", "api_key"}
 
 

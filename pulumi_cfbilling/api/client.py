@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
@@ -24,23 +24,28 @@ import requests.auth
 import urllib3.exceptions
 from pydantic import BaseModel
 
-from ..core.errors import APIConnectionError, ConfigurationError
+from ..core.errors import APIConnectionError, ConfigurationError, DeadlineError
 from ..core.secrets import Credentials
 from ..core.settings import Settings, choose_account, no_credentials, settings_for
-from ..core.values import read_account_id
+from ..core.values import format_duration, read_account_id
 from ..core.version import __version__
 from . import transport
+from .budget import Budget, WaitTooLong, budget_for
 from .models import CreditBalance, TokenVerification
-from .pacer import Pacer
-from .response import MAX_BODY_BYTES, Names, parse_credit_balance_response, parse_response, parse_retry_after
+from .response import (
+    MAX_BODY_BYTES,
+    Names,
+    parse_credit_balance_response,
+    parse_response,
+    parse_retry_after,
+    utc_after,
+)
 from .transport import Failure, connection_error
 
 if TYPE_CHECKING:  # the usage model is built when a usage read is asked for: a plain check never pays for it
     from .usage import UsageHistory, Window
 
 __all__ = [
-    "MAX_REQUESTS_PER_SECOND",
-    "MAX_RETRY_AFTER",
     "POOL_SIZE",
     "RETRY_STATUSES",
     "USER_AGENT",
@@ -49,12 +54,6 @@ __all__ = [
 ]
 
 _M = TypeVar("_M", bound=BaseModel)
-
-MAX_RETRY_AFTER = 60.0
-"""The longest ``Retry-After`` honoured by waiting; a longer one fails at once with ``RateLimitError``."""
-
-MAX_REQUESTS_PER_SECOND = 150.0
-"""Pace of new requests per client: under Cloudflare's 200 requests/s per IP, leaving room for retries."""
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 """Rate limiting and the transient 5xx, Cloudflare's own 520-524 included; nothing else is retried."""
@@ -85,7 +84,7 @@ class BillingClient:
         # The keywords are the settings table's (core.settings.SETTINGS): a setting added there is a keyword here.
         self._settings = settings_for("client", settings)
         self._session = new_session(self._settings)
-        self._pacer = Pacer(MAX_REQUESTS_PER_SECOND)
+        self._start_budget()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BillingClient:
@@ -98,8 +97,20 @@ class BillingClient:
         client = cls.__new__(cls)
         client._settings = settings
         client._session = new_session(settings)
-        client._pacer = Pacer(MAX_REQUESTS_PER_SECOND)
+        client._start_budget()
         return client
+
+    def _start_budget(self) -> None:
+        # One budget per credential and server for the whole process (another base URL is another server, with an
+        # allowance of its own); the run's deadline counts from this client's start.
+        digest = self._settings.credentials.digest() if self._settings.credentials else "-"
+        self._budget = budget_for(f"{self._settings.base_url}\0{digest}", self._settings.rate_limit)
+        self._deadline = time.monotonic() + self._settings.deadline
+
+    @property
+    def budget(self) -> Budget:
+        """The request budget this client sends under (shared by every client of the same credential)."""
+        return self._budget
 
     @property
     def settings(self) -> Settings:
@@ -116,7 +127,7 @@ class BillingClient:
         url = f"{self._settings.base_url}/accounts/{account}/ai-gateway/billing/credit-balance"
         status, headers, body, attempts = self._get(url, f"reading the credit balance of account {account}", account)
         return parse_credit_balance_response(
-            status, headers, body, account, attempts=attempts, max_retry_after=MAX_RETRY_AFTER, names=self._names()
+            status, headers, body, account, attempts=attempts, max_retry_after=self._time_left(), names=self._names()
         )
 
     def get_usage_history(
@@ -155,7 +166,7 @@ class BillingClient:
             action,
             account_id=account,
             attempts=attempts,
-            max_retry_after=MAX_RETRY_AFTER,
+            max_retry_after=self._time_left(),
             names=self._names(),
         )
 
@@ -170,13 +181,15 @@ class BillingClient:
         """GET ``url`` with retries; returns status, headers, body (up to the limit) and the number of attempts."""
         attempts = self._settings.max_retries + 1
         for attempt in range(1, attempts + 1):
-            self._pacer.wait()
+            self._acquire(action, account_id)
             started = time.monotonic()
             failure: Failure | None = None
             try:
                 status, headers, body = self._attempt(url, retry=attempt < attempts)
             except Failure as caught:
                 failure = caught
+            finally:
+                self._budget.release()  # the answer is in (or never will be): its place is held a window more
             if failure is not None:
                 reason = f"{failure.error.__class__.__name__}: connection failure"
                 if attempt < attempts and failure.retryable and self._back_off(attempt, reason, None):
@@ -194,8 +207,15 @@ class BillingClient:
                 attempt,
                 headers.get("CF-Ray", "-"),
             )
+            retry_after = _retry_after(headers)
+            # A rate limit pauses the whole run: a 429, or a 503 that names its wait. Other failures back off alone.
+            shared = status == 429 or (status == 503 and retry_after is not None)
+            if shared and body is not None and retry_after is not None:
+                # Not retried (its wait outlasts the deadline, or no retry is left), the pause still stops the other
+                # workers: their requests become DeadlineErrors without being sent, never a thousand more 429s.
+                self._budget.pause(retry_after, f"Cloudflare's rate limit (HTTP {status}, {retry_after:.0f} s)")
             if body is None:  # a retryable status, closed unread
-                if not self._back_off(attempt, f"HTTP {status}", _retry_after(headers)):
+                if not self._back_off(attempt, f"HTTP {status}", retry_after, shared=shared):
                     raise APIConnectionError(f"{action} was interrupted; nothing more was sent", account_id=account_id)
                 continue
             return status, headers, body, attempt
@@ -211,7 +231,7 @@ class BillingClient:
                     try:
                         headers = dict(response.headers)
                         status = response.status_code
-                        if retry and _should_retry(status, headers) and not attempt.aborted:
+                        if retry and self._should_retry(status, headers) and not attempt.aborted:
                             return status, headers, None
                         # Read one byte past the limit: enough to know the body is too large, never all of it.
                         body: bytes = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
@@ -249,13 +269,51 @@ class BillingClient:
             proxies=settings.get("proxies"),
         )
 
-    def _back_off(self, attempt: int, reason: str, retry_after: float | None) -> bool:
-        """Wait before the next attempt; ``False`` when the process was interrupted meanwhile."""
+    def _acquire(self, action: str, account_id: str | None) -> None:
+        """Wait for the request budget (and any pause a 429 put on it); one that would outlast the run fails."""
+        try:
+            self._budget.acquire(self._deadline)
+        except WaitTooLong as too_long:
+            wait = too_long.wait
+        except transport.Interrupted:
+            wait = None
+        else:
+            return
+        if wait is None:
+            raise APIConnectionError(f"{action} was interrupted; nothing more was sent", account_id=account_id)
+        label = self._settings.label("deadline")
+        raise DeadlineError(
+            f"{action} was not attempted: waiting for {wait.reason} would take {wait.seconds:.0f} s, past the run's "
+            f"deadline ({label} {format_duration(timedelta(seconds=self._settings.deadline))}): retry after "
+            f"{utc_after(wait.seconds)}",
+            account_id=account_id,
+            retry_at=utc_after(wait.seconds),
+        )
+
+    def _should_retry(self, status: int, headers: dict[str, str]) -> bool:
+        if status not in RETRY_STATUSES:
+            return False
+        wait = _retry_after(headers)
+        # A wait the run cannot afford fails at once: the parser's message says when to come back.
+        return wait is None or wait <= self._time_left()
+
+    def _time_left(self) -> float:
+        return max(0.0, self._deadline - time.monotonic())
+
+    def _back_off(self, attempt: int, reason: str, retry_after: float | None, *, shared: bool = False) -> bool:
+        """Wait before the next attempt; ``False`` when the process was interrupted meanwhile.
+
+        A rate limit (429, or 503 with ``Retry-After``) pauses the credential's whole budget: every worker of the
+        run waits with this one, and the next attempt starts when the budget lets it.
+        """
         if retry_after is not None:
             wait = retry_after
         else:
             wait = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (attempt - 1)) + random.uniform(0, BACKOFF_JITTER)  # noqa: S311
         logger.info("retrying after %s in %.2f s (retry %d)", reason, wait, attempt)
+        if shared:
+            self._budget.pause(wait, f"Cloudflare's rate limit ({reason}, {wait:.0f} s)")
+            return not transport.interrupted()
         try:
             transport.wait(wait)
         except transport.Interrupted:
@@ -282,14 +340,6 @@ class BillingClient:
 
 def _retry_after(headers: dict[str, str]) -> float | None:
     return parse_retry_after(next((v for k, v in headers.items() if k.lower() == "retry-after"), None))
-
-
-def _should_retry(status: int, headers: dict[str, str]) -> bool:
-    if status not in RETRY_STATUSES:
-        return False
-    wait = _retry_after(headers)
-    # A longer wait fails at once: the parser's message says when to come back.
-    return wait is None or wait <= MAX_RETRY_AFTER
 
 
 # -- The session: credentials on each request, connections an attempt can abort -----------------------------------

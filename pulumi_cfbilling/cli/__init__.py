@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="N",
             help=f"accounts read at once (default {DEFAULT_CONCURRENCY})",
         )
+        command.add_argument(
+            "--quiet", "-q", action="store_true", help="no progress display on stderr (only the report and errors)"
+        )
 
     balance = add(
         "balance",

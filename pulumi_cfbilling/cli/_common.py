@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from ..core.errors import ConfigurationError
 from ..core.settings import SETTINGS, Settings, settings_for
 from ..service.accounts import AccountRef, select_accounts
 from ..service.fleet import MAX_CONCURRENCY
 from ..service.reader import EXIT_API_ERROR, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Service
+from ._progress import progress
 
 __all__ = [
-    "CLEAR_LINE",
     "EXIT_API_ERROR",
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_USAGE",
     "accounts",
     "concurrency",
-    "progress",
     "service",
     "settings",
+    "watching",
 ]
 
 
@@ -51,20 +50,17 @@ def concurrency(args: argparse.Namespace) -> int:
     return value
 
 
-CLEAR_LINE = "\r\x1b[K"
-
-
-def progress(total: int) -> Callable[[int, int], None] | None:
-    """A progress line on stderr for fleets, on an interactive terminal only (never in CI logs).
-
-    It shows ``0/N`` from the start and is erased when the last account is read, so nothing printed after it
-    shares its line.
-    """
-    if total < 2 or not sys.stderr.isatty() or os.environ.get("CI"):
-        return None
-
-    def show(done: int, of: int) -> None:
-        text = CLEAR_LINE if done == of else f"\rcfbilling: {done}/{of} accounts read"
-        print(text, end="", file=sys.stderr, flush=True)
-
-    return show
+@contextmanager
+def watching(args: argparse.Namespace, service: Service, total: int) -> Iterator[Callable[[int, int], None] | None]:
+    """The run's progress display (see :mod:`._progress`), told of every account read and every budget wait."""
+    shown = progress(total, quiet=bool(getattr(args, "quiet", False)))
+    if shown is None:
+        yield None
+        return
+    budget = service.budget()
+    budget.watchers.append(shown.wait)
+    try:
+        yield shown.read
+    finally:
+        budget.watchers.remove(shown.wait)
+        shown.close()

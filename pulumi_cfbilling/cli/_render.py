@@ -10,12 +10,14 @@ from typing import Any
 
 from ..api.models import CreditBalance
 from ..core.amounts import format_usd, plain_value
+from ..core.settings import GET_TOKEN
 from ..core.text import neutralize
 from ..guardrails.runway import Runway
-from ..service.documents import DOCUMENT_VERSION, balance_document, error_document
+from ..service.documents import DOCUMENT_VERSION, error_document, function_document
 from ..service.reader import Result
 
 __all__ = [
+    "age_text",
     "balance_entry",
     "render_balance_text",
     "render_json",
@@ -95,6 +97,13 @@ def _can_show(text: str) -> bool:
     return True
 
 
+def age_text(seconds: float) -> str:
+    """``42 s``, ``3 min``, ``2.0 h``: how old a cached answer is, for people."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
 def render_balance_text(result: Result) -> str:
     """A block of aligned lines describing one account's balance and top-up configuration (and its runway)."""
     balance, label, runway = result.balance, result.ref.label, result.runway
@@ -109,16 +118,21 @@ def render_balance_text(result: Result) -> str:
         *([("Runway", runway_text(runway))] if runway else []),
         *([("Runway", f"cannot read: {result.runway_error}")] if result.runway_error else []),
     ]
+    if result.cached_age is not None:
+        rows.append(("Read", f"from the shared cache, {age_text(result.cached_age)} old (--max-age)"))
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
 def balance_entry(result: Result) -> dict[str, Any]:
-    """One account of ``balance --format json``: its label, the balance document (and its runway, when read)."""
+    """One account of ``balance --format json``: its label, the balance document (and its runway, when read).
+
+    The document is ``getCreditBalance``'s, so it says how old a cached answer is (``cachedAgeSeconds``).
+    """
     runway = {"runway": plain_value(result.runway.to_dict())} if result.runway else {}
     if result.runway_error is not None:
         runway = {"runway": None, "runwayError": error_document(result.runway_error)}
-    return {"label": result.ref.label, **balance_document(result), **runway}
+    return {"label": result.ref.label, **function_document(GET_TOKEN, result), **runway}
 
 
 def render_json(accounts: Sequence[dict[str, Any]], **extra: Any) -> str:

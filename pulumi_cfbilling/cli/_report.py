@@ -9,16 +9,24 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..core.amounts import format_usd
+from ..core.errors import APIError, CfBillingError, DeadlineError
 from ..core.text import neutralize
 from ..core.values import MAX_RUNWAY_DAYS
 from ..service.documents import counts as count
 from ..service.reader import Result
+from ._render import age_text
 
 __all__ = [
+    "SHOWN_IN_GROUP",
+    "ErrorGroup",
+    "cached_note",
     "dumps",
+    "error_groups",
+    "error_lines",
     "github_commands",
     "markdown_summary",
     "summary_line",
@@ -64,6 +72,15 @@ def _row(result: Result, advisory: bool = False) -> tuple[str, str, str, str, st
     )
 
 
+def cached_note(results: Sequence[Result]) -> str | None:
+    """Says how many accounts were answered from the shared cache and how old the oldest answer is, if any was."""
+    ages = [result.cached_age for result in results if result.cached_age is not None]
+    if not ages:
+        return None
+    accounts = "account was" if len(ages) == 1 else "accounts were"
+    return f"({len(ages)} {accounts} answered from the shared cache, the oldest {age_text(max(ages))} old: --max-age)"
+
+
 def summary_line(results: Sequence[Result]) -> str:
     """``2 of 3 accounts pass; 1 failed a guardrail; 0 could not be read`` (``1 of 1 account passes``)."""
     counts = count(results)
@@ -102,11 +119,15 @@ def text_table(results: Sequence[Result], *, advisory: bool = False) -> str:
     details = []
     for result in results:
         found = _details(result, advisory)
-        if found:
+        if found and result.error is None:
             label = f" ({neutralize(result.ref.label)})" if result.ref.label else ""
             word = _verdict_word(result, advisory)
             details += [f"{result.ref.account_id}{label}: {word}", *(f"  - {line}" for line in found)]
-    return "\n".join([*lines, *(["", *details] if details else []), summary_line(results)])
+    # The unread accounts below them, a block per way of failing: 3,800 alike are one block, not 3,800.
+    for group in error_groups(results):
+        details += [f"{group.who()}: ERROR", f"  - {group.first}"]
+    note = cached_note(results)
+    return "\n".join([*lines, *(["", *details] if details else []), summary_line(results), *([note] if note else [])])
 
 
 def _escape_data(text: str) -> str:
@@ -117,17 +138,80 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+SHOWN_IN_GROUP = 3
+"""Account ids a grouped error names before "and N more" (the JSON report keeps every account)."""
+
+
+@dataclass(frozen=True)
+class ErrorGroup:
+    """Accounts that failed alike (same error type, status and codes): one line for all of them."""
+
+    results: tuple[Result, ...]
+
+    @property
+    def first(self) -> CfBillingError:
+        """The first account's error: its message stands for the group."""
+        error = self.results[0].error
+        assert error is not None  # only unread results are grouped
+        return error
+
+    def who(self) -> str:
+        """``3 accounts (a, b, c)`` or ``3800 accounts (a, b, c and 3797 more)``; one account is its name."""
+        names = [_name(result) for result in self.results]
+        if len(names) == 1:
+            return names[0]
+        more = len(names) - SHOWN_IN_GROUP
+        listed = ", ".join(names[:SHOWN_IN_GROUP]) + (f" and {more} more" if more > 0 else "")
+        return f"{len(names)} accounts ({listed})"
+
+    def line(self) -> str:
+        """The group in words: who, then the first account's message."""
+        if len(self.results) == 1:
+            return str(self.first)
+        return f"{self.who()} could not be read alike; the first: {self.first}"
+
+
+def _name(result: Result) -> str:
+    label = result.ref.label
+    return result.ref.name if label is None else f"{neutralize(label)} ({result.ref.account_id})"
+
+
+def _group_key(result: Result) -> tuple[object, ...]:
+    error = result.error
+    if isinstance(error, DeadlineError):
+        return (type(error).__name__,)
+    if isinstance(error, APIError) and error.status_code is not None:
+        return type(error).__name__, error.status_code, error.codes
+    # A transport failure: its words, without the account they name.
+    return type(error).__name__, str(error).replace(result.ref.account_id, "")
+
+
+def error_groups(results: Sequence[Result]) -> list[ErrorGroup]:
+    """The unread accounts, grouped by how they failed, in the order each way first appears."""
+    groups: dict[tuple[object, ...], list[Result]] = {}
+    for result in results:
+        if result.error is not None:
+            groups.setdefault(_group_key(result), []).append(result)
+    return [ErrorGroup(tuple(members)) for members in groups.values()]
+
+
+def error_lines(results: Sequence[Result]) -> list[str]:
+    """``cfbilling: error: ...`` a line per way of failing: 3,800 alike accounts are one line, not 3,800."""
+    return [f"cfbilling: error: {group.line()}" for group in error_groups(results)]
+
+
 def github_commands(results: Sequence[Result], *, advisory: bool) -> str:
-    """Workflow commands: ``::error`` (``::warning`` when advisory) per violation, ``::error`` per unread account."""
+    """Workflow commands: ``::error`` (``::warning`` when advisory) per violation, ``::error`` per way of failing."""
     lines = []
     level = "warning" if advisory else "error"
+    for group in error_groups(results):
+        title = _escape_property(f"AI Gateway credits: cannot read {group.who()}")
+        lines.append(f"::error title={title}::{_escape_data(str(group.first))}")
     for result in results:
-        label = result.ref.label
-        name = result.ref.name if label is None else f"{neutralize(label)} ({result.ref.account_id})"
+        name = _name(result)
         if result.error is not None:
-            title = _escape_property(f"AI Gateway credits: cannot read {name}")
-            lines.append(f"::error title={title}::{_escape_data(str(result.error))}")
-        elif result.verdict is not None and result.verdict.violations:
+            continue
+        if result.verdict is not None and result.verdict.violations:
             for violation in result.verdict.violations:
                 title = _escape_property(f"AI Gateway credits: {name} [{violation.rule}]")
                 lines.append(f"::{level} title={title}::{_escape_data(violation.message)}")
@@ -164,11 +248,21 @@ def markdown_summary(results: Sequence[Result]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for result in results:
+        if result.error is not None:
+            continue  # below, a row per way of failing
         account, label, balance, topup, runway, _ = _row(result)
-        mark = {"pass": "✅", "fail": "❌", "error": "⚠️"}[result.status]
+        mark = {"pass": "✅", "fail": "❌"}[result.status]
         verdict = "; ".join([_verdict_word(result), *_details(result)]) if _details(result) else "pass"
         lines.append(f"| `{account}` | {_cell(label)} | {balance} | {topup} | {runway} | {mark} {_cell(verdict)} |")
-    lines.extend(["", summary_line(results), ""])
+    for group in error_groups(results):
+        if len(group.results) == 1:
+            account, label, balance, topup, runway, _ = _row(group.results[0])
+            who = f"`{account}` | {_cell(label)}"
+        else:
+            who, balance, topup, runway = f"{_cell(group.who())} | -", "-", "-", "-"
+        lines.append(f"| {who} | {balance} | {topup} | {runway} | ⚠️ {_cell('ERROR; ' + str(group.first))} |")
+    note = cached_note(results)
+    lines.extend(["", summary_line(results), *([note] if note else []), ""])
     return "\n".join(lines)
 
 

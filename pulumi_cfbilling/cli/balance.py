@@ -10,6 +10,7 @@ from ..service.documents import error_document
 from ..service.reader import EXIT_API_ERROR, EXIT_OK, Ask
 from . import _common as common
 from ._render import balance_entry, render_balance_text, render_json
+from ._report import error_lines
 
 __all__ = ["balance"]
 
@@ -19,8 +20,8 @@ def balance(args: argparse.Namespace) -> int:
     ask = Ask(runway=read_flag(args.runway or "false", "--runway"))
     with common.service(args) as service:
         refs = common.accounts(args, service.settings)
-        progress = common.progress(len(refs))
-        results = service.read_all(refs, ask, concurrency=common.concurrency(args), progress=progress)
+        with common.watching(args, service, len(refs)) as progress:
+            results = service.read_all(refs, ask, concurrency=common.concurrency(args), progress=progress)
     failed = [r for r in results if r.error is not None]
     # A runway asked for and not read: the balance is shown with the runway's error beside it, and the exit is 3.
     half = [r for r in results if r.runway_error is not None]
@@ -35,8 +36,8 @@ def balance(args: argparse.Namespace) -> int:
     elif read:
         print("\n\n".join(render_balance_text(r) for r in read))
     # One line per unreadable account on stderr, whatever the format: scripts see it without parsing stdout.
-    for result in failed:
-        print(f"cfbilling: error: {result.error}", file=sys.stderr)
+    for line in error_lines(failed):
+        print(line, file=sys.stderr)
     for result in half:
         print(f"cfbilling: error: {result.runway_error}", file=sys.stderr)
     return EXIT_API_ERROR if failed or half else EXIT_OK

@@ -18,7 +18,7 @@ from ..service.documents import report_document
 from ..service.reader import Ask, exit_code
 from . import _common as common
 from ._chart import runway_charts
-from ._report import dumps, github_commands, markdown_summary, text_table
+from ._report import dumps, error_lines, github_commands, markdown_summary, text_table
 
 __all__ = ["check"]
 
@@ -43,7 +43,8 @@ def check(args: argparse.Namespace) -> int:
     with common.service(args) as service:
         refs = common.accounts(args, service.settings)
         workers = common.concurrency(args)
-        results = service.read_all(refs, ask, concurrency=workers, progress=common.progress(len(refs)))
+        with common.watching(args, service, len(refs)) as progress:
+            results = service.read_all(refs, ask, concurrency=workers, progress=progress)
     code = exit_code(results, advisory=advisory)
     enforcement = "advisory" if advisory else "mandatory"
     report = dumps(report_document(results, policy, enforcement=enforcement, exit_code=code))
@@ -63,10 +64,10 @@ def check(args: argparse.Namespace) -> int:
                 print(f"cfbilling: warning: cannot append to GITHUB_STEP_SUMMARY ({exc.strerror})", file=sys.stderr)
     else:
         print(text_table(results, advisory=advisory))
-    # One line per unreadable account on stderr, whatever the format, as `balance` does.
+    # The unreadable accounts on stderr, whatever the format, a line per way of failing, as `balance` does.
+    for line in error_lines(results):
+        print(line, file=sys.stderr)
     for result in results:
-        if result.error is not None:
-            print(f"cfbilling: error: {result.error}", file=sys.stderr)
         if result.runway_error is not None:  # --runway without a runway guardrail: the verdict stands
             print(f"cfbilling: warning: no runway chart: {result.runway_error}", file=sys.stderr)
     return code

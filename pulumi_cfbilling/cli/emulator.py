@@ -10,6 +10,7 @@ from types import FrameType
 
 from ..core.errors import ConfigurationError
 from ..testing._fixtures import load_fixture
+from ..testing._ratelimit import CLOUDFLARE_RATE_LIMIT
 from ..testing.emulator import Emulator, demo_fixture
 
 __all__ = ["emulator"]
@@ -25,8 +26,10 @@ def emulator(args: argparse.Namespace) -> int:
         raise ConfigurationError(f"--port {args.port} is not a TCP port: give 1 to 65535, or 0 to pick a free one")
     # The fixture file is validated whole, with errors naming the place in it (see the emulator's docstring).
     fixture = load_fixture(args.fixture, f"--fixture {args.fixture}") if args.fixture else demo_fixture()
+    # --rate-limit here is the emulator's own: what it answers 429 beyond (Cloudflare's, unless given).
+    limit = getattr(args, "rate_limit", None) or CLOUDFLARE_RATE_LIMIT
     try:
-        emu = Emulator(fixture=fixture, port=args.port, tls=args.tls)
+        emu = Emulator(fixture=fixture, port=args.port, tls=args.tls, rate_limit=limit)
     except OSError as exc:
         raise ConfigurationError(
             f"cannot serve on 127.0.0.1:{args.port} ({exc.strerror or type(exc).__name__}); pick another --port"
@@ -46,6 +49,7 @@ def emulator(args: argparse.Namespace) -> int:
             # cfbilling trusts REQUESTS_CA_BUNDLE before SSL_CERT_FILE: one set here would still reject the emulator.
             if os.environ.get("REQUESTS_CA_BUNDLE"):
                 print("  unset REQUESTS_CA_BUNDLE   # set in this shell, it would win over SSL_CERT_FILE")
+        print(f"Rate limit: {limit} per credential, answered with 429 and Retry-After beyond it (--rate-limit)")
         print("Accounts: " + ", ".join(f"{a} ({s.get('label', '-')})" for a, s in emu.accounts.items()))
         print("Press Ctrl+C to stop.", flush=True)
         emu.serve_forever()

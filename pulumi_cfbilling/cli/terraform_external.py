@@ -15,9 +15,9 @@ from typing import Any
 
 from ..core.amounts import plain_value
 from ..core.errors import ConfigurationError
-from ..core.settings import SETTINGS, settings_for
+from ..core.settings import GET_TOKEN, SETTINGS, settings_for
 from ..guardrails.rules import GUARDRAILS, read_policy
-from ..service.documents import balance_document
+from ..service.documents import function_document
 from ..service.reader import Ask, Service
 
 __all__ = ["flatten", "query_keys", "terraform_external"]
@@ -85,7 +85,8 @@ def terraform_external(args: argparse.Namespace) -> int:
         # The query's account_id, else CLOUDFLARE_ACCOUNT_ID; one message when there is neither.
         result = service.read(query.get("account_id"), Ask(policy)).unwrap()
     assert result.verdict is not None  # a check: judged
-    document = flatten(balance_document(result))
+    # The function's document, so it says how old a cached answer is (cached_age_seconds, "" when read live).
+    document = flatten(function_document(GET_TOKEN, result))
     # Always present, "" when not read or null (as every nullable field): a Terraform config can name them.
     runway_fields = plain_value(result.runway.to_dict()) if result.runway else {}
     document.update({key: _text(runway_fields.get(camel)) for key, camel in _RUNWAY_KEYS.items()})

@@ -18,6 +18,7 @@ from ..service.documents import error_document, usage_document
 from ..service.reader import EXIT_API_ERROR, EXIT_OK, Ask, Result
 from . import _common as common
 from ._render import render_json, runway_text, sparkline
+from ._report import error_lines
 
 __all__ = ["usage"]
 
@@ -55,8 +56,8 @@ def usage(args: argparse.Namespace) -> int:
     ask = Ask(runway=True, usage_days=days, usage_window="hour" if window == "hour" else "day")
     with common.service(args) as service:
         refs = common.accounts(args, service.settings)
-        progress = common.progress(len(refs))
-        results = service.read_all(refs, ask, concurrency=common.concurrency(args), progress=progress)
+        with common.watching(args, service, len(refs)) as progress:
+            results = service.read_all(refs, ask, concurrency=common.concurrency(args), progress=progress)
     reads = [result for result in results if result.error is None]
     failed = [result for result in results if result.error is not None]
     if args.format == "json":
@@ -68,6 +69,6 @@ def usage(args: argparse.Namespace) -> int:
         print(render_json([_document(result) for result in reads], errors=errors))
     elif reads:
         print("\n\n".join(_text(result, days) for result in reads))
-    for result in failed:
-        print(f"cfbilling: error: {result.error}", file=sys.stderr)
+    for line in error_lines(failed):
+        print(line, file=sys.stderr)
     return EXIT_API_ERROR if failed else EXIT_OK

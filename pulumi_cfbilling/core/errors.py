@@ -16,7 +16,8 @@
           |    +-- RateLimitError         429
           |    +-- ServerError            5xx
           +-- APIResponseError     an answer we cannot trust: not JSON, wrong shape or types,
-                                   ``success: false``, ``result: null``, a redirect, a body too large
+          |                        ``success: false``, ``result: null``, a redirect, a body too large
+          +-- DeadlineError        not attempted: the rate limit or request budget would outlast the run's deadline
 
 Every message is one line that names the problem and what to do about it. No exception here ever holds a
 credential, and none is chained to a ``requests``/``urllib3`` exception, whose frames hold request headers.
@@ -38,6 +39,7 @@ __all__ = [
     "CfBillingError",
     "CloudflareErrorDetail",
     "ConfigurationError",
+    "DeadlineError",
     "GuardrailError",
     "InternalError",
     "NotFoundError",
@@ -205,3 +207,14 @@ class ServerError(APIStatusError):
 
 class APIResponseError(APIError):
     """The response cannot be trusted: malformed, unsuccessful, empty, redirected or too large."""
+
+
+class DeadlineError(APIError):
+    """Not attempted: Cloudflare's rate limit or the run's request budget would make it wait past the deadline.
+
+    ``retry_at`` says when (UTC, ISO-8601) the wait would be over: the time to run again.
+    """
+
+    def __init__(self, message: str, *, account_id: str | None = None, retry_at: str | None = None) -> None:
+        super().__init__(message, account_id=account_id)
+        self.retry_at = retry_at

@@ -84,13 +84,17 @@ class Credentials:
             return {"Authorization": f"Bearer {self.secret.reveal()}"}
         return {"X-Auth-Email": self.email or "", "X-Auth-Key": self.secret.reveal()}
 
-    def digest(self) -> str:
-        """A keyed digest that tells two credentials apart (to share clients and answers) and reveals neither."""
+    def digest(self, key: bytes | None = None) -> str:
+        """A keyed digest that tells two credentials apart (to share clients and answers) and reveals neither.
+
+        The key is this process's own, unless ``key`` is given (the shared answer cache's, kept in its folder, so
+        that two processes name the same credential alike).
+        """
         import hashlib  # a digest is taken when a read is shared: a command that reads nothing never imports hmac
         import hmac
 
         material = f"{self.kind}\0{self.email or ''}\0{self.secret.reveal()}".encode()
-        return hmac.new(_DIGEST_KEY, material, hashlib.sha256).hexdigest()
+        return hmac.new(key or _DIGEST_KEY, material, hashlib.sha256).hexdigest()
 
     def __repr__(self) -> str:
         return f"Credentials(kind={self.kind!r})"

@@ -27,16 +27,24 @@ from .secrets import Credentials, Secret
 from .values import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_RATE_LIMIT,
     DEFAULT_TIMEOUT,
+    Limit,
     Value,
     read_account_id,
+    read_age,
     read_base_url,
     read_credential,
+    read_folder,
+    read_rate_limit,
     read_retries,
+    read_seconds,
     read_timeout,
 )
 
 __all__ = [
+    "CACHED_AGE_DESCRIPTION",
+    "CACHED_AGE_KEY",
     "CHECK_TOKEN",
     "GET_TOKEN",
     "PACKAGE",
@@ -65,6 +73,13 @@ TERRAFORM_SOURCE = "registry.terraform.io/pulumi-cfbilling/cfbilling"
 GET_TOKEN = f"{PACKAGE}:index:getCreditBalance"
 CHECK_TOKEN = f"{PACKAGE}:index:checkCreditBalance"
 USAGE_TOKEN = f"{PACKAGE}:index:getUsageHistory"
+
+CACHED_AGE_KEY = "cachedAgeSeconds"
+"""The output of every function and report entry that says how old its answer is (see ``max_age``)."""
+CACHED_AGE_DESCRIPTION = (
+    "Seconds the oldest answer behind this result had spent in the shared answer cache (maxAge above 0); null when "
+    "everything was read live now."
+)
 
 
 def camel(python_name: str) -> str:
@@ -140,6 +155,22 @@ SETTINGS: list[Setting] = [
     Setting("max_retries", "CFBILLING_MAX_RETRIES", read_retries,
             f"Retries after the first try. Default {DEFAULT_MAX_RETRIES}.",
             type="integer", default=DEFAULT_MAX_RETRIES, transport=True),
+    Setting("rate_limit", "CFBILLING_RATE_LIMIT", read_rate_limit,
+            "Requests sent per window and credential, as N/WINDOW, comma-separated (1200/5m, 40/2s); waits instead "
+            f"of sending what would be refused. Default {DEFAULT_RATE_LIMIT}: a share of Cloudflare's 1,200 per 5 "
+            "minutes per user and 200 per second per IP.",
+            default=read_rate_limit(DEFAULT_RATE_LIMIT, "default"), transport=True),
+    Setting("deadline", "CFBILLING_DEADLINE", read_seconds,
+            "How long a run may wait for Cloudflare's rate limit or the request budget (30m, 2h); accounts that "
+            "would wait longer are reported unread, with the time to retry. Default 30m.",
+            default=1800.0),
+    Setting("max_age", "CFBILLING_MAX_AGE", read_age,
+            "Serve a read from the shared answer cache when it is younger than this (10m, 1h); 0 reads live. "
+            "Default 0.",
+            default=0.0),
+    Setting("cache_dir", "CFBILLING_CACHE_DIR", read_folder,
+            "Folder of the shared answer cache (max age above 0). Default: cfbilling under the user's cache folder "
+            "(XDG_CACHE_HOME or ~/.cache)."),
 ]  # fmt: skip
 """The settings, in the order surfaces list them. The one place to add one (a test extends it)."""
 
@@ -228,6 +259,28 @@ class Settings:
     def max_retries(self) -> int:
         """Retries after the first try."""
         return int(self.values["max_retries"])
+
+    @property
+    def rate_limit(self) -> tuple[Limit, ...]:
+        """The request budget's windows."""
+        limits: tuple[Limit, ...] = self.values["rate_limit"]
+        return limits
+
+    @property
+    def deadline(self) -> float:
+        """Seconds a run may wait for the rate limit or the budget."""
+        return float(self.values["deadline"])
+
+    @property
+    def max_age(self) -> float:
+        """Seconds a cached answer may be old to be served; 0 reads live."""
+        return float(self.values["max_age"])
+
+    @property
+    def cache_dir(self) -> str | None:
+        """The shared answer cache's folder, when set."""
+        value: str | None = self.values.get("cache_dir")
+        return value
 
     def label(self, name: str) -> str:
         """Where ``name`` came from (``--base-url``), or where this surface's users would set it."""

@@ -15,6 +15,7 @@ named in CLI help; a guardrail names its kind, so a new guardrail of a known kin
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,23 +31,29 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_DAYS",
     "DEFAULT_MAX_RETRIES",
+    "DEFAULT_RATE_LIMIT",
     "DEFAULT_TIMEOUT",
     "KINDS",
     "MAX_DAYS",
     "MAX_RETRIES_LIMIT",
     "MAX_RUNWAY_DAYS",
     "MAX_TIMEOUT",
+    "Limit",
     "Value",
     "ValueKind",
     "format_duration",
     "parse_duration",
     "read_account_id",
+    "read_age",
     "read_base_url",
     "read_credential",
     "read_day_count",
     "read_days",
     "read_flag",
+    "read_folder",
+    "read_rate_limit",
     "read_retries",
+    "read_seconds",
     "read_timeout",
     "read_usd",
     "read_window",
@@ -257,6 +264,61 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``count`` requests in any ``seconds``: one sliding window of a request budget."""
+
+    count: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return f"{self.count} per {format_duration(timedelta(seconds=self.seconds))}"
+
+
+DEFAULT_RATE_LIMIT = "1000/5m,150/1s"
+"""A share of Cloudflare's allowance: 1,000 of its 1,200 requests per 5 minutes per user (the dashboard and other
+tools spend the same budget), and 150 of its 200 per second per IP."""
+
+
+def read_rate_limit(value: Any, label: str) -> tuple[Limit, ...]:
+    """Request limits as ``N/WINDOW``, comma-separated: ``1200/5m``, ``40/2s``, ``1000/5m,150/1s``."""
+    if isinstance(value, tuple) and all(isinstance(limit, Limit) for limit in value):
+        return value
+    limits = []
+    for part in value.split(",") if isinstance(value, str) and value.strip() else [None]:
+        count, _, window = (part or "").strip().partition("/")
+        try:
+            seconds = parse_duration(window, label).total_seconds() if window else math.nan
+        except ConfigurationError:
+            seconds = math.nan
+        if not count.isdigit() or not 1 <= int(count) <= 1_000_000 or math.isnan(seconds):
+            raise ConfigurationError(
+                f"{label} {value!r} is not a request limit: give N/WINDOW, such as 1200/5m or 40/2s (several "
+                f"separated by commas; default {DEFAULT_RATE_LIMIT})"
+            )
+        limits.append(Limit(int(count), seconds))
+    return tuple(limits)
+
+
+def read_age(value: Any, label: str) -> float:
+    """An age in seconds: ``0`` (none: read live), or a duration such as ``10m``, ``1h``."""
+    if value in (0, "0") or (isinstance(value, str) and value.strip() == "0"):
+        return 0.0
+    return parse_duration(value, label).total_seconds()
+
+
+def read_seconds(value: Any, label: str) -> float:
+    """A duration of at least a second (``30m``, ``1h``), as seconds."""
+    return parse_duration(value, label).total_seconds()
+
+
+def read_folder(value: Any, label: str) -> str:
+    """A folder path, ``~`` expanded; it is made when first used."""
+    if not isinstance(value, str) or not value.strip() or "\0" in value:
+        raise ConfigurationError(f"{label} must be a folder path")
+    return os.path.expanduser(value.strip())
 
 
 @dataclass(frozen=True)

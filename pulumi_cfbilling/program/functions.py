@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from ..api.models import DERIVED_FIELDS, CreditBalance, PaymentMethod, TopupConfig
 from ..api.usage import BUCKET_KEYS, USAGE_KEYS, Window
-from ..core.settings import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN
+from ..core.settings import CACHED_AGE_KEY, CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN
 from ..core.values import read_day_count, read_window
 from ..guardrails.rules import Policy, Violation, guardrail_docs
 from ..guardrails.runway import RUNWAY_FIELDS
@@ -99,6 +99,7 @@ class GetCreditBalanceResult(_Result):
     NAMES: ClassVar[Mapping[str, str]] = {
         **_model_names(CreditBalance),
         **{d.attribute: d.name for d in DERIVED_FIELDS},
+        "cached_age_seconds": CACHED_AGE_KEY,
     }
     NESTED: ClassVar[Mapping[str, type[_Result]]] = {
         "paymentMethod": PaymentMethodResult,
@@ -136,6 +137,7 @@ class CheckCreditBalanceResult(_Result):
         "ok": "ok",
         "violations": "violations",
         "runway": "runway",
+        "cached_age_seconds": CACHED_AGE_KEY,
     }
     NESTED: ClassVar[Mapping[str, type[_Result]]] = {"runway": RunwayResult}
 
@@ -250,7 +252,7 @@ class UsageBucketResult(_Result):
 class GetUsageHistoryResult(_Result):
     """A usage read: ``account_id``, ``window``, ``start``, ``end``, ``total_usd`` and ``buckets``."""
 
-    NAMES: ClassVar[Mapping[str, str]] = USAGE_KEYS
+    NAMES: ClassVar[Mapping[str, str]] = {**USAGE_KEYS, "cached_age_seconds": CACHED_AGE_KEY}
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         super().__init__({**document, "buckets": [UsageBucketResult(b) for b in document["buckets"]]})

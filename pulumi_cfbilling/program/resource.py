@@ -22,9 +22,9 @@ from pulumi.dynamic import ConfigureRequest, CreateResult, ReadResult, Resource,
 
 from ..api.models import DERIVED_FIELDS, CreditBalance
 from ..core.errors import CfBillingError, ConfigurationError
-from ..core.settings import SETTINGS, Settings, settings_for
+from ..core.settings import CACHED_AGE_KEY, GET_TOKEN, SETTINGS, Settings, settings_for
 from ..core.values import read_account_id
-from ..service.documents import balance_document
+from ..service.documents import function_document
 from ..service.reader import Ask, Service
 from .boundary import for_pulumi, program_account, program_settings
 
@@ -34,6 +34,7 @@ __all__ = ["OUTPUT_NAMES", "CreditBalanceProvider", "CreditBalanceSnapshot"]
 OUTPUT_NAMES: dict[str, str] = {
     **{field.serialization_alias or name: name for name, field in CreditBalance.model_fields.items()},
     **{derived.name: derived.attribute for derived in DERIVED_FIELDS},
+    CACHED_AGE_KEY: "cached_age_seconds",
 }
 _INPUT_NAMES = {python: camel for camel, python in OUTPUT_NAMES.items()}
 
@@ -54,7 +55,8 @@ class CreditBalanceProvider(ResourceProvider):
         def read() -> dict[str, Any]:
             settings = self._settings or settings_for("resource", require_credentials=False)
             with Service(settings) as service:
-                return balance_document(service.read(read_account_id(account_id, "id"), Ask()).unwrap())
+                result = service.read(read_account_id(account_id, "id"), Ask()).unwrap()
+                return function_document(GET_TOKEN, result)  # the function's outputs, cachedAgeSeconds included
 
         return for_pulumi(read)
 
@@ -73,7 +75,8 @@ class CreditBalanceSnapshot(Resource, module="cfbilling", name="CreditBalanceSna
 
     Its outputs are the canonical fields: ``balance`` (cents), ``balance_usd``, ``has_default_payment_method``,
     ``payment_method``, ``topup_config``, ``first_topup_success``, ``auto_topup_enabled``, ``topup_amount_usd``,
-    ``topup_threshold_usd``, ``topup_last_failed_at`` and ``account_id``.
+    ``topup_threshold_usd``, ``topup_last_failed_at``, ``account_id`` and ``cached_age_seconds`` (how old a
+    cached answer is, with ``cfbilling:maxAge``; ``None`` when read live).
 
     Example::
 
@@ -92,6 +95,7 @@ class CreditBalanceSnapshot(Resource, module="cfbilling", name="CreditBalanceSna
     topup_amount_usd: pulumi.Output[float | None]
     topup_threshold_usd: pulumi.Output[float | None]
     topup_last_failed_at: pulumi.Output[str | None]
+    cached_age_seconds: pulumi.Output[float | None]
 
     def __init__(
         self,

@@ -13,18 +13,21 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..api.client import BillingClient
 from ..core.settings import Settings
 
 if TYPE_CHECKING:  # models load when a read returns one
+    from pydantic import BaseModel
+
     from ..api.models import CreditBalance
     from ..api.usage import UsageHistory, Window
 
 __all__ = ["BalanceCache"]
 
-_T = TypeVar("_T")
+_M = TypeVar("_M", bound="BaseModel")
 
 
 class BalanceCache:
@@ -38,6 +41,7 @@ class BalanceCache:
         self._lock = threading.Lock()
         self._results: dict[tuple[str, ...], Future[Any]] = {}
         self._clients: dict[tuple[Any, ...], BillingClient] = {}
+        self._ages: dict[tuple[Any, ...], float] = {}
 
     def get(self, settings: Settings, account_id: str) -> CreditBalance:
         """The balance of ``account_id``: fetched once, then shared (errors included) for the rest of the run."""
@@ -45,7 +49,9 @@ class BalanceCache:
         def read(client: BillingClient) -> CreditBalance:
             return client.get_credit_balance(account_id)
 
-        return self._shared(settings, ("credit-balance", account_id), read)
+        from ..api.models import CreditBalance
+
+        return self._shared(settings, ("credit-balance", account_id), read, CreditBalance)
 
     def get_usage(
         self, settings: Settings, account_id: str, start: datetime, end: datetime, window: Window = "day"
@@ -56,10 +62,21 @@ class BalanceCache:
         def read(client: BillingClient) -> UsageHistory:
             return client.get_usage_history(account_id, window=window, start=start, end=end)
 
-        return self._shared(settings, key, read)
+        from ..api.usage import UsageHistory
 
-    def _shared(self, settings: Settings, what: tuple[str, ...], fetch: Callable[[BillingClient], _T]) -> _T:
-        """One fetch per (route, account, arguments) and credential; later and concurrent readers share it."""
+        return self._shared(settings, key, read, UsageHistory)
+
+    def age(self, settings: Settings, *what: str) -> float | None:
+        """How old the answer to ``what`` is when it came from the shared answer cache; ``None`` when read live."""
+        return self._ages.get((*settings.transport_key(), *what))
+
+    def _shared(
+        self, settings: Settings, what: tuple[str, ...], fetch: Callable[[BillingClient], _M], model: type[_M]
+    ) -> _M:
+        """One fetch per (route, account, arguments) and credential; later and concurrent readers share it.
+
+        With a max age above 0 the fetch goes through the shared answer cache first (:mod:`.answers`).
+        """
         transport = settings.transport_key()
         key = (*transport, *what)
         with self._lock:
@@ -69,10 +86,20 @@ class BalanceCache:
                 future = self._results[key] = Future()
         if owner:  # this caller owns the fetch; the others wait on its future
             try:
-                future.set_result(fetch(self._client(settings, transport)))
+                client = self._client(settings, transport)
+                if settings.max_age > 0:
+                    from .answers import AnswerCache, default_folder
+
+                    folder = Path(settings.cache_dir) if settings.cache_dir else default_folder()
+                    answer, age = AnswerCache(folder).fetch(settings, what, model, lambda: fetch(client))
+                    if age is not None:
+                        self._ages[key] = age
+                else:
+                    answer = fetch(client)
+                future.set_result(answer)
             except BaseException as exc:  # every failure, a client that cannot be built included, reaches the waiters
                 future.set_exception(exc)
-        result: _T = future.result()
+        result: _M = future.result()
         return result
 
     def client(self, settings: Settings) -> BillingClient:
@@ -92,5 +119,6 @@ class BalanceCache:
             clients = list(self._clients.values())
             self._results.clear()
             self._clients.clear()
+            self._ages.clear()
         for client in clients:
             client.close()

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..core.amounts import plain_value
 from ..core.errors import APIError, CfBillingError
-from ..core.settings import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN
+from ..core.settings import CACHED_AGE_KEY, CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN
 from ..guardrails.rules import GUARDRAILS, Policy
 from .reader import Result, UsageRead
 
@@ -91,14 +91,15 @@ def usage_document(result: Result | UsageRead, account_id: str | None = None) ->
 
 
 def function_document(token: str, result: Result) -> dict[str, Any]:
-    """The document a package function (``cfbilling:index:...``) answers with, for its token."""
-    if token == GET_TOKEN:
-        return balance_document(result)
-    if token == CHECK_TOKEN:
-        return check_document(result)
-    if token == USAGE_TOKEN:
-        return usage_document(result)
-    raise ValueError(f"no function {token!r}")
+    """The document a package function (``cfbilling:index:...``) answers with, for its token.
+
+    Each says how old its answer is (``cachedAgeSeconds``, null when read live): a cached value never passes for a
+    fresh one.
+    """
+    documents = {GET_TOKEN: balance_document, CHECK_TOKEN: check_document, USAGE_TOKEN: usage_document}
+    if token not in documents:
+        raise ValueError(f"no function {token!r}")
+    return {**documents[token](result), CACHED_AGE_KEY: plain_value(result.cached_age)}
 
 
 def account_document(result: Result) -> dict[str, Any]:
@@ -113,6 +114,7 @@ def account_document(result: Result) -> dict[str, Any]:
             "violations": result.verdict.to_dict()["violations"] if result.verdict else [],
             "error": error_document(result.error) if result.error else None,
             "runway": result.runway.to_dict() if result.runway else None,
+            CACHED_AGE_KEY: result.cached_age,
         }
     )
 

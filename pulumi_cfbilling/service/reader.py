@@ -30,6 +30,7 @@ from .accounts import AccountRef
 from .fleet import DEFAULT_CONCURRENCY, for_each
 
 if TYPE_CHECKING:  # the models load pydantic: a surface that only validates needs none of them
+    from ..api.budget import Budget
     from ..api.models import CreditBalance, TokenVerification
     from ..api.usage import UsageHistory
     from ..guardrails.runway import Runway
@@ -99,6 +100,8 @@ class Result:
     error: CfBillingError | None = None
     runway_error: CfBillingError | None = None
     """Why a runway asked for only to be shown could not be read (the rest of the result stands)."""
+    cached_age: float | None = None
+    """Seconds the oldest answer used had spent in the shared answer cache (``--max-age``); ``None``: all live."""
 
     @property
     def status(self) -> Literal["pass", "fail", "error"]:
@@ -177,7 +180,8 @@ class Service:
         except Exception as unexpected:  # a bug of ours: it stays this account's error, never the run's
             logger.debug("unexpected failure reading %s:\n%s", ref.account_id, redact(traceback.format_exc()))
             return Result(ref, balance=balance, error=InternalError(ref.account_id, type(unexpected).__name__))
-        return Result(ref, balance, verdict if ask.policy is not None else None, runway, usage, None, runway_error)
+        age = self._age(ref, runway, usage)
+        return Result(ref, balance, verdict if ask.policy is not None else None, runway, usage, None, runway_error, age)
 
     def read_all(
         self,
@@ -190,9 +194,24 @@ class Service:
         """Read and judge every account, ``concurrency`` at a time; results in input order, one per account."""
         return for_each(refs, lambda ref: self.read(ref, ask), concurrency=concurrency, progress=progress)
 
+    def budget(self) -> Budget:
+        """The request budget these settings send under (a display watches its waits)."""
+        return self._cache.client(self.settings).budget
+
     def verify_token(self, account_id: str | None = None) -> TokenVerification:
         """Verify the API token (``cfbilling doctor``); raises the API's error."""
         return self._cache.client(self.settings).verify_token(account_id)
+
+    def _age(self, ref: AccountRef, runway: Runway | None, usage: UsageRead | None) -> float | None:
+        """The oldest cached answer among the routes read (``None`` when every one was live)."""
+        iso = datetime.isoformat
+        keys: list[tuple[str, ...]] = [("credit-balance", ref.account_id)]
+        if runway is not None:
+            keys.append(("usage-history", ref.account_id, "day", iso(runway.window_start), iso(runway.window_end)))
+        if usage is not None:
+            keys.append(("usage-history", ref.account_id, usage.window, iso(usage.start), iso(usage.end)))
+        ages = [age for key in keys if (age := self._cache.age(self.settings, *key)) is not None]
+        return max(ages, default=None)
 
     def _usage(self, ref: AccountRef, ask: Ask, now: datetime) -> UsageRead:
         from ..guardrails.runway import window

@@ -15,7 +15,15 @@ from typing import Any
 
 from ..api.models import DERIVED_FIELDS, CreditBalance
 from ..api.usage import BUCKET_KEYS, USAGE_KEYS, USAGE_UNIT
-from ..core.settings import CHECK_TOKEN, GET_TOKEN, PACKAGE, SETTINGS, USAGE_TOKEN
+from ..core.settings import (
+    CACHED_AGE_DESCRIPTION,
+    CACHED_AGE_KEY,
+    CHECK_TOKEN,
+    GET_TOKEN,
+    PACKAGE,
+    SETTINGS,
+    USAGE_TOKEN,
+)
 from ..core.version import __version__
 from ..guardrails.rules import GUARDRAILS
 from ..guardrails.runway import RUNWAY_FIELDS
@@ -204,42 +212,51 @@ def package_schema() -> dict[str, Any]:
             "inputProperties": settings,
         },
         "types": types,
-        "functions": {
-            GET_TOKEN: {
-                "description": "Read the AI Gateway credit balance, payment method and automatic top-up configuration "
-                "of a Cloudflare account.",
-                "inputs": {"type": "object", "properties": {"accountId": _ACCOUNT_INPUT}},
-                "outputs": outputs,
-            },
-            USAGE_TOKEN: usage_function,
-            CHECK_TOKEN: {
-                "description": "Evaluate the credit guardrails against an account; returns ok and every violation "
-                "without failing.",
-                "inputs": {
-                    "type": "object",
-                    "properties": {"accountId": _ACCOUNT_INPUT, **{g.camel: g.json_schema for g in GUARDRAILS}},
+        "functions": _with_cached_age(
+            {
+                GET_TOKEN: {
+                    "description": "Read the AI Gateway credit balance, payment method and automatic top-up "
+                    "configuration of a Cloudflare account.",
+                    "inputs": {"type": "object", "properties": {"accountId": _ACCOUNT_INPUT}},
+                    "outputs": outputs,
                 },
-                "outputs": {
-                    "type": "object",
-                    "description": "The guardrail verdict.",
-                    "properties": {
-                        "accountId": {"type": "string", "description": "The account checked."},
-                        "ok": {"type": "boolean", "description": "True when every guardrail passes."},
-                        "violations": {
-                            "type": "array",
-                            "items": {"$ref": f"#/types/{PACKAGE}:index:Violation"},
-                            "description": "Every violated guardrail, in rule order.",
-                        },
-                        "runway": {
-                            "$ref": f"#/types/{PACKAGE}:index:Runway",
-                            "description": "The runway, when minRunwayDays asked for it; null otherwise.",
-                        },
+                USAGE_TOKEN: usage_function,
+                CHECK_TOKEN: {
+                    "description": "Evaluate the credit guardrails against an account; returns ok and every violation "
+                    "without failing.",
+                    "inputs": {
+                        "type": "object",
+                        "properties": {"accountId": _ACCOUNT_INPUT, **{g.camel: g.json_schema for g in GUARDRAILS}},
                     },
-                    "required": ["accountId", "ok", "violations"],
+                    "outputs": {
+                        "type": "object",
+                        "description": "The guardrail verdict.",
+                        "properties": {
+                            "accountId": {"type": "string", "description": "The account checked."},
+                            "ok": {"type": "boolean", "description": "True when every guardrail passes."},
+                            "violations": {
+                                "type": "array",
+                                "items": {"$ref": f"#/types/{PACKAGE}:index:Violation"},
+                                "description": "Every violated guardrail, in rule order.",
+                            },
+                            "runway": {
+                                "$ref": f"#/types/{PACKAGE}:index:Runway",
+                                "description": "The runway, when minRunwayDays asked for it; null otherwise.",
+                            },
+                        },
+                        "required": ["accountId", "ok", "violations"],
+                    },
                 },
-            },
-        },
+            }
+        ),
     }
+
+
+def _with_cached_age(functions: dict[str, Any]) -> dict[str, Any]:
+    """Every function's outputs say how old the answer is (nullable: not required)."""
+    for function in functions.values():
+        function["outputs"]["properties"][CACHED_AGE_KEY] = {"type": "number", "description": CACHED_AGE_DESCRIPTION}
+    return functions
 
 
 def schema_json() -> str:

@@ -45,6 +45,7 @@ import copy
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ from typing import Any
 from . import _tls
 from ._answers import Answer, error, faulty, json_answer, success
 from ._fixtures import ACCOUNT_ID, check_account, check_fault, demo_fixture, load_fixture
+from ._ratelimit import CLOUDFLARE_RATE_LIMIT, SlidingLimit
 from ._server import Handler, LoggedRequest, Server
 from ._usage import usage_result, utc_now
 
@@ -93,6 +95,7 @@ class Emulator:
         latency: float = 0.0,
         tls: bool = False,
         now: Callable[[], datetime] = utc_now,
+        rate_limit: str | None = CLOUDFLARE_RATE_LIMIT,
     ) -> None:
         data = load_fixture(fixture)
         self.now = now  # the clock usage series are relative to
@@ -103,6 +106,8 @@ class Emulator:
         for account_id, spec in (accounts or {}).items():
             self.set_account(account_id, spec)
         self.latency = latency
+        self.rate_limit = SlidingLimit(rate_limit) if rate_limit else None
+        """Cloudflare's per-user limit by default (``None``: unlimited); ``rate_limit.refused`` counts the 429s."""
         self.log: list[LoggedRequest] = []
         self._stopping = threading.Event()
         self._host = host
@@ -249,6 +254,10 @@ class Emulator:
         if failure is not None:
             return failure
         assert grant is not None
+        wait = self.rate_limit.take(_credential(headers)) if self.rate_limit else None
+        if wait is not None:
+            limited = error(429, 971, "Please wait and consider throttling your request speed")
+            return replace(limited, headers=(*limited.headers, ("Retry-After", str(wait))))
         owner = grant.get("owner", "user")
         visible = grant.get("accounts", "*") if owner == "user" else [owner]
         if account_id not in self.accounts or (visible != "*" and account_id not in visible):
@@ -292,6 +301,11 @@ class Emulator:
             result["expires_on"] = grant["expires_on"]
         message = {"code": 10000, "message": f"This API Token is valid and {result['status']}"}
         return json_answer(200, {"success": True, "errors": [], "messages": [message], "result": result})
+
+
+def _credential(headers: Any) -> str:
+    """Whose allowance a request spends: the token, or the key's email (never logged)."""
+    return str(headers.get("Authorization") or headers.get("X-Auth-Email") or "")
 
 
 def _malformed(code: int, header: str) -> Answer:

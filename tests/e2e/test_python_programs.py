@@ -38,6 +38,7 @@ def test_guardrail_example_previews_ups_and_exports_what_the_cli_reports(
         "ok": True,
         "violations": [],
         "error": None,
+        "cachedAgeSeconds": None,
     }
     # min_runway_days=3: the guard read the usage history; about $3.04 a day over the last 7 days.
     assert guard["runway"]["runwayDays"] == outputs["runwayDays"] == 13.96
@@ -118,7 +119,13 @@ def test_a_virtualenv_with_this_package_needs_no_plugin(
     assert_agreed_outputs(
         outputs["credits"], balance_json({**project.env, "CLOUDFLARE_API_TOKEN": DEMO_TOKEN}, HEALTHY)
     )
-    assert outputs["verdict"] == {"accountId": HEALTHY, "ok": True, "violations": [], "runway": None}
+    assert outputs["verdict"] == {
+        "accountId": HEALTHY,
+        "ok": True,
+        "violations": [],
+        "runway": None,
+        "cachedAgeSeconds": None,
+    }
     # With plugin downloads allowed, `pulumi install` asks for every plugin the host lists: none of ours.
     assert DEMO_TOKEN not in project.transcript()
     install_env = {k: v for k, v in project.env.items() if k != "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"}
