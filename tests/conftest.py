@@ -14,6 +14,7 @@ from hypothesis import settings
 from skip_guard import pytest_addoption, pytest_configure  # noqa: F401 - the skip guard's hooks (CI)
 
 from pulumi_cfbilling import BillingClient
+from pulumi_cfbilling.api.budget import forget_budgets
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator, demo_fixture
 
 # Fast by default on a laptop; thorough under CI (which sets CI, as GitHub Actions and .ci/run do); longer on request.
@@ -32,6 +33,13 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
+
+
+@pytest.fixture(autouse=True)
+def fresh_budgets() -> None:
+    """Every test starts with no request budget or rate-limit pause: a port an earlier test's emulator used (and
+    paused for a day with a 429) may come back for the next one, and the budgets are keyed by base URL."""
+    forget_budgets()
 
 
 @pytest.fixture

@@ -251,12 +251,16 @@ ACTION: dict[str, Any] = yaml.safe_load((ROOT / "action.yml").read_text())
 EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
 
 
-def run_check_step(
-    emulator: Emulator, tmp_path: Path, extra_env: dict[str, str] | None = None, **given: str
+def run_action_step(
+    action: dict[str, Any],
+    emulator: Emulator,
+    tmp_path: Path,
+    extra_env: dict[str, str] | None = None,
+    **given: str,
 ) -> subprocess.CompletedProcess[str]:
-    """The check step as the runner runs it: inputs (defaults filled in) into env, the script in bash."""
-    inputs = {name: spec.get("default", "") for name, spec in ACTION["inputs"].items()} | given
-    step = ACTION["runs"]["steps"][-1]
+    """An action's last step as the runner runs it: inputs (defaults filled in) into env, the script in bash."""
+    inputs = {name: spec.get("default", "") for name, spec in action["inputs"].items()} | given
+    step = action["runs"]["steps"][-1]
     env = {
         name: EXPRESSION.sub(lambda m: inputs[m.group(1).removeprefix("inputs.")], value)
         for name, value in step["env"].items()
@@ -272,3 +276,30 @@ def run_check_step(
     return subprocess.run(
         ["bash", "-c", step["run"]], env={**base, **env}, capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
+
+
+def run_check_step(
+    emulator: Emulator, tmp_path: Path, extra_env: dict[str, str] | None = None, **given: str
+) -> subprocess.CompletedProcess[str]:
+    """The check action's step (``action.yml``), as :func:`run_action_step` runs it."""
+    return run_action_step(ACTION, emulator, tmp_path, extra_env, **given)
+
+
+def actionlint_workflow(
+    actionlint: str, tmp_path: Path, actions: dict[str, Path], workflow: Path, text: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """actionlint on ``workflow`` (or ``text`` in its place) in a git checkout holding ``actions`` (path -> file).
+
+    actionlint resolves ``uses: ./`` and ``uses: ./watch`` from the repository of a file under .github/workflows.
+    """
+    for where, source in actions.items():
+        target = tmp_path / where
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, target)
+    copied = tmp_path / ".github" / "workflows" / workflow.name
+    copied.parent.mkdir(parents=True, exist_ok=True)
+    copied.write_text(text if text is not None else workflow.read_text())
+    if not (tmp_path / ".git").exists():
+        subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run([actionlint, str(copied)], cwd=tmp_path, capture_output=True, text=True, env=env)

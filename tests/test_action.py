@@ -4,7 +4,6 @@ actionlint and shellcheck clean, and its check step run in bash against the emul
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from typing import Any
 
 import pytest
 import testenv
-from helpers import ACTION, HEALTHY, LOW, assert_no_secret, run_check_step
+from helpers import ACTION, HEALTHY, LOW, actionlint_workflow, assert_no_secret, run_check_step
 
 from pulumi_cfbilling.guardrails.rules import GUARDRAILS
 from pulumi_cfbilling.testing.emulator import Emulator
@@ -60,18 +59,11 @@ def test_inputs_reach_the_scripts_through_env_only() -> None:
 
 def test_actionlint_checks_the_example_workflow_against_the_action(tmp_path: Path) -> None:
     actionlint = tool("actionlint")
-    # actionlint resolves `uses: ./` from the repository of a file under .github/workflows.
-    (tmp_path / ".github" / "workflows").mkdir(parents=True)
-    shutil.copy(ROOT / "action.yml", tmp_path / "action.yml")
-    workflow = tmp_path / ".github" / "workflows" / "deploy.yml"
-    shutil.copy(WORKFLOW, workflow)
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    clean = subprocess.run([actionlint, str(workflow)], cwd=tmp_path, capture_output=True, text=True, env=env)
+    clean = actionlint_workflow(actionlint, tmp_path, {"action.yml": ROOT / "action.yml"}, WORKFLOW)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     # The same check catches an input the action does not have: the lint really reads action.yml.
-    workflow.write_text(WORKFLOW.read_text().replace("min-runway-days:", "min-runaway-days:"))
-    wrong = subprocess.run([actionlint, str(workflow)], cwd=tmp_path, capture_output=True, text=True, env=env)
+    wrong_text = WORKFLOW.read_text().replace("min-runway-days:", "min-runaway-days:")
+    wrong = actionlint_workflow(actionlint, tmp_path, {}, WORKFLOW, wrong_text)
     assert wrong.returncode == 1
     assert 'input "min-runaway-days" is not defined in action "cfbilling check"' in wrong.stdout
 

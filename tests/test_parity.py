@@ -250,6 +250,21 @@ def via_cli(emulator: Emulator, case: Case, capsys: pytest.CaptureFixture[str]) 
     return Outcome(account["ok"], tuple(v["rule"] for v in account["violations"]))
 
 
+def via_watch(emulator: Emulator, case: Case, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Outcome:
+    """``cfbilling watch --dry-run`` from a fresh state: a message exactly when the check would fail, one rung each."""
+    state = tmp_path / "watch-state.json"
+    code = main(["watch", "--account-id", case.account, *_flags(case.guardrails), "--dry-run", "--state", str(state)])
+    out = capsys.readouterr().out
+    if code == 2:
+        return _failed("configuration", "ConfigurationError")
+    assert code == 0, out
+    assert not state.exists()
+    if "cannot read the account" in out:
+        return _failed("api")
+    rules = re.findall(r"^  - .* \[([a-z-]+)\]$", out, flags=re.MULTILINE)
+    return Outcome(not rules, tuple(rules))
+
+
 def via_plugin(emulator: Emulator, case: Case) -> Outcome:
     """The provider plugin's ``checkCreditBalance`` invoke, arguments camelCase, values as written."""
     from pulumi_cfbilling.plugin._provider import CfBillingProvider
@@ -365,7 +380,17 @@ def via_action(emulator: Emulator, case: Case, tmp_path: Path) -> Outcome:
     return Outcome(result.returncode == 0, rules)
 
 
-SURFACES = ["python", "guard", "cli", "plugin", "terraform provider", "terraform-external", "policy", "action"]
+SURFACES = [
+    "python",
+    "guard",
+    "cli",
+    "watch",
+    "plugin",
+    "terraform provider",
+    "terraform-external",
+    "policy",
+    "action",
+]
 
 
 @pytest.fixture
@@ -400,6 +425,7 @@ def test_every_surface_gives_the_same_verdict(
         "python": lambda: via_python(emu, case),
         "guard": lambda: via_guard(emu, case),
         "cli": lambda: via_cli(emu, case, capsys),
+        "watch": lambda: via_watch(emu, case, capsys, tmp_path),
         "plugin": lambda: via_plugin(emu, case),
         "terraform provider": lambda: via_terraform_provider(emu, case),
         "terraform-external": lambda: via_external(emu, case, capsys, monkeypatch),

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from ..core.values import Limit
 from . import transport
 
-__all__ = ["Budget", "Wait", "budget_for"]
+__all__ = ["Budget", "Wait", "budget_for", "forget_budgets"]
 
 
 @dataclass(frozen=True)
@@ -139,3 +139,9 @@ def budget_for(credential: str, limits: Sequence[Limit]) -> Budget:
         if found is None:
             found = _budgets[key] = Budget(limits)
         return found
+
+
+def forget_budgets() -> None:
+    """Forget every budget and pause of this process (tests, whose servers come and go on reused ports)."""
+    with _registry_lock:
+        _budgets.clear()

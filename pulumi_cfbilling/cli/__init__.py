@@ -163,6 +163,61 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the JSON report (as --format json prints it) to FILE, whatever the format",
     )
 
+    watch = add(
+        "watch",
+        "watch",
+        "For a schedule: tell notification URLs once when an account crosses a rung of a ladder, and once when it "
+        "recovers; exit 3 if a URL did not take its messages (they are sent next run).",
+        "cfbilling watch --accounts-file accounts.txt --min-runway-days 14,7,3 --min-balance-usd 100,20 "
+        "--notify slack://TOKEN_A/TOKEN_B/TOKEN_C --state watch-state.json",
+    )
+    account_options(watch)
+    for entry in GUARDRAILS:  # the guardrails of `check`; the numeric ones take a ladder of rungs
+        if entry.kind == "flag":
+            switch(watch, entry.flag, entry.description)
+        elif entry.takes_ladder:
+            metavar = f"{entry.value_kind.metavar}[,{entry.value_kind.metavar}...]"
+            watch.add_argument(entry.flag, metavar=metavar, help=f"{entry.description} Rungs: comma-separated.")
+        else:
+            watch.add_argument(entry.flag, metavar=entry.value_kind.metavar, help=entry.description)
+    watch.add_argument(
+        "--notify",
+        action="append",
+        metavar="URL",
+        help="an Apprise URL to tell (repeatable; default: CFBILLING_NOTIFY_URLS): slack://, msteams://, "
+        "discord://, mailto://, pagerduty://, json://, form://, ... It is never printed or logged.",
+    )
+    watch.add_argument(
+        "--state",
+        metavar="FILE",
+        help="what was told, between runs (default: CFBILLING_WATCH_STATE, else ~/.cache/cfbilling/watch-state.json)",
+    )
+    switch(watch, "--dry-run", "print what would be sent; send nothing and leave the state file as it is")
+
+    metrics = add(
+        "metrics",
+        "metrics",
+        "Print the accounts' balance, runway, burn and top-up state as Prometheus metrics (text format); exit 3 "
+        "if an account could not be read.",
+        "cfbilling metrics --accounts-file accounts.txt --output /var/lib/node_exporter/textfile/cfbilling.prom",
+    )
+    account_options(metrics)
+    metrics.add_argument(
+        "--output", metavar="FILE", help="write the metrics to FILE whole (for the textfile collector), not stdout"
+    )
+
+    exporter = add(
+        "exporter",
+        "exporter",
+        "Serve the metrics on /metrics for Prometheus, reading every account once per --max-age (default 5m).",
+        "cfbilling exporter --accounts-file accounts.txt --port 9841 --max-age 5m",
+    )
+    account_options(exporter)
+    exporter.add_argument("--port", type=int, default=9841, help="port to serve on (default 9841)")
+    exporter.add_argument(
+        "--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1; 0.0.0.0 for every interface)"
+    )
+
     doctor = add(
         "doctor",
         "doctor",
@@ -221,6 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emulator.add_argument(
         "--tls", action="store_true", help="serve HTTPS with a certificate made at start (needs openssl)"
+    )
+    emulator.add_argument(
+        "--burn",
+        type=float,
+        default=0.0,
+        metavar="CENTS",
+        help="make every account's balance fall by CENTS a minute (to watch `cfbilling watch` cross its rungs)",
     )
     return parser
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -48,8 +49,9 @@ def demo(args: argparse.Namespace) -> int:
                     print()
             _demo_pulumi_program(emu, fixture)
             _demo_fleet_check(service, fixture)
-    print("Next: `cfbilling emulator` serves these accounts for your own experiments; `cfbilling usage` shows")
-    print("their spend per day against it.")
+            _demo_watch(service, fixture)
+    print("Next: `cfbilling emulator` serves these accounts for your own experiments (`--burn 100` makes their")
+    print("balances fall, for `cfbilling watch` to cross its rungs); `cfbilling usage` shows their spend per day.")
     return 0
 
 
@@ -105,3 +107,21 @@ def _demo_fleet_check(service: Service, fixture: dict[str, Any]) -> None:
     results = service.read_all(refs, Ask(policy))
     print(text_table(results))
     print(f"(exit code {exit_code(results, advisory=False)})\n")
+
+
+def _demo_watch(service: Service, fixture: dict[str, Any]) -> None:
+    from ..guardrails.ladders import read_ladders
+    from ..service.watch import watch
+
+    refs = [AccountRef(account_id, spec.get("label")) for account_id, spec in fixture["accounts"].items()]
+    ladders = read_ladders({"min_balance_usd": "100,20", "min_runway_days": "14,7,3"}, "cli")
+    print("A scheduled watch, as a dry run: one message per account that crossed a rung (a first run has no")
+    print("state, so every current problem is told; later runs tell only what changed):")
+    print("$ cfbilling watch --accounts-file accounts.txt --min-balance-usd 100,20 --min-runway-days 14,7,3 \\")
+    print("    --notify slack://... --dry-run\n")
+    with tempfile.TemporaryDirectory() as folder:  # a fresh state: the user's own is never read
+        run = watch(service, refs, ladders, [], Path(folder) / "state.json", dry_run=True, concurrency=4)
+    for alert in run.alerts:
+        print(f"would send ({alert.kind}): {alert.title}")
+        print("\n".join(f"  {line}" for line in alert.body.splitlines()))
+    print(f"({len(run.alerts)} messages; nothing sent)\n")

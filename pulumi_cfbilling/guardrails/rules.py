@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the models load pydantic: validating a guardrail value does
 
 __all__ = [
     "GUARDRAILS",
+    "LADDER_KINDS",
     "Guardrail",
     "Policy",
     "Verdict",
@@ -42,6 +43,9 @@ __all__ = [
     "parse_duration",
     "read_policy",
 ]
+
+LADDER_KINDS = frozenset({"usd", "days"})
+"""The kinds of value a guardrail may have several rungs of (``cfbilling watch``): the numeric ones, all minimums."""
 
 Check = Callable[["CreditBalance", Any, datetime, "Runway | None"], "Violation | None"]
 
@@ -87,6 +91,11 @@ class Guardrail:
     def flag(self) -> str:
         """The CLI flag: ``--min-balance-usd``."""
         return flag(self.name)
+
+    @property
+    def takes_ladder(self) -> bool:
+        """Whether ``cfbilling watch`` takes several rungs of it (:mod:`.ladders`): the numeric ones, all minimums."""
+        return self.kind in LADDER_KINDS
 
     @property
     def value_kind(self) -> ValueKind:

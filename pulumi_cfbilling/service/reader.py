@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Literal
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the models load pydantic: a surface that only validates nee
     from ..api.budget import Budget
     from ..api.models import CreditBalance, TokenVerification
     from ..api.usage import UsageHistory
+    from ..guardrails.ladders import Ladder, Standing
     from ..guardrails.runway import Runway
     from .cache import BalanceCache
 
@@ -68,6 +69,9 @@ class Ask:
     """Also read the spend of this many whole UTC days (``cfbilling usage``, ``getUsageHistory``)."""
     usage_window: Literal["day", "hour"] = "day"
     """The bucket size of that usage read: ``day`` or ``hour``."""
+    ladders: tuple[Ladder, ...] = ()
+    """Guardrails with several rungs (``cfbilling watch``): where the account stands on each, judged at the same
+    moment as the verdict. Their most lenient rungs belong in ``policy`` (``ladders.first_rungs``)."""
 
     @property
     def needs_runway(self) -> bool:
@@ -102,6 +106,10 @@ class Result:
     """Why a runway asked for only to be shown could not be read (the rest of the result stands)."""
     cached_age: float | None = None
     """Seconds the oldest answer used had spent in the shared answer cache (``--max-age``); ``None``: all live."""
+    standings: Mapping[str, Standing] = field(default_factory=dict)
+    """Where the account stands on each of the ask's ladders, by rule id (``min-balance``)."""
+    read_at: datetime | None = None
+    """When the account was judged (UTC)."""
 
     @property
     def status(self) -> Literal["pass", "fail", "error"]:
@@ -181,7 +189,10 @@ class Service:
             logger.debug("unexpected failure reading %s:\n%s", ref.account_id, redact(traceback.format_exc()))
             return Result(ref, balance=balance, error=InternalError(ref.account_id, type(unexpected).__name__))
         age = self._age(ref, runway, usage)
-        return Result(ref, balance, verdict if ask.policy is not None else None, runway, usage, None, runway_error, age)
+        # The ladders by the same rule functions, at the same moment, on the same reads as the verdict.
+        standings = {ladder.guardrail.rule: ladder.standing(balance, now, runway) for ladder in ask.ladders}
+        judged = verdict if ask.policy is not None else None
+        return Result(ref, balance, judged, runway, usage, None, runway_error, age, standings, now)
 
     def read_all(
         self,

@@ -13,6 +13,7 @@ A fixture is a JSON document (or a dict)::
           "faults": [{"kind": "status", ...}, ...], # answered in order (see the emulator's docstring)
           "latency": 0.1,                           # seconds before every answer for this account
           "failed_topup_seconds_ago": 7200,         # sets topup_config.lastFailedAt, once, at load
+          "burn_cents_per_minute": 50,              # the balance falls this much a minute from load on
           "usage": {"daily_cents": [...]},          # spend per day for usage-history (see _usage)
           "usage_faults": [...]                     # faults of the usage-history route, as "faults"
       }}
@@ -42,7 +43,16 @@ __all__ = ["ACCOUNT_ID", "FixtureError", "demo_fixture", "load_fixture"]
 
 ACCOUNT_ID = re.compile(r"[0-9a-f]{32}")
 _TOP_LEVEL = {"description", "tokens", "keys", "accounts"}
-_ACCOUNT_KEYS = {"label", "result", "faults", "latency", "failed_topup_seconds_ago", "usage", "usage_faults"}
+_ACCOUNT_KEYS = {
+    "label",
+    "result",
+    "faults",
+    "latency",
+    "failed_topup_seconds_ago",
+    "burn_cents_per_minute",
+    "usage",
+    "usage_faults",
+}
 _TOKEN_KEYS = {"accounts", "status", "owner", "id", "expires_on"}
 _TOKEN_STATUSES = ("active", "disabled", "expired")
 _JSON_TYPES: Mapping[str, tuple[type, ...]] = {
@@ -121,10 +131,11 @@ def check_account(account: Any, origin: str, where: str, now_ms: int | None = No
     _validate(account["result"], _schema(), origin, f"{where}.result")
     label = account.get("label")
     _check(label is None or isinstance(label, str), origin, f"{where}.label", "must be text")
-    for key in ("latency", "failed_topup_seconds_ago"):
+    for key in ("latency", "failed_topup_seconds_ago", "burn_cents_per_minute"):
         value = account.get(key)
-        ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0)
-        _check(ok, origin, f"{where}.{key}", "must be a number of seconds, 0 or more")
+        ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1e9)
+        unit = "cents a minute" if key.startswith("burn") else "seconds"
+        _check(ok, origin, f"{where}.{key}", f"must be a number of {unit}, 0 or more")
     if "usage" in account:
         problem = check_usage(account["usage"])
         _check(problem is None, origin, f"{where}.usage", problem or "")
@@ -140,6 +151,8 @@ def check_account(account: Any, origin: str, where: str, now_ms: int | None = No
         checked["result"]["topup_config"]["lastFailedAt"] = (now_ms or int(time.time() * 1000)) - int(ago * 1000)
     for key in ("faults", "usage_faults"):
         checked[key] = [dict(f) for f in account.get(key, [])]
+    if checked.get("burn_cents_per_minute"):
+        checked["burn_since"] = time.monotonic()  # the balance falls from now on (see Emulator.balance_now)
     return checked
 
 

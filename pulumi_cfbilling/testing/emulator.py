@@ -44,6 +44,7 @@ from __future__ import annotations
 import copy
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -141,6 +142,21 @@ class Emulator:
         checked = check_account(copy.deepcopy(dict(spec)), "set_account", f"accounts.{account_id}")
         with self._lock:
             self.accounts[account_id] = checked
+
+    def set_burn(self, account_id: str, cents_per_minute: float) -> None:
+        """Make the account's balance fall by ``cents_per_minute`` from now on (0 stops it where it is)."""
+        with self._lock:
+            account = self.accounts[account_id]
+            account["result"]["balance"] = self._burned(account)
+            account["burn_cents_per_minute"] = cents_per_minute
+            account["burn_since"] = time.monotonic()
+
+    @staticmethod
+    def _burned(account: Mapping[str, Any]) -> float:
+        """The balance now: the fixture's, less the burn since it started, to the hundredth of a cent."""
+        burn = float(account.get("burn_cents_per_minute") or 0)
+        elapsed = time.monotonic() - float(account.get("burn_since", time.monotonic()))
+        return round(float(account["result"]["balance"]) - burn * elapsed / 60, 2)
 
     def set_faults(self, account_id: str, faults: Iterable[Mapping[str, Any]], route: str = "credit-balance") -> None:
         """Replace the fault queue of the account's ``route`` (``credit-balance`` or ``usage-history``).
@@ -272,6 +288,8 @@ class Emulator:
             self._stopping.wait(float(fault.get("seconds", 30)))
             fault = None
         result = account["result"]
+        if account.get("burn_cents_per_minute"):
+            result = {**result, "balance": self._burned(account)}
         if entry.route == "usage-history":
             result, bad_query = usage_result(account.get("usage"), self.now(), entry.query, account_id)
             if bad_query is not None:
