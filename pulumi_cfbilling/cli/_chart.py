@@ -14,11 +14,14 @@ import math
 from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from ..core.amounts import format_usd, to_cents
 from ..core.text import neutralize
-from ..guardrails.runway import Runway
 from ..service.reader import Result
+
+if TYPE_CHECKING:
+    from ..guardrails.runway import Runway
 
 __all__ = ["HORIZON_DAYS", "IDLE_DAYS", "MAX_CHARTS", "chart_text", "runway_chart", "runway_charts"]
 

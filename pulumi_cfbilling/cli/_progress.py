@@ -11,7 +11,6 @@ the report.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import threading
 import time
@@ -80,7 +79,9 @@ class Progress:
         if self._bar is None:
             if time.monotonic() - self._started < SHOW_AFTER:
                 return
-            from tqdm import tqdm  # only a run that lasts pays for it
+            import shutil  # only a run that lasts pays for these
+
+            from tqdm import tqdm
 
             # A terminal that reports no size (a fresh pty, some CI consoles) gets 80x24: tqdm would read 0 rows
             # as -1 and draw nothing at all.

@@ -6,15 +6,17 @@ import json
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..api.models import CreditBalance
 from ..core.amounts import format_usd, plain_value
 from ..core.settings import GET_TOKEN
 from ..core.text import neutralize
-from ..guardrails.runway import Runway
 from ..service.documents import DOCUMENT_VERSION, error_document, function_document
 from ..service.reader import Result
+
+if TYPE_CHECKING:  # the forecast module loads only where a runway was read
+    from ..guardrails.runway import Runway
 
 __all__ = [
     "age_text",

@@ -17,7 +17,6 @@ from ..guardrails.rules import GUARDRAILS, read_policy
 from ..service.documents import report_document
 from ..service.reader import Ask, exit_code
 from . import _common as common
-from ._chart import runway_charts
 from ._report import dumps, error_lines, github_commands, markdown_summary, text_table
 
 __all__ = ["check"]
@@ -56,6 +55,8 @@ def check(args: argparse.Namespace) -> int:
         print(github_commands(results, advisory=advisory))
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
+            from ._chart import runway_charts  # a step summary's pictures: not loaded by a plain check
+
             try:
                 with open(summary, "a", encoding="utf-8") as handle:
                     handle.write(markdown_summary(results) + runway_charts(results))
