@@ -34,6 +34,14 @@ if TYPE_CHECKING:
     )
     from .core.settings import Settings
     from .guardrails.rules import Policy, Verdict, Violation, evaluate, parse_duration
+    from .program.billing import (
+        GetGatewaysResult,
+        GetInvoicePreviewResult,
+        get_gateways,
+        get_gateways_output,
+        get_invoice_preview,
+        get_invoice_preview_output,
+    )
     from .program.functions import (
         AwaitableCheckCreditBalanceResult,
         AwaitableGetCreditBalanceResult,
@@ -81,6 +89,8 @@ _LAZY = {
     "CreditBalance": ".api.models",
     "CreditBalanceSnapshot": ".program.resource",
     "GetCreditBalanceResult": ".program.functions",
+    "GetGatewaysResult": ".program.billing",
+    "GetInvoicePreviewResult": ".program.billing",
     "GetUsageHistoryResult": ".program.functions",
     "LiveMocks": ".program.mocks",
     "PaymentMethod": ".api.models",
@@ -95,6 +105,10 @@ _LAZY = {
     "evaluate": ".guardrails.rules",
     "get_credit_balance": ".program.functions",
     "get_credit_balance_output": ".program.functions",
+    "get_gateways": ".program.billing",
+    "get_gateways_output": ".program.billing",
+    "get_invoice_preview": ".program.billing",
+    "get_invoice_preview_output": ".program.billing",
     "get_usage_history": ".program.functions",
     "get_usage_history_output": ".program.functions",
     "guard": ".program.guard",
@@ -119,6 +133,8 @@ __all__ = [
     "CreditBalanceSnapshot",
     "DeadlineError",
     "GetCreditBalanceResult",
+    "GetGatewaysResult",
+    "GetInvoicePreviewResult",
     "GetUsageHistoryResult",
     "GuardrailError",
     "InternalError",
@@ -140,6 +156,10 @@ __all__ = [
     "evaluate",
     "get_credit_balance",
     "get_credit_balance_output",
+    "get_gateways",
+    "get_gateways_output",
+    "get_invoice_preview",
+    "get_invoice_preview_output",
     "get_usage_history",
     "get_usage_history_output",
     "guard",
@@ -147,7 +167,9 @@ __all__ = [
 ]
 
 
-_PULUMI_MODULES = frozenset({".program.functions", ".program.guard", ".program.mocks", ".program.resource"})
+_PULUMI_MODULES = frozenset(
+    {".program.billing", ".program.functions", ".program.guard", ".program.mocks", ".program.resource"}
+)
 
 
 def __getattr__(name: str) -> Any:

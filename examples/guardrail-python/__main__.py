@@ -48,5 +48,10 @@ pulumi.export("topupLastFailedAt", balance.topup_last_failed_at)
 pulumi.export("creditsOk", verdict.apply(lambda v: v["ok"]))
 pulumi.export("runwayDays", verdict.apply(lambda v: v["runway"]["runwayDays"] if v["runway"] else None))
 
+# Every gateway's spend limits, and what stops first: the credits (402) or a gateway's cost limit (429).
+gateways = cfbilling.get_gateways_output(account_id)
+pulumi.export("uncappedGateways", gateways.uncapped)
+pulumi.export("firstStop", gateways.first_stop.apply(lambda stop: stop.stop if stop else None))
+
 pulumi.export("snapshotBalance", snapshot.balance)
 pulumi.export("creditGuard", verdict)

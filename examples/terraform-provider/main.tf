@@ -49,6 +49,9 @@ data "cfbilling_usage_history" "this" {
   days = 7
 }
 
+# Every gateway: its spend limits, the ones with no cap, and what stops first (the credits or a gateway's limit).
+data "cfbilling_gateways" "this" {}
+
 # A failed guardrail is data: the check block shows every message, and the plan goes on (a warning).
 # For a hard stop, put the same condition in a resource's lifecycle precondition.
 check "ai_gateway_credits" {
@@ -107,6 +110,14 @@ output "runwayDays" {
 
 output "spendUsd" {
   value = data.cfbilling_usage_history.this.total_usd
+}
+
+output "uncappedGateways" {
+  value = data.cfbilling_gateways.this.uncapped
+}
+
+output "firstStop" {
+  value = data.cfbilling_gateways.this.first_stop.stop
 }
 
 # The whole balance, typed: nested objects for the payment method and the top-up configuration.

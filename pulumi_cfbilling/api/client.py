@@ -24,7 +24,7 @@ import requests.auth
 import urllib3.exceptions
 from pydantic import BaseModel
 
-from ..core.errors import APIConnectionError, ConfigurationError, DeadlineError
+from ..core.errors import APIConnectionError, APIResponseError, ConfigurationError, DeadlineError
 from ..core.secrets import Credentials
 from ..core.settings import Settings, choose_account, no_credentials, settings_for
 from ..core.values import format_duration, read_account_id
@@ -42,7 +42,9 @@ from .response import (
 )
 from .transport import Failure, connection_error
 
-if TYPE_CHECKING:  # the usage model is built when a usage read is asked for: a plain check never pays for it
+if TYPE_CHECKING:  # these models are built when their read is asked for: a plain check never pays for them
+    from .gateways import Gateways
+    from .invoices import InvoiceHistory, InvoicePreview
     from .usage import UsageHistory, Window
 
 __all__ = [
@@ -144,6 +146,53 @@ class BillingClient:
         usage = self._read(path, f"reading the usage history of account {account}", account, UsageHistory)
         return usage.model_copy(update={"account_id": account})
 
+    def get_gateways(self, account_id: str | None = None) -> Gateways:
+        """Read every AI gateway of ``account_id`` (its spend limits, ``byok_only``), following the pages.
+
+        Raises like :meth:`get_credit_balance`, and :class:`APIResponseError` when the pages do not end within
+        :data:`~.gateways.MAX_GATEWAY_PAGES`.
+        """
+        account = self._account(account_id)
+        from .gateways import GATEWAYS_PER_PAGE, MAX_GATEWAY_PAGES, GatewayPage, Gateways
+
+        action = f"reading the gateways of account {account}"
+        found: list[Any] = []
+        for page in range(1, MAX_GATEWAY_PAGES + 1):
+            path = f"/accounts/{account}/ai-gateway/gateways?page={page}&per_page={GATEWAYS_PER_PAGE}"
+            answer = self._read(path, action, account, GatewayPage, paged=True)
+            found.extend(answer.items)
+            if not answer.items or not answer.more(page, GATEWAYS_PER_PAGE):
+                return Gateways(account_id=account, gateways=found)
+        raise _too_many_pages(action, account, MAX_GATEWAY_PAGES * GATEWAYS_PER_PAGE, "gateways")
+
+    def get_invoice_preview(self, account_id: str | None = None) -> InvoicePreview:
+        """Read the open billing period's invoice of ``account_id``. Raises like :meth:`get_credit_balance`."""
+        account = self._account(account_id)
+        from .invoices import InvoicePreview
+
+        path = f"/accounts/{account}/ai-gateway/billing/invoice-preview"
+        preview = self._read(path, f"reading the invoice preview of account {account}", account, InvoicePreview)
+        return preview.model_copy(update={"account_id": account})
+
+    def get_invoice_history(self, account_id: str | None = None) -> InvoiceHistory:
+        """Read every past invoice of ``account_id`` (all types), following ``pagination.has_more``.
+
+        The route documents no page parameter; the pages are asked for with ``page``, the name of the field that
+        numbers them. Raises like :meth:`get_gateways`.
+        """
+        account = self._account(account_id)
+        from .invoices import MAX_INVOICE_PAGES, InvoiceHistory, InvoiceHistoryPage
+
+        action = f"reading the invoice history of account {account}"
+        found: list[Any] = []
+        for page in range(1, MAX_INVOICE_PAGES + 1):
+            path = f"/accounts/{account}/ai-gateway/billing/invoice-history?type=all&page={page}"
+            answer = self._read(path, action, account, InvoiceHistoryPage)
+            found.extend(answer.invoices)
+            if not answer.invoices or not answer.pagination.has_more:
+                return InvoiceHistory(account_id=account, invoices=found)
+        raise _too_many_pages(action, account, MAX_INVOICE_PAGES, "pages")
+
     def verify_token(self, account_id: str | None = None) -> TokenVerification:
         """Verify the API token with ``GET /user/tokens/verify``.
 
@@ -156,7 +205,7 @@ class BillingClient:
         action = f"verifying the API token as owned by account {account_id}"
         return self._read(f"/accounts/{account_id}/tokens/verify", action, account_id, TokenVerification)
 
-    def _read(self, path: str, action: str, account: str | None, model: type[_M]) -> _M:
+    def _read(self, path: str, action: str, account: str | None, model: type[_M], *, paged: bool = False) -> _M:
         status, headers, body, attempts = self._get(f"{self._settings.base_url}{path}", action, account)
         return parse_response(
             status,
@@ -168,6 +217,7 @@ class BillingClient:
             attempts=attempts,
             max_retry_after=self._time_left(),
             names=self._names(),
+            paged=paged,
         )
 
     def _names(self) -> Names:
@@ -336,6 +386,15 @@ class BillingClient:
             f"BillingClient(base_url={self._settings.base_url!r}, account_id={self._settings.account_id!r}, "
             f"credentials={credentials!r})"
         )
+
+
+def _too_many_pages(action: str, account: str, bound: int, what: str) -> APIResponseError:
+    # Reading part of a list as the whole would pass a guardrail on the gateways never read: an error instead.
+    return APIResponseError(
+        f"{action} failed: Cloudflare's answer has more than {bound} {what}, more than this tool follows; report "
+        "it if the account really has that many",
+        account_id=account,
+    )
 
 
 def _retry_after(headers: dict[str, str]) -> float | None:

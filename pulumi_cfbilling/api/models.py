@@ -239,5 +239,6 @@ class Envelope(_Model):
     # Error entries are read leniently elsewhere (an error body is not always well formed); here only their list.
     errors: list[Any] = []
     messages: list[Any] = []
-    result: dict[str, Any] | None
+    # An object for most routes, a list for the paged ones (gateways); which one a route sends is its model's to say.
+    result: dict[str, Any] | list[Any] | None
     result_info: dict[str, Any] | None = None

@@ -145,11 +145,14 @@ def parse_response(
     attempts: int = 1,
     max_retry_after: float | None = None,
     names: Names = ENVIRONMENT_NAMES,
+    paged: bool = False,
 ) -> _M:
     """Check any Cloudflare v4 answer (size, redirect, status, JSON, envelope) and validate its ``result``.
 
     ``action`` says what was being done, for messages: "reading the credit balance of account ..."; ``names``
-    how the caller's surface names the settings the advice refers to.
+    how the caller's surface names the settings the advice refers to. A ``paged`` route's result is a list: the
+    model validates ``{"items": result, "result_info": ...}``, and the caller follows the pages (with a bound);
+    any other route's answer with more pages is an error, never read as the whole.
     """
     lowered = {k.lower(): v for k, v in headers.items()}
     context = _Context(action, account_id, status, lowered.get("cf-ray"), attempts, names)
@@ -172,7 +175,7 @@ def parse_response(
         _raise_for_status(context, errors, problem, lowered.get("retry-after"), max_retry_after)
     if problem is not None:
         raise context.fail(APIResponseError, f"the response is {problem}", context.proxy_advice)
-    return _parse_success(context, document, errors, model)
+    return _parse_success(context, document, errors, model, paged=paged)
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -249,7 +252,14 @@ def _status_class(status: int, errors: tuple[CloudflareErrorDetail, ...]) -> typ
     return ServerError if status >= 500 else APIStatusError
 
 
-def _parse_success(context: _Context, document: Any, errors: tuple[CloudflareErrorDetail, ...], model: type[_M]) -> _M:
+def _parse_success(
+    context: _Context,
+    document: Any,
+    errors: tuple[CloudflareErrorDetail, ...],
+    model: type[_M],
+    *,
+    paged: bool = False,
+) -> _M:
     envelope, problem = _validate(Envelope, document)
     if envelope is None:
         raise context.fail(APIResponseError, f"the response envelope is malformed ({problem})", context.proxy_advice)
@@ -267,7 +277,7 @@ def _parse_success(context: _Context, document: Any, errors: tuple[CloudflareErr
             "Cloudflare returned no result (result: null)",
             "retry later; if it persists, report it to Cloudflare with the CF-Ray id",
         )
-    more = _more_pages(envelope.result_info)
+    more = "" if paged else _more_pages(envelope.result_info)
     if more:
         # Reading the first page as the whole answer would understate spend: report it, never ignore it.
         raise context.fail(
@@ -275,7 +285,15 @@ def _parse_success(context: _Context, document: Any, errors: tuple[CloudflareErr
             f"Cloudflare's answer has more pages than this tool reads ({more})",
             "narrow the range (fewer --days, or day buckets instead of hours), or report it with the CF-Ray id",
         )
-    result, problem = _validate(model, envelope.result)
+    if isinstance(envelope.result, list) != paged:
+        shape = "a list" if paged else "an object"
+        raise context.fail(
+            APIResponseError,
+            f"the result is malformed (the document: expected {shape})",
+            "the API may have changed: upgrade pulumi-cfbilling, or report it with the CF-Ray id",
+        )
+    data = {"items": envelope.result, "result_info": envelope.result_info or {}} if paged else envelope.result
+    result, problem = _validate(model, data)
     if result is None:
         raise context.fail(
             APIResponseError,

@@ -136,6 +136,24 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--window", default="day", metavar="day|hour", help="bucket size (default day)")
     usage.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
+    gateways = add(
+        "gateways",
+        "gateways",
+        "Show every AI gateway of accounts: what it bills, its spend limits, the uncapped ones, what stops first.",
+        "cfbilling gateways --account-id 0123456789abcdef0123456789abcdef",
+    )
+    account_options(gateways)
+    gateways.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+
+    invoice = add(
+        "invoice",
+        "invoice",
+        "Show the open billing period's invoice of accounts: amount due, paid and remaining.",
+        "cfbilling invoice --account-id 0123456789abcdef0123456789abcdef",
+    )
+    account_options(invoice)
+    invoice.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+
     check = add(
         "check",
         "check",

@@ -48,6 +48,7 @@ def demo(args: argparse.Namespace) -> int:
                     print(render_balance_text(result))
                     print()
             _demo_pulumi_program(emu, fixture)
+            _demo_billing_picture(service, fixture)
             _demo_fleet_check(service, fixture)
             _demo_watch(service, fixture)
     print("Next: `cfbilling emulator` serves these accounts for your own experiments (`--burn 100` makes their")
@@ -93,6 +94,22 @@ def _demo_pulumi_program(emu: Emulator, fixture: dict[str, Any]) -> None:
         print()
 
 
+def _demo_billing_picture(service: Service, fixture: dict[str, Any]) -> None:
+    from ..core.settings import GATEWAYS_TOKEN, INVOICE_TOKEN
+    from ..service.functions import route_function
+    from .gateways import text as gateways_text
+    from .invoice import text as invoice_text
+
+    refs = [AccountRef(account_id, spec.get("label")) for account_id, spec in fixture["accounts"].items()]
+    for token, command, show in ((GATEWAYS_TOKEN, "gateways", gateways_text), (INVOICE_TOKEN, "invoice", invoice_text)):
+        function = route_function(token)
+        assert function is not None
+        chosen = refs[:3] if command == "gateways" else refs[:1]
+        print(f"$ cfbilling {command} " + " ".join(f"--account-id {ref.account_id}" for ref in chosen) + "\n")
+        results = [r for r in service.read_all(chosen, function.ask) if r.error is None]
+        print("\n\n".join(show(result) for result in results) + "\n")
+
+
 def _demo_fleet_check(service: Service, fixture: dict[str, Any]) -> None:
     refs = [AccountRef(account_id, spec.get("label")) for account_id, spec in fixture["accounts"].items()]
     policy = Policy(
@@ -100,10 +117,11 @@ def _demo_fleet_check(service: Service, fixture: dict[str, Any]) -> None:
         require_auto_topup=True,
         max_topup_failure_age=timedelta(hours=24),
         min_runway_days=Decimal(3),
+        require_spend_limit=True,
     )
     print("A CI preflight over the whole fleet:")
     print("$ cfbilling check --accounts-file accounts.txt --min-balance-usd 20 --require-auto-topup \\")
-    print("    --max-topup-failure-age 24h --min-runway-days 3\n")
+    print("    --max-topup-failure-age 24h --min-runway-days 3 --require-spend-limit\n")
     results = service.read_all(refs, Ask(policy))
     print(text_table(results))
     print(f"(exit code {exit_code(results, advisory=False)})\n")

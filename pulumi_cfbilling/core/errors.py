@@ -81,6 +81,13 @@ class ConfigurationError(CfBillingError):
     """A setting is missing or invalid; nothing was sent to Cloudflare."""
 
 
+class CannotJudgeError(CfBillingError):
+    """What was read cannot be judged by a guardrail asked for (an invoice in euros against a limit in dollars).
+
+    It is the account's error, never a pass: a guardrail that cannot judge must not quietly turn off.
+    """
+
+
 class GuardrailError(CfBillingError):
     """A mandatory guard found violations; ``verdict`` lists them. The message names each one."""
 

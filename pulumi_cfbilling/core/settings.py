@@ -46,7 +46,9 @@ __all__ = [
     "CACHED_AGE_DESCRIPTION",
     "CACHED_AGE_KEY",
     "CHECK_TOKEN",
+    "GATEWAYS_TOKEN",
     "GET_TOKEN",
+    "INVOICE_TOKEN",
     "PACKAGE",
     "SETTINGS",
     "SURFACES",
@@ -73,6 +75,8 @@ TERRAFORM_SOURCE = "registry.terraform.io/pulumi-cfbilling/cfbilling"
 GET_TOKEN = f"{PACKAGE}:index:getCreditBalance"
 CHECK_TOKEN = f"{PACKAGE}:index:checkCreditBalance"
 USAGE_TOKEN = f"{PACKAGE}:index:getUsageHistory"
+GATEWAYS_TOKEN = f"{PACKAGE}:index:getGateways"
+INVOICE_TOKEN = f"{PACKAGE}:index:getInvoicePreview"
 
 CACHED_AGE_KEY = "cachedAgeSeconds"
 """The output of every function and report entry that says how old its answer is (see ``max_age``)."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.errors import ConfigurationError
 from ..core.settings import SURFACES
-from .checks import Violation
+from .checks import Facts, Violation
 from .rules import GUARDRAILS, Guardrail, Policy, no_guardrail
 
 if TYPE_CHECKING:  # the models load pydantic: not needed to read a ladder
@@ -43,11 +43,12 @@ class Ladder:
     guardrail: Guardrail
     rungs: tuple[Any, ...]
 
-    def standing(self, balance: CreditBalance, now: datetime, runway: Runway | None) -> Standing:
-        """How many rungs ``balance`` (and ``runway``) is below, judged by the guardrail's rule for each rung."""
+    def standing(self, balance: CreditBalance, now: datetime, facts: Facts | Runway | None) -> Standing:
+        """How many rungs ``balance`` (and the ``facts``: runway, gateways, invoice) is below, rule by rule."""
+        known = facts if isinstance(facts, Facts) else Facts(runway=facts)
         depth, deepest = 0, None
         for rung in self.rungs:
-            violation = self.guardrail.check(balance, rung, now, runway)
+            violation = self.guardrail.check(balance, rung, now, known)
             if violation is None:
                 break  # a minimum: passing a rung passes every lower one
             depth, deepest = depth + 1, violation

@@ -12,7 +12,7 @@ shows: ``{"ok": bool, "violations": [{"rule", "message", "observed", "expected"}
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from ..core.errors import ConfigurationError
 from ..core.settings import SURFACES, camel, flag
 from ..core.values import DEFAULT_DAYS, KINDS, ValueKind, format_duration, parse_duration
 from . import checks
-from .checks import Violation
+from .checks import Facts, Violation
 
 if TYPE_CHECKING:  # the models load pydantic: validating a guardrail value does not need them
     from ..api.models import CreditBalance
@@ -28,8 +28,13 @@ if TYPE_CHECKING:  # the models load pydantic: validating a guardrail value does
     from .runway import Runway
 
 __all__ = [
+    "GATEWAYS_ROUTE",
     "GUARDRAILS",
+    "INVOICE_ROUTE",
     "LADDER_KINDS",
+    "ROUTES",
+    "USAGE_ROUTE",
+    "Facts",
     "Guardrail",
     "Policy",
     "Verdict",
@@ -47,7 +52,13 @@ __all__ = [
 LADDER_KINDS = frozenset({"usd", "days"})
 """The kinds of value a guardrail may have several rungs of (``cfbilling watch``): the numeric ones, all minimums."""
 
-Check = Callable[["CreditBalance", Any, datetime, "Runway | None"], "Violation | None"]
+Check = Callable[["CreditBalance", Any, datetime, Facts], "Violation | None"]
+
+USAGE_ROUTE = "usage-history"
+GATEWAYS_ROUTE = "gateways"
+INVOICE_ROUTE = "invoice-preview"
+ROUTES = (USAGE_ROUTE, GATEWAYS_ROUTE, INVOICE_ROUTE)
+"""The routes a guardrail may need besides the balance (the runway's usage history, the gateways, the invoice)."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +90,15 @@ class Guardrail:
     description: str
     """What violates it, for help texts and schemas."""
     check: Check
-    needs_usage: bool = False
-    """Whether the rule judges the runway, so the usage history must be read when it is on."""
+    needs: frozenset[str] = frozenset()
+    """The routes the rule judges besides the balance (:data:`ROUTES`), read only when it is on."""
+    maximum: bool = False
+    """Whether the value is a ceiling (the invoice due) rather than a floor; a ceiling takes one rung in watch."""
+
+    @property
+    def needs_usage(self) -> bool:
+        """Whether the rule judges the runway, so the usage history must be read when it is on."""
+        return USAGE_ROUTE in self.needs
 
     @property
     def camel(self) -> str:
@@ -95,7 +113,7 @@ class Guardrail:
     @property
     def takes_ladder(self) -> bool:
         """Whether ``cfbilling watch`` takes several rungs of it (:mod:`.ladders`): the numeric ones, all minimums."""
-        return self.kind in LADDER_KINDS
+        return self.kind in LADDER_KINDS and not self.maximum
 
     @property
     def value_kind(self) -> ValueKind:
@@ -156,7 +174,35 @@ GUARDRAILS: list[Guardrail] = [
         "Violated when the credits run out in fewer days than this at the last 7 days' rate of spend "
         "(reads the usage history; an account with no spend passes).",
         checks.min_runway,
-        needs_usage=True,
+        needs=frozenset({USAGE_ROUTE}),
+    ),
+    Guardrail(
+        "require_spend_limit",
+        "spend-limit",
+        "flag",
+        "Violated when a gateway that can bill through Unified Billing (not byok_only) has no enabled cost rule "
+        "in its spend limits (reads the gateways).",
+        checks.spend_limit,
+        needs=frozenset({GATEWAYS_ROUTE}),
+    ),
+    Guardrail(
+        "require_spend_limit_with_auto_topup",
+        "spend-limit-with-auto-topup",
+        "flag",
+        "Violated when automatic top-up is on and no gateway that can bill through Unified Billing has an enabled "
+        "cost rule: nothing bounds the spend (reads the gateways).",
+        checks.spend_limit_with_auto_topup,
+        needs=frozenset({GATEWAYS_ROUTE}),
+    ),
+    Guardrail(
+        "max_invoice_due_usd",
+        "invoice-due",
+        "usd",
+        "Violated when the open billing period's amount due in US dollars is above this (reads the invoice "
+        "preview; an invoice in another currency is an error).",
+        checks.invoice_due,
+        needs=frozenset({INVOICE_ROUTE}),
+        maximum=True,
     ),
 ]
 """The guardrails, in rule order. The one place to add one (tests extend it to prove everything follows)."""
@@ -221,7 +267,12 @@ class Policy:
     @property
     def needs_usage(self) -> bool:
         """True when a rule switched on judges the runway: the usage history must be read."""
-        return any(entry.needs_usage for entry, _ in self.items())
+        return USAGE_ROUTE in self.needs
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """Every route the rules switched on judge besides the balance."""
+        return frozenset(route for entry, _ in self.items() for route in entry.needs)
 
     @property
     def is_empty(self) -> bool:
@@ -259,14 +310,21 @@ def read_policy(values: Mapping[str, Any], surface: str, *, require: bool = True
 
 
 def evaluate(
-    balance: CreditBalance, policy: Policy, *, now: datetime | None = None, runway: Runway | None = None
+    balance: CreditBalance,
+    policy: Policy,
+    *,
+    now: datetime | None = None,
+    runway: Runway | None = None,
+    facts: Facts | None = None,
 ) -> Verdict:
-    """Check ``balance`` (and ``runway``, when a rule needs it) against every rule ``policy`` switches on.
+    """Check ``balance`` (and the ``facts`` a rule needs) against every rule ``policy`` switches on.
 
-    Violations come in rule order.
+    ``facts`` holds the runway, gateways and invoice read (``runway`` alone is a shorthand). Violations come in rule
+    order.
     """
     moment = now or datetime.now(timezone.utc)
-    found = (entry.check(balance, value, moment, runway) for entry, value in policy.items())
+    known = facts or Facts(runway=runway)
+    found = (entry.check(balance, value, moment, known) for entry, value in policy.items())
     return Verdict(tuple(v for v in found if v is not None))
 
 
@@ -278,12 +336,14 @@ def judge(
     now: datetime | None = None,
     runway: bool = False,
     days: int = DEFAULT_DAYS,
+    facts: Facts | None = None,
 ) -> tuple[Verdict, Runway | None]:
     """:func:`evaluate`, reading the usage history (``read_usage(start, end)``) only when it is needed.
 
     It is needed when a rule switched on judges the runway, or when the caller asks for the ``runway``; the
-    window is the ``days`` whole UTC days before ``now`` (:func:`runway.window`). Returns the verdict and the
-    runway (``None`` when not read). :class:`service.reader.Service` is its one caller on every surface.
+    window is the ``days`` whole UTC days before ``now`` (:func:`runway.window`). ``facts`` holds the other reads
+    (gateways, invoice) the caller made for the rules that need them. Returns the verdict and the runway (``None``
+    when not read). :class:`service.reader.Service` is its one caller on every surface.
     """
     moment = now or datetime.now(timezone.utc)
     forecasted = None
@@ -292,4 +352,5 @@ def judge(
 
         start, end = window(moment, days)
         forecasted = forecast(balance.balance_usd, read_usage(start, end), now=moment, days=days)
-    return evaluate(balance, policy, now=moment, runway=forecasted), forecasted
+    known = replace(facts or Facts(), runway=forecasted)
+    return evaluate(balance, policy, now=moment, facts=known), forecasted

@@ -131,9 +131,12 @@ class CfBillingProvider(p.Provider):
 
     async def invoke(self, request: p.InvokeRequest) -> p.InvokeResponse:
         """Serve the functions; a bad input is a check failure, an API error raises a ``CfBillingError``."""
-        if request.tok not in (GET_TOKEN, CHECK_TOKEN, USAGE_TOKEN):
+        from ..service.functions import ROUTE_FUNCTIONS  # the table only: no model loads with it
+
+        tokens = (GET_TOKEN, CHECK_TOKEN, USAGE_TOKEN, *(function.token for function in ROUTE_FUNCTIONS))
+        if request.tok not in tokens:
             raise UnknownFunctionError(
-                f"unknown function {request.tok!r}: this plugin provides {GET_TOKEN}, {CHECK_TOKEN} and {USAGE_TOKEN}"
+                f"unknown function {request.tok!r}: this plugin provides {', '.join(tokens[:-1])} and {tokens[-1]}"
             )
         failures = [
             p.CheckFailure(key, f"{key} is not known yet; it can be read once its value is known")
@@ -165,6 +168,7 @@ class CfBillingProvider(p.Provider):
     def _inputs(self, token: str, args: dict[str, Any]) -> tuple[Ask | None, str | None, list[p.CheckFailure]]:
         """The function's arguments read as on every surface; each bad one is a check failure on its key."""
         from ..guardrails.rules import GUARDRAILS, read_policy
+        from ..service.functions import route_function
         from ..service.reader import Ask
 
         failures = []
@@ -183,6 +187,8 @@ class CfBillingProvider(p.Provider):
                 days = read_day_count(args.get("days", 7), "days")
                 window = read_window(args.get("window", "day"), "window")
                 ask = Ask(usage_days=days, usage_window="hour" if window == "hour" else "day")
+            elif (function := route_function(token)) is not None:
+                ask = function.ask
             else:
                 ask = Ask()
         except ConfigurationError as error:

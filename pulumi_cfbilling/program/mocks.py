@@ -23,12 +23,13 @@ from ..core.settings import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN
 from ..core.values import read_day_count, read_window
 from ..guardrails.rules import GUARDRAILS, read_policy
 from ..service.documents import function_document
+from ..service.functions import ROUTE_FUNCTIONS, route_function
 from ..service.reader import Ask, Service
 from .boundary import program_settings, run_cache
 
 __all__ = ["FUNCTIONS", "LiveMocks", "live_document"]
 
-FUNCTIONS = frozenset({GET_TOKEN, CHECK_TOKEN, USAGE_TOKEN})
+FUNCTIONS = frozenset({GET_TOKEN, CHECK_TOKEN, USAGE_TOKEN, *(f.token for f in ROUTE_FUNCTIONS)})
 """The tokens the package's functions ask the mocks about."""
 
 
@@ -45,6 +46,8 @@ def live_document(token: str, args: dict[str, Any]) -> dict[str, Any]:
         ask = Ask(usage_days=days, usage_window="hour" if hourly else "day")
     elif token == GET_TOKEN:
         ask = Ask()
+    elif (function := route_function(token)) is not None:
+        ask = function.ask
     else:
         raise ValueError(f"{token} is not a function of this package")
     result = Service(program_settings(), run_cache()).read(args.get("accountId"), ask).unwrap()

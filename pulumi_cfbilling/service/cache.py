@@ -22,6 +22,8 @@ from ..core.settings import Settings
 if TYPE_CHECKING:  # models load when a read returns one
     from pydantic import BaseModel
 
+    from ..api.gateways import Gateways
+    from ..api.invoices import InvoicePreview
     from ..api.models import CreditBalance
     from ..api.usage import UsageHistory, Window
 
@@ -65,6 +67,19 @@ class BalanceCache:
         from ..api.usage import UsageHistory
 
         return self._shared(settings, key, read, UsageHistory)
+
+    def get_gateways(self, settings: Settings, account_id: str) -> Gateways:
+        """Every gateway of ``account_id``, every page read, shared like the balance."""
+        from ..api.gateways import Gateways
+
+        return self._shared(settings, ("gateways", account_id), lambda c: c.get_gateways(account_id), Gateways)
+
+    def get_invoice_preview(self, settings: Settings, account_id: str) -> InvoicePreview:
+        """The open period's invoice of ``account_id``, shared like the balance."""
+        from ..api.invoices import InvoicePreview
+
+        key = ("invoice-preview", account_id)
+        return self._shared(settings, key, lambda c: c.get_invoice_preview(account_id), InvoicePreview)
 
     def age(self, settings: Settings, *what: str) -> float | None:
         """How old the answer to ``what`` is when it came from the shared answer cache; ``None`` when read live."""

@@ -10,7 +10,7 @@ package schema's function outputs (:mod:`.schema`); the check report's is ``chec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..core.amounts import plain_value
@@ -96,7 +96,14 @@ def function_document(token: str, result: Result) -> dict[str, Any]:
     Each says how old its answer is (``cachedAgeSeconds``, null when read live): a cached value never passes for a
     fresh one.
     """
-    documents = {GET_TOKEN: balance_document, CHECK_TOKEN: check_document, USAGE_TOKEN: usage_document}
+    from .functions import ROUTE_FUNCTIONS
+
+    documents: dict[str, Callable[[Result], dict[str, Any]]] = {
+        GET_TOKEN: balance_document,
+        CHECK_TOKEN: check_document,
+        USAGE_TOKEN: usage_document,
+    }
+    documents |= {function.token: function.document for function in ROUTE_FUNCTIONS}
     if token not in documents:
         raise ValueError(f"no function {token!r}")
     return {**documents[token](result), CACHED_AGE_KEY: plain_value(result.cached_age)}

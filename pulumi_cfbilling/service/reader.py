@@ -17,24 +17,28 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Literal
 
-from ..core.errors import CfBillingError, InternalError
+from ..core.errors import CannotJudgeError, CfBillingError, InternalError
 from ..core.secrets import redact
 from ..core.settings import Settings, choose_account
 from ..core.values import DEFAULT_DAYS
-from ..guardrails.rules import Policy, Verdict, judge
+from ..guardrails.checks import Facts
+from ..guardrails.rules import GATEWAYS_ROUTE, INVOICE_ROUTE, Policy, Verdict, judge
 from .accounts import AccountRef
 from .fleet import DEFAULT_CONCURRENCY, for_each
 
 if TYPE_CHECKING:  # the models load pydantic: a surface that only validates needs none of them
     from ..api.budget import Budget
+    from ..api.gateways import Gateways
+    from ..api.invoices import InvoicePreview
     from ..api.models import CreditBalance, TokenVerification
     from ..api.usage import UsageHistory
     from ..guardrails.ladders import Ladder, Standing
     from ..guardrails.runway import Runway
+    from ..guardrails.stops import FirstStop
     from .cache import BalanceCache
 
 __all__ = [
@@ -72,11 +76,22 @@ class Ask:
     ladders: tuple[Ladder, ...] = ()
     """Guardrails with several rungs (``cfbilling watch``): where the account stands on each, judged at the same
     moment as the verdict. Their most lenient rungs belong in ``policy`` (``ladders.first_rungs``)."""
+    routes: frozenset[str] = frozenset()
+    """Other routes to read and show (``gateways``, ``invoice-preview``; :data:`rules.ROUTES`) even when no
+    guardrail needs them. With the gateways and the runway both read, the result says what stops first."""
 
     @property
     def needs_runway(self) -> bool:
         """Whether the usage history must be read to forecast the runway."""
         return self.runway or (self.policy is not None and self.policy.needs_usage)
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """Every route besides the balance to read: asked for, or judged by a guardrail (the usage aside)."""
+        judged = self.policy.needs if self.policy is not None else frozenset()
+        return self.routes | {
+            route for route in judged | {r for ladder in self.ladders for r in ladder.guardrail.needs}
+        }
 
 
 @dataclass(frozen=True)
@@ -110,6 +125,12 @@ class Result:
     """Where the account stands on each of the ask's ladders, by rule id (``min-balance``)."""
     read_at: datetime | None = None
     """When the account was judged (UTC)."""
+    gateways: Gateways | None = None
+    """Every gateway of the account, when read (asked for, or judged by a guardrail)."""
+    invoice: InvoicePreview | None = None
+    """The open period's invoice, when read."""
+    first_stop: FirstStop | None = None
+    """What stops first (credits or a gateway's limit), when both the runway and the gateways were read."""
 
     @property
     def status(self) -> Literal["pass", "fail", "error"]:
@@ -174,25 +195,44 @@ class Service:
             days = ask.usage_days or DEFAULT_DAYS
             policy = ask.policy or Policy()
             daily = self._daily(ref, usage, days)
+            facts = self._facts(ref, ask.needs)
             runway_error = None
             try:
-                verdict, runway = judge(balance, policy, daily, now=now, runway=ask.needs_runway, days=days)
+                verdict, runway = judge(
+                    balance, policy, daily, now=now, runway=ask.needs_runway, days=days, facts=facts
+                )
             except CfBillingError as error:
                 # A runway only asked for to be shown (`balance --runway`, the charts of `check --runway`) is not
                 # a guardrail: its failure is reported beside the balance. One a guardrail judges fails closed.
-                if policy.needs_usage or ask.usage_days is not None:
+                if policy.needs_usage or ask.usage_days is not None or isinstance(error, CannotJudgeError):
                     raise
-                verdict, runway, runway_error = judge(balance, policy, daily, now=now, days=days)[0], None, error
+                verdict = judge(balance, policy, daily, now=now, days=days, facts=facts)[0]
+                runway, runway_error = None, error
         except CfBillingError as error:
             return Result(ref, balance=balance, error=error)
         except Exception as unexpected:  # a bug of ours: it stays this account's error, never the run's
             logger.debug("unexpected failure reading %s:\n%s", ref.account_id, redact(traceback.format_exc()))
             return Result(ref, balance=balance, error=InternalError(ref.account_id, type(unexpected).__name__))
-        age = self._age(ref, runway, usage)
+        age = self._age(ref, runway, usage, ask.needs)
         # The ladders by the same rule functions, at the same moment, on the same reads as the verdict.
-        standings = {ladder.guardrail.rule: ladder.standing(balance, now, runway) for ladder in ask.ladders}
+        known = replace(facts, runway=runway)
+        standings = {ladder.guardrail.rule: ladder.standing(balance, now, known) for ladder in ask.ladders}
         judged = verdict if ask.policy is not None else None
-        return Result(ref, balance, judged, runway, usage, None, runway_error, age, standings, now)
+        stop = None
+        if runway is not None and facts.gateways is not None:
+            from ..guardrails.stops import first_stop
+
+            stop = first_stop(balance.balance_usd, runway, facts.gateways, now)
+        return Result(
+            ref, balance, judged, runway, usage, None, runway_error, age, standings, now,
+            facts.gateways, facts.invoice, stop,
+        )  # fmt: skip
+
+    def _facts(self, ref: AccountRef, needs: frozenset[str]) -> Facts:
+        """The gateways and the invoice preview, each read only when asked for or judged."""
+        gateways = self._cache.get_gateways(self.settings, ref.account_id) if GATEWAYS_ROUTE in needs else None
+        invoice = self._cache.get_invoice_preview(self.settings, ref.account_id) if INVOICE_ROUTE in needs else None
+        return Facts(gateways=gateways, invoice=invoice)
 
     def read_all(
         self,
@@ -213,10 +253,13 @@ class Service:
         """Verify the API token (``cfbilling doctor``); raises the API's error."""
         return self._cache.client(self.settings).verify_token(account_id)
 
-    def _age(self, ref: AccountRef, runway: Runway | None, usage: UsageRead | None) -> float | None:
+    def _age(
+        self, ref: AccountRef, runway: Runway | None, usage: UsageRead | None, needs: frozenset[str]
+    ) -> float | None:
         """The oldest cached answer among the routes read (``None`` when every one was live)."""
         iso = datetime.isoformat
         keys: list[tuple[str, ...]] = [("credit-balance", ref.account_id)]
+        keys += [(route, ref.account_id) for route in sorted(needs & {GATEWAYS_ROUTE, INVOICE_ROUTE})]
         if runway is not None:
             keys.append(("usage-history", ref.account_id, "day", iso(runway.window_start), iso(runway.window_end)))
         if usage is not None:

@@ -154,6 +154,64 @@ def _usage_function() -> tuple[dict[str, Any], dict[str, Any]]:
     return function, bucket
 
 
+def _fields(fields: Mapping[str, tuple[str, bool, str]]) -> dict[str, Any]:
+    """An object type's properties and required keys from a (type, nullable, meaning) table."""
+    properties = {key: {"type": kind, "description": meaning} for key, (kind, _, meaning) in fields.items()}
+    return {"properties": properties, "required": sorted(k for k, (_, nullable, _) in fields.items() if not nullable)}
+
+
+def _route_functions(types: dict[str, Any]) -> dict[str, Any]:
+    """The route functions (:data:`functions.ROUTE_FUNCTIONS`) and their types, from the routes' field tables."""
+    from ..api.gateways import GATEWAY_FIELDS, RULE_FIELDS
+    from ..api.invoices import INVOICE_FIELDS
+    from ..guardrails.stops import STOP_FIELDS
+    from .functions import ROUTE_FUNCTIONS
+
+    ref = f"#/types/{PACKAGE}:index:"
+    rule = _fields(RULE_FIELDS)
+    types[f"{PACKAGE}:index:SpendLimitRule"] = {"type": "object", "description": "One spend-limit rule.", **rule}
+    gateway = _fields(GATEWAY_FIELDS)
+    gateway["properties"]["rules"] = {
+        "type": "array",
+        "items": {"$ref": f"{ref}SpendLimitRule"},
+        "description": "The gateway's spend-limit rules, as sent.",
+    }
+    gateway["required"] = sorted([*gateway["required"], "rules"])
+    types[f"{PACKAGE}:index:Gateway"] = {"type": "object", "description": "One AI gateway, for billing.", **gateway}
+    stop = _fields({f.key: (f.type, f.nullable, f.description) for f in STOP_FIELDS})
+    types[f"{PACKAGE}:index:FirstStop"] = {
+        "type": "object",
+        "description": "What stops first: the credits (HTTP 402) or a gateway's cost limit (HTTP 429).",
+        **stop,
+    }
+    outputs = {
+        "gateways": {
+            "type": "object",
+            "properties": {
+                "accountId": {"type": "string", "description": "The account read."},
+                "gateways": {"type": "array", "items": {"$ref": f"{ref}Gateway"}, "description": "Every gateway."},
+                "uncapped": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "Ids of the gateways that can spend credits with no enabled cost rule.",
+                },
+                "firstStop": {"$ref": f"{ref}FirstStop", "description": "What stops first; null without a runway."},
+                "runway": {"$ref": f"{ref}Runway", "description": "The runway; null when it could not be read."},
+            },
+            "required": ["accountId", "gateways", "uncapped"],
+        },
+        "invoice": {"type": "object", **_fields(INVOICE_FIELDS)},
+    }
+    return {
+        function.token: {
+            "description": function.description,
+            "inputs": {"type": "object", "properties": {"accountId": _ACCOUNT_INPUT}},
+            "outputs": outputs[function.command],
+        }
+        for function in ROUTE_FUNCTIONS
+    }
+
+
 def _described(entry: tuple[str, str]) -> dict[str, str]:
     return {"type": entry[0], "description": entry[1]}
 
@@ -221,6 +279,7 @@ def package_schema() -> dict[str, Any]:
                     "outputs": outputs,
                 },
                 USAGE_TOKEN: usage_function,
+                **_route_functions(types),
                 CHECK_TOKEN: {
                     "description": "Evaluate the credit guardrails against an account; returns ok and every violation "
                     "without failing.",

@@ -119,10 +119,10 @@ class CfBillingProvider(Provider):  # type: ignore[misc]  # tf has no type infor
             return self._settings
 
     def get_data_sources(self) -> list[type[Any]]:
-        """The three data sources, one per function of the package schema."""
-        from ._sources import CreditBalance, CreditCheck, UsageHistory
+        """The data sources, one per function of the package schema."""
+        from ._sources import CreditBalance, CreditCheck, UsageHistory, route_sources
 
-        return [CreditBalance, CreditCheck, UsageHistory]
+        return [CreditBalance, CreditCheck, UsageHistory, *route_sources()]
 
     def get_resources(self) -> list[type[Any]]:
         """No resources: the provider only reads."""

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..core.settings import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN
 from ..core.text import printable
+from ..service.functions import ROUTE_FUNCTIONS
 
 __all__ = ["Argument", "DataSourceSpec", "Shape", "data_sources", "provider_arguments", "shipped_schema", "snake"]
 
@@ -179,6 +180,7 @@ def _data_sources(package: Mapping[str, Any]) -> Mapping[str, DataSourceSpec]:
             _data_source("cfbilling_credit_balance", GET_TOKEN, package),
             _data_source("cfbilling_credit_check", CHECK_TOKEN, package),
             _data_source("cfbilling_usage_history", USAGE_TOKEN, package),
+            *(_data_source(f.terraform, f.token, package) for f in ROUTE_FUNCTIONS),
         )
     }
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..service.cache import BalanceCache
     from ..service.reader import Ask
 
-__all__ = ["CreditBalance", "CreditCheck", "UsageHistory"]
+__all__ = ["CreditBalance", "CreditCheck", "UsageHistory", "route_sources"]
 
 
 class Configured(Protocol):
@@ -171,3 +171,20 @@ class UsageHistory(_Source):
         window = read_window(given.get("window", "day"), "window")
         days = read_day_count(given.get("days", 7), "days")
         return Ask(usage_days=days, usage_window="hour" if window == "hour" else "day")
+
+
+def route_sources() -> list[type[_Source]]:
+    """One data source per route function (``cfbilling_gateways``, ``cfbilling_invoice_preview``), from its row."""
+    from ..service.functions import ROUTE_FUNCTIONS
+
+    def source(type_name: str, doc: str) -> type[_Source]:
+        def ask(self: _Source, given: Mapping[str, Any]) -> Ask:
+            from ..service.functions import route_function
+
+            function = route_function(self.spec().token)
+            assert function is not None  # a row of the table, by construction
+            return function.ask
+
+        return type(type_name, (_Source,), {"type_name": type_name, "__doc__": doc, "ask": ask})
+
+    return [source(f.terraform, f"``{f.terraform}``: {f.description}") for f in ROUTE_FUNCTIONS]

@@ -137,7 +137,7 @@ def _status(fault: Mapping[str, Any]) -> Answer:
     return error(status, code, str(fault.get("message", message)), headers=headers)
 
 
-def faulty(result: Mapping[str, Any], fault: Mapping[str, Any]) -> Answer:
+def faulty(result: Any, fault: Mapping[str, Any]) -> Answer:
     """The answer a fault gives instead of ``result`` (``stall`` is handled by the caller, before answering)."""
     kind = fault["kind"]
     if kind == "status":
@@ -150,15 +150,22 @@ def faulty(result: Mapping[str, Any], fault: Mapping[str, Any]) -> Answer:
     if kind == "result_null":
         return success(None)
     if kind == "wrong_types":
-        return success({**result, **dict(fault.get("patch", {"balance": "lots"}))})
+        patch = dict(fault.get("patch", {"balance": "lots"}))
+        # A list result (the gateways) has every item patched.
+        return success([{**item, **patch} for item in result] if isinstance(result, list) else {**result, **patch})
     if kind == "missing_keys":
         trimmed = json.loads(json.dumps(result))
         for path in fault.get("keys", ["balance"]):
             *parents, last = str(path).split(".")
             node = trimmed
-            for part in parents:
-                node = node.get(part, {})
-            node.pop(last, None)
+            for part in parents:  # a number walks into a list: "0.id" is the first gateway's id
+                node = (
+                    node[int(part)]
+                    if isinstance(node, list) and part.isdigit() and int(part) < len(node)
+                    else (node.get(part, {}) if isinstance(node, dict) else {})
+                )
+            if isinstance(node, dict):
+                node.pop(last, None)
         return success(trimmed)
     if kind == "truncated":
         body = success(result).body

@@ -37,9 +37,10 @@ from typing import Any
 
 from ..core.errors import ConfigurationError
 from ._answers import FAULTS
+from ._billing import SCHEMAS, sdk_schema
 from ._usage import check_usage
 
-__all__ = ["ACCOUNT_ID", "FixtureError", "demo_fixture", "load_fixture"]
+__all__ = ["ACCOUNT_ID", "FAULT_KEYS", "FixtureError", "demo_fixture", "load_fixture"]
 
 ACCOUNT_ID = re.compile(r"[0-9a-f]{32}")
 _TOP_LEVEL = {"description", "tokens", "keys", "accounts"}
@@ -52,7 +53,15 @@ _ACCOUNT_KEYS = {
     "burn_cents_per_minute",
     "usage",
     "usage_faults",
+    "gateways",
+    "invoice",
+    "invoices",
+    "gateways_faults",
+    "invoice_preview_faults",
+    "invoice_history_faults",
 }
+FAULT_KEYS = ("faults", "usage_faults", "gateways_faults", "invoice_preview_faults", "invoice_history_faults")
+"""Each route's fault queue in an account spec, in the emulator's route order."""
 _TOKEN_KEYS = {"accounts", "status", "owner", "id", "expires_on"}
 _TOKEN_STATUSES = ("active", "disabled", "expired")
 _JSON_TYPES: Mapping[str, tuple[type, ...]] = {
@@ -139,7 +148,15 @@ def check_account(account: Any, origin: str, where: str, now_ms: int | None = No
     if "usage" in account:
         problem = check_usage(account["usage"])
         _check(problem is None, origin, f"{where}.usage", problem or "")
-    for key in ("faults", "usage_faults"):
+    for key, type_name in SCHEMAS.items():
+        if key in account:
+            # The gateways and past invoices are lists of the SDK's type; the preview is one.
+            many = key != "invoice"
+            values = account[key] if many else [account[key]]
+            _check(isinstance(values, list), origin, f"{where}.{key}", "must be a list")
+            for i, value in enumerate(values):
+                _validate(value, sdk_schema(type_name), origin, f"{where}.{key}[{i}]" if many else f"{where}.{key}")
+    for key in FAULT_KEYS:
         faults = account.get(key, [])
         _check(isinstance(faults, list), origin, f"{where}.{key}", "must be a list of faults")
         for i, fault in enumerate(faults):
@@ -149,7 +166,7 @@ def check_account(account: Any, origin: str, where: str, now_ms: int | None = No
     if ago is not None:
         # Fixed once: two reads of the same account must agree. Relative, so the demo's failure stays recent.
         checked["result"]["topup_config"]["lastFailedAt"] = (now_ms or int(time.time() * 1000)) - int(ago * 1000)
-    for key in ("faults", "usage_faults"):
+    for key in FAULT_KEYS:
         checked[key] = [dict(f) for f in account.get(key, [])]
     if checked.get("burn_cents_per_minute"):
         checked["burn_since"] = time.monotonic()  # the balance falls from now on (see Emulator.balance_now)
@@ -196,10 +213,32 @@ def _token(grant: Any, origin: str, where: str) -> None:
 
 
 def _validate(value: Any, schema: Mapping[str, Any], origin: str, where: str) -> None:
-    """The subset of OpenAPI 3.0 schema the result uses: type, nullable, properties, required."""
+    """The subset of JSON Schema the results use (Cloudflare's OpenAPI document, the SDK's types for the rest).
+
+    That is type, nullable, properties, required, items, enum, anyOf and additionalProperties.
+    """
     if value is None:
         _check(bool(schema.get("nullable")), origin, where, "must not be null (Cloudflare's schema says so)")
         return
+    if "anyOf" in schema:
+        fits = []
+        for option in schema["anyOf"]:
+            try:
+                _validate(value, option, origin, where)
+            except FixtureError:
+                continue
+            fits.append(option)
+        _check(bool(fits), origin, where, "fits none of the shapes Cloudflare's schema allows here")
+        return
+    if "enum" in schema:
+        allowed = ", ".join(json.dumps(v) for v in schema["enum"])
+        _check(value in schema["enum"], origin, where, f"must be one of {allowed} (Cloudflare's schema says so)")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            _validate(item, schema["items"], origin, f"{where}[{i}]")
+    if isinstance(value, dict) and "additionalProperties" in schema:
+        for name, item in value.items():
+            _validate(item, schema["additionalProperties"], origin, f"{where}.{name}")
     expected = schema.get("type")
     if expected is not None:
         types = _JSON_TYPES[expected]

@@ -53,6 +53,7 @@ from typing import Any
 
 from . import _tls
 from ._answers import Answer, error, faulty, json_answer, success
+from ._billing import gateways_answer, history_result, paged_success, preview_result
 from ._fixtures import ACCOUNT_ID, check_account, check_fault, demo_fixture, load_fixture
 from ._ratelimit import CLOUDFLARE_RATE_LIMIT, SlidingLimit
 from ._server import Handler, LoggedRequest, Server
@@ -65,12 +66,19 @@ DEMO_EMAIL = "demo@example.com"
 DEMO_KEY = "0123456789abcdef0123456789abcdef01234"  # a public fake global key (37 hex), like DEMO_TOKEN
 
 _PREFIX = "/client/v4"
-_BILLING = re.compile(r"/accounts/([^/]*)/ai-gateway/billing/(credit-balance|usage-history)")
+_BILLING = re.compile(
+    r"/accounts/([^/]*)/ai-gateway/(?:billing/)?(credit-balance|usage-history|invoice-preview|invoice-history|gateways)"
+)
 # The fault queue of each route, and what a wrong_types or missing_keys fault changes on it by default.
 _ROUTES: Mapping[str, tuple[str, dict[str, Any]]] = {
     "credit-balance": ("faults", {}),
     "usage-history": ("usage_faults", {"patch": {"history": "lots"}, "keys": ["history"]}),
+    "gateways": ("gateways_faults", {"patch": {"byok_only": "lots"}, "keys": ["0.id"]}),
+    "invoice-preview": ("invoice_preview_faults", {"patch": {"amount_due": "lots"}, "keys": ["amount_due"]}),
+    "invoice-history": ("invoice_history_faults", {"patch": {"invoices": "lots"}, "keys": ["pagination"]}),
 }
+# Which routes sit under billing/ (the gateways list is beside it).
+_UNDER_BILLING = frozenset({"credit-balance", "usage-history", "invoice-preview", "invoice-history"})
 _VERIFY = re.compile(r"(?:/user|/accounts/([^/]*))/tokens/verify")
 _BEARER = re.compile(r"Bearer ([A-Za-z0-9._~+/=-]+)")
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{40}")
@@ -159,9 +167,10 @@ class Emulator:
         return round(float(account["result"]["balance"]) - burn * elapsed / 60, 2)
 
     def set_faults(self, account_id: str, faults: Iterable[Mapping[str, Any]], route: str = "credit-balance") -> None:
-        """Replace the fault queue of the account's ``route`` (``credit-balance`` or ``usage-history``).
+        """Replace the fault queue of the account's ``route``.
 
-        Each fault answers ``times`` requests (default: all).
+        Routes: ``credit-balance``, ``usage-history``, ``gateways``, ``invoice-preview``, ``invoice-history``. Each
+        fault answers ``times`` requests (default: all).
         """
         key = _ROUTES[route][0]
         queue = [dict(f) for f in faults]
@@ -260,7 +269,7 @@ class Emulator:
             entry.route = "tokens-verify"
             return self._verify(entry, headers, verify.group(1))
         match = _BILLING.fullmatch(route)
-        if match is None:
+        if match is None or (match.group(2) in _UNDER_BILLING) != ("/billing/" in route):
             return error(404, 7000, "No route for that URI")
         account_id, entry.route = match.groups()
         if not ACCOUNT_ID.fullmatch(account_id):
@@ -290,11 +299,26 @@ class Emulator:
         result = account["result"]
         if account.get("burn_cents_per_minute"):
             result = {**result, "balance": self._burned(account)}
+        info: Mapping[str, int] | None = None
         if entry.route == "usage-history":
             result, bad_query = usage_result(account.get("usage"), self.now(), entry.query, account_id)
             if bad_query is not None:
                 return bad_query
-        return faulty(result, {**defaults, **fault}) if fault else success(copy.deepcopy(result))
+        elif entry.route == "gateways":
+            page = gateways_answer(account.get("gateways", []), entry.query)
+            if isinstance(page, Answer):
+                return page
+            result, info = page
+        elif entry.route == "invoice-preview":
+            result = preview_result(account.get("invoice"), self.now())
+        elif entry.route == "invoice-history":
+            history = history_result(account.get("invoices", []), entry.query)
+            if isinstance(history, Answer):
+                return history
+            result = history
+        if fault:
+            return faulty(result, {**defaults, **fault})
+        return success(copy.deepcopy(result)) if info is None else paged_success(copy.deepcopy(result), info)
 
     def _verify(self, entry: LoggedRequest, headers: Any, owner: str | None) -> Answer:
         """``/user/tokens/verify`` and ``/accounts/{id}/tokens/verify``: a token's status, whatever it is."""

@@ -42,6 +42,7 @@ def test_yaml_example_through_plugins_providers(
     assert outputs["creditsOk"] is True
     assert outputs["runwayDays"] == 13.96  # minRunwayDays: 3, judged by the plugin from the usage history
     assert outputs["spendLast7DaysUsd"] == 21.3  # getUsageHistory, the same week
+    assert (outputs["uncappedGateways"], outputs["firstStop"]) == ([], "credits")  # getGateways
     assert DEMO_TOKEN not in project.transcript()
 
 

@@ -43,6 +43,7 @@ def test_guardrail_example_previews_ups_and_exports_what_the_cli_reports(
     # min_runway_days=3: the guard read the usage history; about $3.04 a day over the last 7 days.
     assert guard["runway"]["runwayDays"] == outputs["runwayDays"] == 13.96
     assert guard["runway"]["windowDays"] == 7
+    assert (outputs["uncappedGateways"], outputs["firstStop"]) == ([], "credits")  # get_gateways_output
     assert DEMO_TOKEN not in project.transcript()
 
 

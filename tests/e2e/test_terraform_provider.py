@@ -84,6 +84,9 @@ def test_init_plan_apply_and_typed_outputs_equal_the_cli(
     assert outputs["creditsOk"] is True
     assert outputs["runwayDays"] == 13.96
     assert outputs["spendUsd"] == 21.3
+    # cfbilling_gateways: production's Unified Billing gateway is capped, and the credits stop first.
+    assert (outputs["uncappedGateways"], outputs["firstStop"]) == ([], "credits")
+    assert len(emulator.requests_for(HEALTHY, route="gateways")) == 1
     assert DEMO_TOKEN not in (terraform.dir / "terraform.tfstate").read_text()
     assert DEMO_TOKEN not in terraform.transcript()
 
