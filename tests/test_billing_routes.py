@@ -418,3 +418,68 @@ def test_the_policy_ignores_other_resources() -> None:
     args = ResourceValidationArgs("cloudflare:index/zone:Zone", {}, "urn", "z", options, None, {})
     validate_gateway(args, lambda message, where=None: found.append(message))
     assert found == []
+
+
+# -- Hostile answers on the new routes -------------------------------------------------------------------------
+
+
+def _raw(result: Any, info: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A raw 200 answer with ``result`` (numbers written as given: ``10**400`` stays a huge integer)."""
+    envelope = {"success": True, "errors": [], "messages": [], "result": result}
+    if info is not None:
+        envelope["result_info"] = info
+    return {"kind": "raw", "status": 200, "body": json.dumps(envelope), "headers": {"Content-Type": "application/json"}}
+
+
+@pytest.mark.parametrize(
+    ("route", "result", "words"),
+    [
+        ("gateways", [gateway("g", spend_limits=capped(limit=10**400))], "spend_limits.rules.0.limit"),
+        ("gateways", [gateway("g", spend_limits=capped(limit=-5))], "0 or more"),
+        ("gateways", [gateway("g", spend_limits=capped(window=0))], "positive number of seconds"),
+        ("gateways", [gateway("g", spend_limits=capped(limit=True))], "must be a number"),
+        ("gateways", [gateway("g", byok_only="false")], "byok_only"),
+        ("gateways", {"id": "not a list"}, "expected a list"),
+        ("invoice-preview", {"amount_due": "12.40"}, "the result is malformed"),
+        ("invoice-preview", [1, 2], "expected an object"),
+        ("invoice-history", {"invoices": [], "pagination": {"has_more": "yes"}}, "has_more"),
+    ],
+)
+def test_hostile_values_are_one_line_malformed_results(
+    emulator: Emulator, client: BillingClient, route: str, result: Any, words: str
+) -> None:
+    emulator.set_faults(HEALTHY, [_raw(result)], route=route)
+    read = {
+        "gateways": client.get_gateways,
+        "invoice-preview": client.get_invoice_preview,
+        "invoice-history": client.get_invoice_history,
+    }[route]
+    with pytest.raises(APIResponseError, match=words) as caught:
+        read(HEALTHY)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_credential_echoed_in_a_gateway_is_redacted_everywhere(emulator: Emulator) -> None:
+    echoed = gateway(f"leak-{DEMO_TOKEN}", spend_limits={"enabled": False, "rules": []})
+    emulator.set_account(LOW, {**emulator.accounts[LOW], "gateways": [echoed]})
+    env = env_for(emulator)
+    for args in (("gateways",), ("gateways", "--format", "json"), ("check", "--require-spend-limit")):
+        result = run_cli(*args, "--account-id", LOW, env=env)
+        assert "leak-" in result.stdout
+        assert_no_secret(result.stdout, result.stderr)
+
+
+def test_a_lone_surrogate_in_server_text_crashes_no_surface(emulator: Emulator) -> None:
+    body = json.dumps({"success": True, "errors": [], "messages": [],
+                       "result": [gateway("cut \ud83d", spend_limits={"enabled": False})]})  # fmt: skip
+    emulator.set_faults(LOW, [{"kind": "raw", "status": 200, "body": body}], route="gateways")
+    env = env_for(emulator)
+    for args in (
+        ("gateways",),
+        ("gateways", "--format", "json"),
+        ("check", "--require-spend-limit", "--format", "github"),
+    ):
+        result = run_cli(*args, "--account-id", LOW, env=env)
+        assert result.returncode in (0, 1), result.stderr
+        assert "Traceback" not in result.stderr
+        assert "cut " in result.stdout

@@ -118,6 +118,9 @@ def test_json_document_carries_values_and_violations(emulator: Emulator) -> None
         "maxTopupFailureAge": "12h",
         "minTopupThresholdUsd": 5.0,
         "minRunwayDays": None,
+        "requireSpendLimit": False,
+        "requireSpendLimitWithAutoTopup": False,
+        "maxInvoiceDueUsd": None,
     }
     (account,) = document["accounts"]
     assert account["balance"]["balance"] == -42.5

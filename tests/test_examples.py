@@ -36,6 +36,8 @@ def test_guardrail_example_exports_the_balance_and_verdict(emulator: Emulator) -
         "topupThresholdUsd": 10.0,
         "creditsOk": True,
         "runwayDays": 13.96,
+        "uncappedGateways": [],
+        "firstStop": "credits",
         "snapshotBalance": 4250.5,
         "creditGuard": {
             "accountId": HEALTHY,

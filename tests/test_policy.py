@@ -111,6 +111,9 @@ def test_policy_object() -> None:
         "maxTopupFailureAge",
         "minTopupThresholdUsd",
         "minRunwayDays",
+        "requireSpendLimit",
+        "requireSpendLimitWithAutoTopup",
+        "maxInvoiceDueUsd",
         "timeoutSeconds",
     }
     violations: list[str] = []

@@ -303,6 +303,8 @@ def test_the_handshake_and_the_protocol_over_a_tls_socket(tmp_path: Path) -> Non
             "cfbilling_credit_balance",
             "cfbilling_credit_check",
             "cfbilling_usage_history",
+            "cfbilling_gateways",
+            "cfbilling_invoice_preview",
         }
         grpc_controller_pb2_grpc.GRPCControllerStub(channel).Shutdown(grpc_controller_pb2.Empty(), timeout=30)
         channel.close()
