@@ -20,7 +20,7 @@ only builds the policy, so tests can call its ``validate`` directly. Needs the `
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import (
@@ -130,22 +130,32 @@ _RULE_INPUTS = ("id", "enabled", "limit", "limitType", "window", "technique", "m
 
 
 def _api_shape(name: str, props: Mapping[str, Any]) -> dict[str, Any]:
-    """A planned gateway's inputs in the API's shape: one model judges both (``Gateway``)."""
+    """A planned gateway's inputs in the API's shape: one model judges both (``Gateway``).
+
+    What does not have the shape is passed on as it is, for the model to refuse: never dropped, never a pass.
+    """
     shaped: dict[str, Any] = {"id": str(props.get("aiGatewayId") or props.get("id") or name)}
     shaped |= {api: props[key] for key, api in _GATEWAY_INPUTS.items() if props.get(key) is not None}
     limits = props.get("spendLimits")
     if isinstance(limits, Mapping):
         rules = limits.get("rules")
-        shaped["spend_limits"] = {
-            "enabled": limits.get("enabled"),
-            "rules": [
-                {key: rule[key] for key in _RULE_INPUTS if rule.get(key) is not None}
-                for rule in (rules if isinstance(rules, list) else [])
-                if isinstance(rule, Mapping)
-            ],
-        }
+        # The engine hands lists over as any sequence (a tuple, its own list type), never as text.
+        if isinstance(rules, Sequence) and not isinstance(rules, (str, bytes)):
+            rules = [_rule(rule) for rule in rules]
+        shaped["spend_limits"] = {"enabled": limits.get("enabled"), "rules": rules}
     elif limits is not None:
-        shaped["spend_limits"] = limits  # not an object: the model refuses it, and the gateway cannot be judged
+        shaped["spend_limits"] = limits
+    return shaped
+
+
+def _rule(rule: Any) -> Any:
+    if not isinstance(rule, Mapping):
+        return rule
+    shaped = {key: rule[key] for key in _RULE_INPUTS if rule.get(key) is not None}
+    window = shaped.get("window")
+    # Pulumi's numbers are 64-bit floats: the window a program wrote as 86400 arrives as 86400.0.
+    if isinstance(window, float) and window.is_integer():
+        shaped["window"] = int(window)
     return shaped
 
 

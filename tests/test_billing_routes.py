@@ -402,6 +402,12 @@ def test_the_policy_pack_checks_planned_gateways(emulator: Emulator, monkeypatch
     assert f"account {LOW}: 2.91 days of credits left at the recent rate" in message
     rule = {"limit": 50, "limitType": "cost", "window": 86400, "enabled": True}
     assert planned({**base, "spendLimits": {"enabled": True, "rules": [rule]}}) == []
+    # As the engine hands them over: numbers are floats, lists may be any sequence.
+    assert planned({**base, "spendLimits": {"enabled": True, "rules": ({**rule, "window": 86400.0},)}}) == []
+    ((fractional, _),) = planned({**base, "spendLimits": {"enabled": True, "rules": [{**rule, "window": 0.5}]}})
+    assert "cannot be judged" in fractional
+    ((not_a_list, _),) = planned({**base, "spendLimits": {"enabled": True, "rules": "all of them"}})
+    assert "cannot be judged" in not_a_list
     off = planned({**base, "spendLimits": {"enabled": False, "rules": [rule]}})
     assert "spend limits are off" in off[0][0]
     assert planned({**base, "byokOnly": True}) == []

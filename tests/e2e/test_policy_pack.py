@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 from e2e_support import EXAMPLES, Engines, Project
@@ -63,3 +64,63 @@ def test_an_unreadable_balance_is_a_violation(
     assert result.returncode != 0
     assert "code 9109" in result.stdout
     assert DEMO_TOKEN not in result.stdout + result.stderr
+
+
+STANDIN = Path(__file__).resolve().parent / "engines" / "cloudflare" / "standin.py"
+
+
+def gateway_plan(
+    engines: Engines, venv: Path, emulator: Emulator, tmp_path: Path, level: str, gateway: str
+) -> tuple[subprocess.CompletedProcess[str], Project]:
+    """Preview a YAML program holding one pulumi-cloudflare AI gateway under the example pack.
+
+    The gateway's provider is the stand-in (engines/cloudflare/standin.py): pulumi-cloudflare's provider cannot be
+    built here (the Go module proxy serves none of its versions).
+    """
+    project, pack, config_file = policy_run(engines, venv, emulator, tmp_path, "mandatory", [HEALTHY])
+    config = json.loads(config_file.read_text())
+    config["cfbilling-gateway-spend-limits"]["enforcementLevel"] = level
+    config_file.write_text(json.dumps(config))
+    plugin = project.dir / "cloudflare-standin"
+    plugin.mkdir()
+    script = plugin / "pulumi-resource-cloudflare"
+    script.write_text(f'#!/bin/sh\nexec "{venv}/bin/python" -u "{STANDIN}" "$@"\n')
+    script.chmod(0o755)
+    program = (
+        "name: any-stack\nruntime: yaml\nplugins:\n  providers:\n    - name: cloudflare\n      path: ./cloudflare-standin\n"
+        f"resources:\n  chat:\n    type: cloudflare:index/aiGateway:AiGateway\n    properties:\n"
+        f"      accountId: {LOW}\n      aiGatewayId: chat\n{gateway}"
+    )
+    (project.dir / "Pulumi.yaml").write_text(program)
+    result = project.preview("--policy-pack", str(pack), "--policy-pack-config", str(config_file), check=False)
+    return result, project
+
+
+def test_a_planned_gateway_without_a_cost_rule_is_a_violation_with_the_live_runway(
+    engines: Engines, policy_venv: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    result, project = gateway_plan(engines, policy_venv, emulator, tmp_path, "mandatory", "      byokOnly: false\n")
+    assert result.returncode != 0, result.stdout
+    assert "cfbilling-gateway-spend-limits" in result.stdout
+    assert "AI gateway chat has no enabled cost rule (no spend limits) and it can bill through Unified Billing" in (
+        result.stdout
+    )
+    assert f"account {LOW}: 2.91 days of credits left at the recent rate" in result.stdout
+    assert DEMO_TOKEN not in project.transcript()
+
+
+def test_a_capped_gateway_passes_and_advisory_only_warns(
+    engines: Engines, policy_venv: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    capped = (
+        "      byokOnly: false\n      spendLimits:\n        enabled: true\n        rules:\n"
+        "          - limit: 50\n            limitType: cost\n            window: 86400\n            enabled: true\n"
+    )
+    result, _ = gateway_plan(engines, policy_venv, emulator, tmp_path / "capped", "mandatory", capped)
+    assert result.returncode == 0, result.stdout
+    assert "cfbilling-gateway-spend-limits" not in result.stdout
+    unified = "      byokOnly: true\n      workersAiBillingMode: unified\n"
+    warned, _ = gateway_plan(engines, policy_venv, emulator, tmp_path / "advisory", "advisory", unified)
+    assert warned.returncode == 0, warned.stdout
+    assert "[advisory]" in warned.stdout
+    assert "workersAiBillingMode: unified" in warned.stdout

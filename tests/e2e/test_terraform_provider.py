@@ -67,6 +67,7 @@ def test_init_plan_apply_and_typed_outputs_equal_the_cli(
     # One request per account and route for the whole plan: three data sources share the provider's reads.
     assert len(emulator.requests_for(HEALTHY, route="credit-balance")) == 1
     assert len(emulator.requests_for(HEALTHY, route="usage-history")) == 1
+    assert len(emulator.requests_for(HEALTHY, route="gateways")) == 1  # cfbilling_gateways, once per plan
     terraform("apply", "-auto-approve", "-input=false", f"-var=account_id={HEALTHY}")
     raw = json.loads(terraform("output", "-json").stdout)
     outputs = {k: v["value"] for k, v in raw.items()}
@@ -86,7 +87,6 @@ def test_init_plan_apply_and_typed_outputs_equal_the_cli(
     assert outputs["spendUsd"] == 21.3
     # cfbilling_gateways: production's Unified Billing gateway is capped, and the credits stop first.
     assert (outputs["uncappedGateways"], outputs["firstStop"]) == ([], "credits")
-    assert len(emulator.requests_for(HEALTHY, route="gateways")) == 1
     assert DEMO_TOKEN not in (terraform.dir / "terraform.tfstate").read_text()
     assert DEMO_TOKEN not in terraform.transcript()
 
