@@ -489,3 +489,15 @@ def test_a_lone_surrogate_in_server_text_crashes_no_surface(emulator: Emulator) 
         assert result.returncode in (0, 1), result.stderr
         assert "Traceback" not in result.stderr
         assert "cut " in result.stdout
+
+
+def test_watch_tells_of_the_new_guardrails_and_a_ceiling_is_one_rung(emulator: Emulator, tmp_path: Any) -> None:
+    env = {**env_for(emulator), "CFBILLING_WATCH_STATE": str(tmp_path / "state.json")}
+    accounts = ("--account-id", HEALTHY, "--account-id", LOW)
+    result = run_cli("watch", *accounts, "--require-spend-limit", "--max-invoice-due-usd", "10", "--dry-run", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "[invoice-due]" in result.stdout
+    assert "staging: no spend limits) [spend-limit]" in result.stdout
+    rungs = run_cli("watch", *accounts, "--max-invoice-due-usd", "10,20", "--dry-run", env=env)
+    assert rungs.returncode == 2
+    assert "--max-invoice-due-usd '10,20' is not an amount in US dollars" in rungs.stderr
