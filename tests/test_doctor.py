@@ -51,7 +51,21 @@ def test_everything_works(tokens: Emulator) -> None:
     assert "ok token active user token" in words
     assert "ok balance $42.51, automatic top-up on" in words
     assert "ok usage history runway 13.96 days" in words
+    assert "ok gateways 2 read, 0 with no cap" in words
+    assert "ok invoice $12.40 due this period" in words
     assert out.strip().endswith("Everything works.")
+
+
+def test_an_unreadable_gateways_route_names_what_reads_it(tokens: Emulator) -> None:
+    tokens.set_faults(HEALTHY, [{"kind": "status", "status": 403, "code": 9109}], route="gateways")
+    code, out = doctor(tokens)
+    assert code == 3
+    words = " ".join(out.split())
+    assert "FAIL gateways reading the gateways of account" in words
+    assert "--require-spend-limit, --require-spend-limit-with-auto-topup and `cfbilling gateways` read this route" in (
+        words
+    )
+    assert "ok invoice $12.40 due this period" in words
 
 
 def test_invalid_token(tokens: Emulator) -> None:

@@ -205,7 +205,7 @@ def _token_state(verified: TokenVerification, kind: str) -> Finding:
 
 
 def _route_findings(service: Service, settings: Settings) -> tuple[list[Finding], int]:
-    """Both routes the checks read: the balance (every check) and the usage history (the runway)."""
+    """The routes the checks read: the balance, the usage history, the gateways and the invoice preview."""
     if settings.account_id is None:
         return [Finding("warn", "balance", "not read: no account configured")], EXIT_OK
     result = service.read(settings.account_id, Ask(runway=True))
@@ -221,7 +221,36 @@ def _route_findings(service: Service, settings: Settings) -> tuple[list[Finding]
     assert result.runway is not None  # read, or its error is set
     days = result.runway.runway_days
     shown = "no spend in the last 7 days" if days is None else f"runway {days} days"
-    return [balance, Finding("ok", "usage history", shown)], EXIT_OK
+    findings, code = [balance, Finding("ok", "usage history", shown)], EXIT_OK
+    for finding in _billing_findings(service, settings.account_id):
+        findings.append(finding)
+        code = EXIT_API_ERROR if finding.verdict == "FAIL" else code
+    return findings, code
+
+
+def _billing_findings(service: Service, account_id: str) -> list[Finding]:
+    """The other routes (the gateways, the invoice preview): what a guardrail or command would read there."""
+    from ..guardrails.rules import GUARDRAILS
+    from ..service.functions import ROUTE_FUNCTIONS
+
+    findings = []
+    for function in ROUTE_FUNCTIONS:
+        result = service.read(account_id, Ask(routes=function.routes))
+        if result.error is not None:
+            readers = [g.flag for g in GUARDRAILS if g.needs & function.routes]
+            fix = (
+                f"give the token 'AI Gateway Read' on this account: {', '.join(readers)} and "
+                f"`cfbilling {function.command}` read this route"
+            )
+            findings.append(Finding("FAIL", function.command, str(result.error), fix))
+        elif result.gateways is not None:
+            uncapped = len(result.gateways.uncapped)
+            findings.append(Finding("ok", "gateways", f"{len(result.gateways.gateways)} read, {uncapped} with no cap"))
+        elif result.invoice is not None:
+            due = result.invoice.amount_due_usd
+            shown = format_usd(due) if due is not None else f"{result.invoice.amount_due} {result.invoice.currency}"
+            findings.append(Finding("ok", "invoice", f"{shown} due this period"))
+    return findings
 
 
 def _balance_finding(result: Result, settings: Settings) -> tuple[Finding, int]:
