@@ -501,3 +501,19 @@ def test_watch_tells_of_the_new_guardrails_and_a_ceiling_is_one_rung(emulator: E
     rungs = run_cli("watch", *accounts, "--max-invoice-due-usd", "10,20", "--dry-run", env=env)
     assert rungs.returncode == 2
     assert "--max-invoice-due-usd '10,20' is not an amount in US dollars" in rungs.stderr
+
+
+def test_a_check_that_read_the_gateways_and_the_runway_says_what_stops_first(
+    emulator: Emulator, program: Collector
+) -> None:
+    env = env_for(emulator)
+    both = run_cli("check", "--account-id", LOW, "--require-spend-limit", "--runway", "--format", "json", env=env)
+    (account,) = json.loads(both.stdout)["accounts"]
+    assert account["firstStop"]["stop"] == "credits"
+    assert "staging, has no cap" in account["firstStop"]["reason"]
+    alone = run_cli("check", "--account-id", LOW, "--require-spend-limit", "--format", "json", env=env)
+    assert "firstStop" not in json.loads(alone.stdout)["accounts"][0]  # no runway read: nothing to say
+    checked = cfbilling.check_credit_balance(LOW, require_spend_limit=True, min_runway_days=1)
+    assert checked.first_stop.stop == "credits"
+    assert checked.runway.runway_days == 2.91
+    assert cfbilling.check_credit_balance(LOW, min_runway_days=1).first_stop is None

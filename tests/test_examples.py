@@ -45,6 +45,7 @@ def test_guardrail_example_exports_the_balance_and_verdict(emulator: Emulator) -
             "ok": True,
             "violations": [],
             "error": None,
+            "firstStop": None,
             "cachedAgeSeconds": None,
         },
     }
@@ -106,5 +107,6 @@ def test_whole_results_export_as_stack_outputs(emulator: Emulator, tmp_path: Pat
         "ok": True,
         "violations": [],
         "runway": None,
+        "firstStop": None,
         "cachedAgeSeconds": None,
     }

@@ -53,6 +53,7 @@ def test_pass_returns_a_plain_verdict(engine_log: Collector) -> None:
         "violations": [],
         "error": None,
         "runway": None,
+        "firstStop": None,
         "cachedAgeSeconds": None,
     }
     assert engine_log.warnings() == []

@@ -17,15 +17,13 @@ import pulumi
 from ..api.gateways import GATEWAY_FIELDS, RULE_FIELDS
 from ..api.invoices import INVOICE_FIELDS
 from ..core.settings import CACHED_AGE_KEY, GATEWAYS_TOKEN, INVOICE_TOKEN
-from ..guardrails.stops import STOP_FIELDS
 from ..service.functions import route_function
 from .boundary import document, known_output
-from .functions import InvokeOpts, RunwayResult, _Result
+from .functions import FirstStopResult, InvokeOpts, RunwayResult, _Result
 
 __all__ = [
     "AwaitableGetGatewaysResult",
     "AwaitableGetInvoicePreviewResult",
-    "FirstStopResult",
     "GatewayResult",
     "GetGatewaysResult",
     "GetInvoicePreviewResult",
@@ -55,12 +53,6 @@ class GatewayResult(_Result):
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         super().__init__({**document, "rules": [SpendLimitRuleResult(rule) for rule in document["rules"]]})
-
-
-class FirstStopResult(_Result):
-    """What stops first: ``stop``, ``gateway``, ``at``, ``reason``, ``ceiling_usd_per_day``, ``earliest_empty_at``."""
-
-    NAMES: ClassVar[Mapping[str, str]] = {f.attribute: f.key for f in STOP_FIELDS}
 
 
 class GetGatewaysResult(_Result):

@@ -27,6 +27,7 @@ from ..core.settings import CACHED_AGE_KEY, CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN
 from ..core.values import read_day_count, read_window
 from ..guardrails.rules import Policy, Violation, guardrail_docs
 from ..guardrails.runway import RUNWAY_FIELDS
+from ..guardrails.stops import STOP_FIELDS
 from ..service.reader import Ask
 from .boundary import build_policy, document, for_pulumi, known_output, mock_arguments
 
@@ -35,6 +36,7 @@ __all__ = [
     "AwaitableGetCreditBalanceResult",
     "AwaitableGetUsageHistoryResult",
     "CheckCreditBalanceResult",
+    "FirstStopResult",
     "GetCreditBalanceResult",
     "GetUsageHistoryResult",
     "PaymentMethodResult",
@@ -129,6 +131,12 @@ class RunwayResult(_Result):
     NAMES: ClassVar[Mapping[str, str]] = {f.attribute: f.key for f in RUNWAY_FIELDS}
 
 
+class FirstStopResult(_Result):
+    """What stops first: ``stop``, ``gateway``, ``at``, ``reason``, ``ceiling_usd_per_day``, ``earliest_empty_at``."""
+
+    NAMES: ClassVar[Mapping[str, str]] = {f.attribute: f.key for f in STOP_FIELDS}
+
+
 class CheckCreditBalanceResult(_Result):
     """The guardrail verdict for one account: ``account_id``, ``ok``, ``violations``, ``runway`` (or ``None``)."""
 
@@ -137,9 +145,10 @@ class CheckCreditBalanceResult(_Result):
         "ok": "ok",
         "violations": "violations",
         "runway": "runway",
+        "first_stop": "firstStop",
         "cached_age_seconds": CACHED_AGE_KEY,
     }
-    NESTED: ClassVar[Mapping[str, type[_Result]]] = {"runway": RunwayResult}
+    NESTED: ClassVar[Mapping[str, type[_Result]]] = {"runway": RunwayResult, "firstStop": FirstStopResult}
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         super().__init__({**document, "violations": [ViolationResult(v) for v in document["violations"]]})

@@ -63,17 +63,20 @@ def balance_document(result: Result) -> dict[str, Any]:
 
 
 def check_document(result: Result) -> dict[str, Any]:
-    """``checkCreditBalance``: ``accountId``, ``ok``, ``violations`` and the ``runway`` (when it was read)."""
+    """``checkCreditBalance``: ``accountId``, ``ok``, ``violations``, ``runway`` and ``firstStop`` (null unless read).
+
+    ``firstStop`` is known only when a gateway guardrail read the gateways beside the runway.
+    """
     verdict = result.verdict
     if verdict is None:
         raise ValueError("check_document needs a judged result")
-    return _plain(
-        {
-            "accountId": result.ref.account_id,
-            **verdict.to_dict(),
-            "runway": result.runway.to_dict() if result.runway else None,
-        }
-    )
+    document = {
+        "accountId": result.ref.account_id,
+        **verdict.to_dict(),
+        "runway": result.runway.to_dict() if result.runway else None,
+        "firstStop": result.first_stop.to_dict() if result.first_stop else None,
+    }
+    return _plain(document)
 
 
 def usage_document(result: Result | UsageRead, account_id: str | None = None) -> dict[str, Any]:
@@ -88,6 +91,11 @@ def usage_document(result: Result | UsageRead, account_id: str | None = None) ->
     values: dict[str, Any] = {"account_id": account, "window": read.window, "start": read.start, "end": read.end}
     values |= {"total_usd": read.history.total_usd, "buckets": buckets}
     return _plain({key: values[name] for name, key in USAGE_KEYS.items()})
+
+
+def _first_stop(result: Result) -> dict[str, Any]:
+    """``firstStop``, only when the runway and the gateways were both read (a gateway guardrail with the runway)."""
+    return {"firstStop": result.first_stop.to_dict()} if result.first_stop is not None else {}
 
 
 def function_document(token: str, result: Result) -> dict[str, Any]:
@@ -123,6 +131,7 @@ def account_document(result: Result) -> dict[str, Any]:
             "runway": result.runway.to_dict() if result.runway else None,
             CACHED_AGE_KEY: result.cached_age,
         }
+        | _first_stop(result)
     )
 
 

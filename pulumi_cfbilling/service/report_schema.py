@@ -14,6 +14,7 @@ from typing import Any
 from ..core.values import ValueKind
 from ..guardrails.rules import GUARDRAILS
 from ..guardrails.runway import RUNWAY_FIELDS
+from ..guardrails.stops import STOP_FIELDS
 
 __all__ = ["check_report_schema", "check_report_schema_json"]
 
@@ -46,6 +47,20 @@ def check_report_schema() -> dict[str, Any]:
             f.key: {"type": [f.type, "null"] if f.nullable else f.type, "description": f.description}
             for f in RUNWAY_FIELDS
         },
+    }
+    document["$defs"]["firstStop"] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [f.key for f in STOP_FIELDS],
+        "properties": {
+            f.key: {"type": [f.type, "null"] if f.nullable else f.type, "description": f.description}
+            for f in STOP_FIELDS
+        },
+    }
+    document["$defs"]["account"]["properties"]["firstStop"] = {
+        "$ref": "#/$defs/firstStop",
+        "description": "What stops first (the credits or a gateway's cost limit), when a spend-limit guardrail read "
+        "the gateways and the runway was read too; absent otherwise.",
     }
     return document
 

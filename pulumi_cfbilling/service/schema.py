@@ -302,6 +302,11 @@ def package_schema() -> dict[str, Any]:
                                 "$ref": f"#/types/{PACKAGE}:index:Runway",
                                 "description": "The runway, when minRunwayDays asked for it; null otherwise.",
                             },
+                            "firstStop": {
+                                "$ref": f"#/types/{PACKAGE}:index:FirstStop",
+                                "description": "What stops first, when a spend-limit guardrail read the gateways "
+                                "and minRunwayDays the runway; null otherwise.",
+                            },
                         },
                         "required": ["accountId", "ok", "violations"],
                     },

@@ -38,6 +38,7 @@ def test_guardrail_example_previews_ups_and_exports_what_the_cli_reports(
         "ok": True,
         "violations": [],
         "error": None,
+        "firstStop": None,
         "cachedAgeSeconds": None,
     }
     # min_runway_days=3: the guard read the usage history; about $3.04 a day over the last 7 days.
@@ -125,6 +126,7 @@ def test_a_virtualenv_with_this_package_needs_no_plugin(
         "ok": True,
         "violations": [],
         "runway": None,
+        "firstStop": None,
         "cachedAgeSeconds": None,
     }
     # With plugin downloads allowed, `pulumi install` asks for every plugin the host lists: none of ours.
