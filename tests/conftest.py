@@ -28,7 +28,11 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.enviro
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Every test starts with no Cloudflare settings and a HOME of its own (so no real ~/.netrc)."""
     for name in list(os.environ):
-        if name.startswith(("CLOUDFLARE_", "CFBILLING_", "PULUMI_")) or name in ("NETRC", "GITHUB_STEP_SUMMARY"):
+        if name.startswith(("CLOUDFLARE_", "CFBILLING_", "PULUMI_")) or name in (
+            "NETRC",
+            "GITHUB_STEP_SUMMARY",
+            "XDG_CONFIG_HOME",  # the Terraform launcher's record lives under it: under HOME, the test's own
+        ):
             monkeypatch.delenv(name)
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)

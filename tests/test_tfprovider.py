@@ -7,11 +7,13 @@ The real terraform runs it in tests/e2e/test_terraform_provider.py.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import stat
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,9 @@ from tf.iface import ReadDataContext
 from tf.types import Unknown
 from tf.utils import Diagnostics
 
+from pulumi_cfbilling import __version__
+from pulumi_cfbilling.cli.install_provider import PLATFORMS, launcher, package, target_platform
+from pulumi_cfbilling.core.errors import ConfigurationError
 from pulumi_cfbilling.service.schema import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN, package_schema
 from pulumi_cfbilling.terraform._provider import CfBillingProvider
 from pulumi_cfbilling.terraform._schema import data_sources, provider_arguments, snake
@@ -212,32 +217,106 @@ def test_a_person_running_the_provider_is_told_what_it_is() -> None:
     ]
 
 
-def test_install_provider_lays_out_a_filesystem_mirror(tmp_path: Path) -> None:
+def test_install_provider_lays_out_packed_packages_with_the_same_bytes_everywhere(tmp_path: Path) -> None:
     result = run_cli("terraform", "install-provider", "--dir", str(tmp_path / "mirror"))
     assert result.returncode == 0, result.stderr
-    (launcher,) = (tmp_path / "mirror").glob("registry.terraform.io/pulumi-cfbilling/cfbilling/*/*/*")
-    version, platform_name = launcher.parent.parent.name, launcher.parent.name
-    assert launcher.name == f"terraform-provider-cfbilling_v{version}"
-    assert platform_name in ("linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64")
-    assert launcher.stat().st_mode & stat.S_IXUSR
-    text = launcher.read_text()
-    assert text.startswith("#!/bin/sh\nexec ")
-    assert text.rstrip().endswith('-m pulumi_cfbilling.terraform "$@"')
+    here = target_platform()
+    (packed,) = (tmp_path / "mirror").glob("registry.terraform.io/pulumi-cfbilling/cfbilling/*.zip")
+    assert packed.name == f"terraform-provider-cfbilling_{__version__}_{here}.zip"
+    assert packed.read_bytes() == package(__version__)  # the same bytes as any other machine's
+    # OpenTofu reads the same source as an address on its own registry: the mirror serves it too.
+    (tofu,) = (tmp_path / "mirror").glob("registry.opentofu.org/pulumi-cfbilling/cfbilling/*.zip")
+    assert tofu.read_bytes() == packed.read_bytes()
     assert f'path    = "{tmp_path / "mirror"}"' in result.stdout
     assert (
         'include = ["registry.terraform.io/pulumi-cfbilling/cfbilling", '
         '"registry.opentofu.org/pulumi-cfbilling/cfbilling"]'
     ) in result.stdout
-    # OpenTofu reads the same source as an address on its own registry: the mirror serves it too.
-    (tofu,) = (tmp_path / "mirror").glob("registry.opentofu.org/pulumi-cfbilling/cfbilling/*/*/*")
-    assert tofu.read_text() == text
+    # Which Python serves the version is recorded outside the package (HOME is this test's own).
+    recorded = Path((tmp_path / ".config" / "cfbilling" / "terraform" / f"v{__version__}").read_text().strip())
+    assert recorded.parent == Path(sys.executable).parent  # the environment cfbilling ran from
     assert list((tmp_path / "mirror").rglob("*.partial")) == []
+
+
+def test_the_package_depends_only_on_the_version(tmp_path: Path) -> None:
+    assert package("0.1.0") == package("0.1.0")
+    assert package("0.1.0") != package("0.1.1")
+    (entry,) = zipfile.ZipFile(io.BytesIO(package("0.1.0"))).infolist()
+    assert entry.filename == "terraform-provider-cfbilling_v0.1.0"
+    assert entry.date_time == (1980, 1, 1, 0, 0, 0)
+    assert (entry.external_attr >> 16) & 0o777 == 0o755
+    text = launcher("0.1.0")
+    assert str(Path.home()) not in text
+    assert sys.executable not in text
+    with pytest.raises(ConfigurationError, match="not a version"):
+        launcher("0.1.0; rm -rf /")
+
+
+def _launch(tmp_path: Path, version: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / f"terraform-provider-cfbilling_v{version}"
+    script.write_bytes(zipfile.ZipFile(io.BytesIO(package(version))).read(script.name))
+    script.chmod(0o755)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "CFBILLING_", "XDG_"))}
+    return subprocess.run([str(script)], capture_output=True, text=True, env={**clean, **env}, timeout=60, check=False)
+
+
+def test_the_launcher_finds_the_recorded_python_then_path_then_says_what_to_install(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    record = config / "cfbilling" / "terraform" / f"v{__version__}"
+    record.parent.mkdir(parents=True)
+    record.write_text(sys.executable + "\n")
+    recorded = _launch(tmp_path, __version__, {"XDG_CONFIG_HOME": str(config), "PATH": "/usr/bin:/bin"})
+    assert recorded.returncode == 1
+    assert "this is a Terraform plugin, started by terraform itself" in recorded.stderr  # the provider ran
+    on_path = _launch(tmp_path, __version__, {"XDG_CONFIG_HOME": str(tmp_path / "none"),
+                                              "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"})  # fmt: skip
+    assert "this is a Terraform plugin" in on_path.stderr
+    missing = _launch(tmp_path, __version__, {"XDG_CONFIG_HOME": str(tmp_path / "none"), "PATH": "/usr/bin:/bin"})
+    assert missing.returncode == 1
+    assert missing.stdout.strip() == (
+        f"terraform-provider-cfbilling: pulumi-cfbilling {__version__} is not installed on this machine: pipx install "
+        f"'pulumi-cfbilling[terraform]=={__version__}' (or a wheel of it), or run cfbilling terraform "
+        "install-provider from the environment that has it"
+    )
+
+
+def test_a_launcher_of_another_version_is_refused_by_the_provider(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    record = config / "cfbilling" / "terraform" / "v9.9.9"
+    record.parent.mkdir(parents=True)
+    record.write_text(sys.executable + "\n")
+    from pulumi_cfbilling.terraform._serve import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+
+    result = _launch(tmp_path, "9.9.9", {"XDG_CONFIG_HOME": str(config), MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE})
+    assert result.returncode == 1
+    assert result.stdout.startswith(
+        f"terraform-provider-cfbilling: the lock file's provider is 9.9.9, but pulumi-cfbilling {__version__} is "
+        "what serves it here"
+    )
+
+
+def test_install_provider_adds_platforms_and_replaces_an_unpacked_launcher(tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    stale = mirror / "registry.terraform.io/pulumi-cfbilling/cfbilling" / __version__ / target_platform()
+    stale.mkdir(parents=True)
+    (stale / f"terraform-provider-cfbilling_v{__version__}").write_text("#!/bin/sh\nexec /old/venv/bin/python\n")
+    extra = next(name for name in PLATFORMS if name != target_platform())
+    result = run_cli("terraform", "install-provider", "--dir", str(mirror), "--platform", extra)
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in mirror.glob("registry.terraform.io/pulumi-cfbilling/cfbilling/*.zip"))
+    assert names == sorted(f"terraform-provider-cfbilling_{__version__}_{t}.zip" for t in {target_platform(), extra})
+    assert not stale.exists()
+    bad = run_cli("terraform", "install-provider", "--dir", str(mirror), "--platform", "windows_amd64")
+    assert bad.returncode == 2
+    assert "--platform 'windows_amd64' is not one of linux_amd64, linux_arm64, darwin_amd64, darwin_arm64" in (
+        bad.stderr
+    )
 
 
 def test_install_provider_defaults_to_the_folder_terraform_searches(tmp_path: Path) -> None:
     result = run_cli("terraform", "install-provider", env={"HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr
-    assert list((tmp_path / ".terraform.d" / "plugins").rglob("terraform-provider-cfbilling_v*"))
+    assert list((tmp_path / ".terraform.d" / "plugins").rglob("terraform-provider-cfbilling_*.zip"))
     assert "searches ~/.terraform.d/plugins by itself" in result.stdout
 
 

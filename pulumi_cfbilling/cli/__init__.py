@@ -262,6 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
     terraform.add_argument(
         "--dir", metavar="DIR", help="mirror folder (default ~/.terraform.d/plugins, which Terraform searches itself)"
     )
+    terraform.add_argument(
+        "--platform",
+        action="append",
+        metavar="OS_ARCH",
+        help="also lay out the package for another machine of the team (linux_amd64, linux_arm64, darwin_amd64, "
+        "darwin_arm64; repeatable), for `terraform providers lock -platform=...`",
+    )
 
     schema = add(
         "schema",

@@ -2,7 +2,9 @@
 
 Terraform starts it (from a filesystem mirror that ``cfbilling terraform install-provider`` lays out, or through
 ``dev_overrides``) and talks to it over gRPC; people do not run it. Data sources: ``cfbilling_credit_balance``,
-``cfbilling_credit_check`` and ``cfbilling_usage_history``, typed from the package schema (:mod:`._schema`).
+``cfbilling_credit_check``, ``cfbilling_usage_history``, ``cfbilling_gateways`` and ``cfbilling_invoice_preview``,
+typed from the package schema (:mod:`._schema`). Started by a mirror's launcher, it serves only the version that
+launcher was locked with (``CFBILLING_PROVIDER_VERSION``).
 Needs Python 3.11+ and the package's ``terraform`` extra (``pip install '<clone or wheel>[terraform]'``).
 """
 
@@ -27,7 +29,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     from ..core.requires import terraform_problem
+    from ..core.version import __version__
 
+    locked = os.environ.get("CFBILLING_PROVIDER_VERSION")
+    if locked is not None and locked != __version__:
+        # The lock file pinned the launcher of `locked`; serving another release under it would void the lock.
+        print(
+            f"terraform-provider-cfbilling: the lock file's provider is {locked}, but pulumi-cfbilling {__version__} "
+            f"is what serves it here: install {locked} (pipx install 'pulumi-cfbilling[terraform]=={locked}') and "
+            "run cfbilling terraform install-provider from it, or upgrade the lock (terraform init -upgrade)",
+            flush=True,
+        )
+        return 1
     problem = terraform_problem()
     if problem is not None:
         # On stdout: Terraform reads the handshake there, and shows a line it does not recognise as

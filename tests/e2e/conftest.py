@@ -56,6 +56,7 @@ def mirror(engines: Engines, tf_venv: Path, tmp_path_factory: pytest.TempPathFac
     command = [str(tf_venv / "bin" / "cfbilling"), "terraform", "install-provider", "--dir", str(root)]
     result = run(command, env=engines.environ())
     assert f'include = ["{SOURCE}", "{TOFU_SOURCE}"]' in result.stdout
-    (launcher,) = root.glob(f"{SOURCE}/*/*/terraform-provider-cfbilling_v*")
-    assert launcher.stat().st_mode & 0o111
+    (package,) = root.glob(f"{SOURCE}/terraform-provider-cfbilling_*.zip")
+    (tofu,) = root.glob(f"{TOFU_SOURCE}/terraform-provider-cfbilling_*.zip")
+    assert package.read_bytes() == tofu.read_bytes()
     return root

@@ -7,6 +7,7 @@ writes their environment; without it these tests skip, unless CFBILLING_E2E=requ
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import importlib.util
@@ -15,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,11 @@ _SYSTEM_PATH = os.pathsep.join(
     for folder in os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin").split(os.pathsep)
     if not (Path(folder) / "pulumi-resource-cfbilling").exists() and not (Path(folder) / "cfbilling").exists()
 )
+
+# The machine's config folder for every engine run of the session: the Terraform launcher finds the Python that
+# serves the provider there (install-provider records it), whatever HOME a test has.
+CONFIG_HOME = Path(tempfile.mkdtemp(prefix="cfbilling-e2e-config-"))
+atexit.register(shutil.rmtree, CONFIG_HOME, True)
 
 SOURCE = "registry.terraform.io/pulumi-cfbilling/cfbilling"
 TOFU_SOURCE = "registry.opentofu.org/pulumi-cfbilling/cfbilling"
@@ -101,6 +108,7 @@ class Engines:
         engines = self.values["CFBILLING_ENGINES_PATH"].split(os.pathsep)
         paths = [*_USER_BIN, *engines, *map(str, extra_path), _SYSTEM_PATH]
         env["PATH"] = os.pathsep.join(paths)
+        env["XDG_CONFIG_HOME"] = str(CONFIG_HOME)
         env.update(overrides)
         return env
 
