@@ -53,6 +53,21 @@ outputs:
 """
 
 
+# Runs release/release.py's plugin_tarball() for this platform and Python (argv: release.py, wheel dir, out dir).
+_PLUGIN_TARBALL = """
+import importlib.util, sys
+from pathlib import Path
+spec = importlib.util.spec_from_file_location("release", sys.argv[1])
+release = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(release)
+from pulumi_cfbilling.cli.install_provider import target_platform
+out = Path(sys.argv[3])
+out.mkdir(parents=True, exist_ok=True)
+python = f"{sys.version_info.major}.{sys.version_info.minor}"
+print(release.plugin_tarball(Path(sys.argv[2]), target_platform(), [python], out, release.source_date_epoch()))
+"""
+
+
 def engines_env() -> dict[str, str]:
     """The offline environment tests/e2e/engines/prepare.py wrote (benchmarks/terraform.py uses it too), tools first."""
     root = Path(os.environ.get("CFBILLING_ENGINES_CACHE") or Path.home() / ".cache" / "cfbilling-engines")
@@ -118,8 +133,9 @@ def main() -> int:
             CLOUDFLARE_API_TOKEN=DEMO_TOKEN,
         )
         ours = next(p for p in env["PIP_FIND_LINKS"].split() if p.endswith("wheelhouse-ours"))
+        # The release command's plugin tarball, for this machine and Python only, from the suite's own wheel.
         made = subprocess.run(
-            [sys.executable, str(REPO / "release" / "plugin_tarball.py"), "--dist", ours, "--out", str(root / "dist")],
+            [sys.executable, "-c", _PLUGIN_TARBALL, str(REPO / "release" / "release.py"), ours, str(root / "dist")],
             env=env,
             check=True,
             capture_output=True,

@@ -214,3 +214,8 @@ def test_yaml_example_references_only_declared_tokens_and_outputs() -> None:
 def test_the_root_schema_json_is_the_packaged_one() -> None:
     # Users point `pulumi package gen-sdk` at ./schema.json; the plugin serves the packaged copy.
     assert (ROOT / "schema.json").read_text() == COMMITTED.read_text()
+
+
+def test_generated_sdks_know_where_releases_are() -> None:
+    # Pulumi's scheme for a GitHub repository's releases; release/release.py --plugin-download-url writes another.
+    assert SCHEMA["pluginDownloadURL"] == "github://api.github.com/pulumi-cfbilling/pulumi-cfbilling"

@@ -32,12 +32,15 @@ __all__ = [
     "CHECK_TOKEN",
     "GET_TOKEN",
     "PACKAGE",
+    "PLUGIN_DOWNLOAD_URL",
     "USAGE_TOKEN",
     "package_schema",
     "schema_json",
 ]
 
 _TYPE_NAMES = {"PaymentMethod": "PaymentMethod", "TopupConfig": "TopupConfig"}
+PLUGIN_DOWNLOAD_URL = "github://api.github.com/pulumi-cfbilling/pulumi-cfbilling"
+"""The default release location of the plugin tarballs (Pulumi's scheme for a GitHub repository's releases)."""
 
 
 def _pulumi_property(prop: Mapping[str, Any]) -> dict[str, Any]:
@@ -254,6 +257,9 @@ def package_schema() -> dict[str, Any]:
         "repository": "https://github.com/pulumi-cfbilling/pulumi-cfbilling",
         "license": "Apache-2.0",
         "publisher": "pulumi-cfbilling",
+        # Where the engine downloads the plugin a generated SDK asks for: the project's GitHub releases, whose assets
+        # are release/release.py's tarballs. `release.py --plugin-download-url` writes a release's own.
+        "pluginDownloadURL": PLUGIN_DOWNLOAD_URL,
         "language": {
             # Not "pulumi_cfbilling": a generated Python SDK must not shadow this package, which Python
             # programs use directly (no plugin needed).

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -56,7 +57,7 @@ WARM_DISK_BYTES = 512 * 1024**2
 ATTEMPTS = 4
 # Besides our dependencies: the build backend and front end (wheels and sdists build offline) and pip, setuptools
 # and wheel, which Pulumi's Python toolchain upgrades in every virtualenv it creates.
-BUILD_WHEELS = ("setuptools>=77", "wheel", "pip", "build")
+BUILD_WHEELS = ("setuptools>=77", "wheel", "pip", "build", "twine", "pipx")
 
 
 def log(message: str) -> None:
@@ -327,6 +328,35 @@ def wheelhouse(root: Path) -> tuple[Path, Path]:
     return deps, ours
 
 
+def platform_wheels(root: Path, ours: Path) -> Path:
+    """What the release command bundles in the plugin tarballs, for every platform it builds and this Python.
+
+    The release test (tests/e2e/test_release.py) builds every artifact twice, offline: pip finds them here.
+    """
+    release = REPO / "release" / "release.py"
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    folder = root / f"wheelhouse-platforms-{digest([REPO / 'pyproject.toml', release], version)}"
+    if (folder / ".complete").exists():
+        return folder
+    spec = importlib.util.spec_from_file_location("cfbilling_release", release)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    folder.mkdir(parents=True, exist_ok=True)
+    for target, tags in module.PIP_PLATFORMS.items():
+        log(f"downloading the plugin's wheels for {target}, Python {version} (pip)")
+        flags = [flag for tag in tags for flag in ("--platform", tag)]
+        command = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(folder), "--only-binary=:all:",
+                   *flags, "--python-version", version, "--implementation", "cp", "--find-links", str(ours),
+                   "pulumi-cfbilling[pulumi]"]  # fmt: skip
+        run(command, env=pip_env(root), retry=True)
+    for stale in folder.glob("pulumi_cfbilling-*.whl"):
+        stale.unlink()
+    (folder / ".complete").write_text("")
+    return folder
+
+
 def own_wheel(root: Path, deps: Path) -> Path:
     """The project's wheel, rebuilt offline from the wheelhouse whenever a source file changed."""
     ours = root / "wheelhouse-ours"
@@ -442,7 +472,7 @@ def engine_bin(root: Path, folders: Sequence[Path]) -> Path:
 
 
 def write_environment(
-    root: Path, paths: Sequence[Path], mirror: Path, deps: Path, ours: Path, npm: Path, chart: Path
+    root: Path, paths: Sequence[Path], mirror: Path, wheels: Sequence[Path], npm: Path, chart: Path
 ) -> Path:
     tf_config = root / "terraform.rc"
     tf_config.write_text(
@@ -476,7 +506,7 @@ def write_environment(
         "npm_config_cache": str(npm),
         "npm_config_offline": "true",
         "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": f"{ours} {deps}",
+        "PIP_FIND_LINKS": " ".join(str(folder) for folder in wheels),
     }
     (root / "state").mkdir(exist_ok=True)
     (root / "env.json").write_text(json.dumps(env, indent=2) + "\n")
@@ -526,12 +556,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     hosts = language_hosts(root)
     mirror = terraform_mirror(root)
     deps, ours = wheelhouse(root)
+    platforms = platform_wheels(root, ours)
     npm = npm_cache(root, pulumi_bin, hosts)
     chart = chart_tools(root)
     tofu = opentofu(root)
     go_modules(root, pulumi_bin, hosts)
     bins = [engine_bin(root, [pulumi_bin, yaml_bin, hosts]), tofu]
-    script = write_environment(root, bins, mirror, deps, ours, npm, chart)
+    script = write_environment(root, bins, mirror, [ours, deps, platforms], npm, chart)
     log(f"ready in {time.monotonic() - started:.1f} s: . {script}")
     print(script)
     return 0
