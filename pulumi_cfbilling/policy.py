@@ -3,8 +3,10 @@
 ``credit_balance_policy`` is a stack validation policy that enforces the credit guardrails.
 
 CrossGuard never sees invoke results nor resources read with ``opts.id`` (pulumi/pulumi#3950), so the policy
-reads the balances itself, for the accounts listed in its policy config, with credentials from the environment
-of the policy run (``CLOUDFLARE_API_TOKEN``, ...). A balance that cannot be read is a violation: under a
+reads the balances itself, with credentials from the environment of the policy run (``CLOUDFLARE_API_TOKEN``, ...):
+by default the stack's own account, which it finds on the stack's cfbilling providers in the plan (the default
+provider carries ``cfbilling:accountId``; CrossGuard shows a policy no stack config), or the ``accountIds`` of its
+policy config. A balance that cannot be read is a violation: under a
 mandatory enforcement level the deployment stops rather than going ahead blind.
 
 ``gateway_spend_limit_policy`` reads pulumi-cloudflare's ``cloudflare:index/aiGateway:AiGateway`` resources in
@@ -34,7 +36,7 @@ from pulumi_policy import (
 )
 
 from .core.errors import CfBillingError
-from .core.settings import settings_for
+from .core.settings import PACKAGE, settings_for
 from .core.text import neutralize
 from .core.values import read_account_id
 from .guardrails.rules import GUARDRAILS, read_policy
@@ -46,9 +48,11 @@ __all__ = [
     "DEFAULT_TIMEOUT_SECONDS",
     "GATEWAY_POLICY_NAME",
     "POLICY_NAME",
+    "PROVIDER_TYPE",
     "config_schema",
     "credit_balance_policy",
     "gateway_spend_limit_policy",
+    "stack_accounts",
     "validate_credit_balance",
     "validate_gateway",
 ]
@@ -67,8 +71,8 @@ def config_schema() -> PolicyConfigSchema:
             "accountIds": {
                 "type": "array",
                 "items": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-                "minItems": 1,
-                "description": "Cloudflare accounts whose AI Gateway credits every deployment checks.",
+                "description": "Cloudflare accounts whose AI Gateway credits every deployment checks; default: the "
+                "stack's own (the accountId of its cfbilling providers).",
             },
             **{g.camel: g.json_schema for g in GUARDRAILS},
             "timeoutSeconds": {
@@ -78,17 +82,42 @@ def config_schema() -> PolicyConfigSchema:
                 "description": f"Timeout per request (default {DEFAULT_TIMEOUT_SECONDS:g}).",
             },
         },
-        required=["accountIds"],
     )
 
 
+PROVIDER_TYPE = f"pulumi:providers:{PACKAGE}"
+"""The cfbilling provider in a plan: the explicit ones, and the default one the engine makes from stack config."""
+
+
+def stack_accounts(args: StackValidationArgs) -> list[str]:
+    """The accounts the stack's own cfbilling providers read (``cfbilling:accountId``, or an explicit provider's).
+
+    CrossGuard hands a policy its own config and the plan's resources, never the stack's config: the provider
+    resources are where the stack's account shows. A Python program that calls the data functions directly has
+    none, so its pack lists ``accountIds``.
+    """
+    found: list[str] = []
+    for resource in args.resources:
+        if resource.resource_type == PROVIDER_TYPE:
+            account = resource.props.get("accountId")
+            if isinstance(account, str) and account not in found:
+                found.append(account)
+    return found
+
+
 def validate_credit_balance(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    """Read every configured account and report each violated guardrail, and each unreadable balance."""
+    """Read the stack's own accounts (or the configured ones); report each violated guardrail and unread balance."""
     config: Mapping[str, Any] = args.get_config()
     try:
-        refs = [AccountRef(read_account_id(a, "policy config accountIds")) for a in config.get("accountIds") or []]
+        listed = config.get("accountIds") or []
+        where = "policy config accountIds" if listed else "the stack's cfbilling provider accountId"
+        refs = [AccountRef(read_account_id(a, where)) for a in listed or stack_accounts(args)]
         if not refs:
-            report_violation(f"{POLICY_NAME}: the policy config lists no accountIds, so no balance was checked", None)
+            report_violation(
+                f"{POLICY_NAME}: no account to check: the stack has no cfbilling provider with an accountId (set "
+                "cfbilling:accountId) and the policy config lists no accountIds",
+                None,
+            )
             return
         policy = read_policy({g.name: config.get(g.camel) for g in GUARDRAILS}, "policy")
         timeout = config.get("timeoutSeconds", DEFAULT_TIMEOUT_SECONDS)
@@ -111,8 +140,8 @@ def credit_balance_policy(enforcement_level: EnforcementLevel = EnforcementLevel
     return StackValidationPolicy(
         name=POLICY_NAME,
         description=(
-            "Cloudflare AI Gateway credits must be in order before a deployment: minimum balance, automatic "
-            "top-up, payment method, no recent top-up failure, minimum top-up threshold."
+            "Cloudflare AI Gateway credits must be in order before a deployment (the stack's own account, or the "
+            f"configured ones): {', '.join(g.rule for g in GUARDRAILS)}."
         ),
         validate=validate_credit_balance,
         enforcement_level=enforcement_level,

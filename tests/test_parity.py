@@ -35,7 +35,7 @@ from pulumi.provider.experimental.property_value import PropertyValue
 import pulumi_cfbilling as cfbilling
 from pulumi_cfbilling.cli import main
 from pulumi_cfbilling.core.errors import APIError, CfBillingError, ConfigurationError
-from pulumi_cfbilling.core.settings import CHECK_TOKEN
+from pulumi_cfbilling.core.settings import CHECK_TOKEN, GUARD_TOKEN
 from pulumi_cfbilling.guardrails.rules import GUARDRAILS, guardrail
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator, demo_fixture
 
@@ -323,6 +323,32 @@ def via_plugin(emulator: Emulator, case: Case) -> Outcome:
     return Outcome(response.return_value["ok"].value, tuple(v.value["rule"].value for v in violations))
 
 
+def via_plugin_guard(emulator: Emulator, case: Case) -> Outcome:
+    """The plugin's ``guard`` for every language: mandatory, so a failure is the invoke's error, as the engine sees.
+
+    A failed guardrail is a ``GuardrailError`` naming the rules (the verdict ``ok: false``); an unreadable account
+    the API's error, as Python's mandatory ``guard()`` raises.
+    """
+    from pulumi_cfbilling.core.errors import GuardrailError
+    from pulumi_cfbilling.plugin._provider import CfBillingProvider
+
+    args = {"accountId": PropertyValue(case.account), "enforcement": PropertyValue("mandatory")}
+    args |= {guardrail(name).camel: PropertyValue(value) for name, value in case.guardrails.items()}
+    loop = asyncio.new_event_loop()
+    try:
+        response = loop.run_until_complete(CfBillingProvider().invoke(p.InvokeRequest(GUARD_TOKEN, args)))
+    except GuardrailError as failed:
+        return Outcome(False, tuple(v.rule for v in failed.verdict.violations))
+    except CfBillingError as error:
+        return _kind(error)
+    finally:
+        loop.close()
+    if response.failures:
+        return _failed("configuration", "ConfigurationError")
+    assert response.return_value is not None
+    return Outcome(response.return_value["ok"].value, ())
+
+
 class TerraformRefused(Exception):
     """Terraform itself refused the value: cty cannot convert it to the attribute's type."""
 
@@ -424,6 +450,7 @@ SURFACES = [
     "cli",
     "watch",
     "plugin",
+    "plugin guard",
     "terraform provider",
     "terraform-external",
     "policy",
@@ -465,6 +492,7 @@ def test_every_surface_gives_the_same_verdict(
         "cli": lambda: via_cli(emu, case, capsys),
         "watch": lambda: via_watch(emu, case, capsys, tmp_path),
         "plugin": lambda: via_plugin(emu, case),
+        "plugin guard": lambda: via_plugin_guard(emu, case),
         "terraform provider": lambda: via_terraform_provider(emu, case),
         "terraform-external": lambda: via_external(emu, case, capsys, monkeypatch),
         "policy": lambda: via_policy(emu, case),

@@ -274,3 +274,67 @@ def test_credentials_from_the_environment_of_the_plugin(emulator: Emulator, monk
 
 def test_cancel(plugin: Plugin) -> None:
     plugin.call("Cancel", empty_pb2.Empty())
+
+
+def test_the_guard_stops_or_warns_as_pythons_guard_does(plugin: Plugin, emulator: Emulator) -> None:
+    from pulumi_cfbilling.core.settings import GUARD_TOKEN
+
+    plugin.configure(emulator)
+    passed = plain(plugin.invoke(GUARD_TOKEN, accountId=PropertyValue(HEALTHY), minBalanceUsd=PropertyValue(20.0)))
+    assert (passed["ok"], passed["enforcement"], passed["error"], passed["violations"]) == (True, "mandatory", None, [])
+    with pytest.raises(grpc.RpcError) as stopped:
+        plugin.invoke(GUARD_TOKEN, accountId=PropertyValue(LOW), minBalanceUsd=PropertyValue(20.0))
+    assert stopped.value.code() == grpc.StatusCode.FAILED_PRECONDITION  # type: ignore[attr-defined]
+    assert stopped.value.details() == (  # type: ignore[attr-defined]
+        f"AI Gateway credit guardrails failed for account {LOW} (1 violation): balance $3.13 is below the minimum "
+        "of $20.00 [min-balance]"
+    )
+    warned = plain(
+        plugin.invoke(
+            GUARD_TOKEN,
+            accountId=PropertyValue(LOW),
+            minBalanceUsd=PropertyValue(20.0),
+            enforcement=PropertyValue("advisory"),
+        )
+    )
+    assert (warned["ok"], warned["enforcement"]) == (False, "advisory")
+    assert [v["rule"] for v in warned["violations"]] == ["min-balance"]
+    emulator.set_faults(FAILING, [{"kind": "status", "status": 403, "code": 9109}])
+    unread = plain(plugin.invoke(GUARD_TOKEN, accountId=PropertyValue(FAILING), minBalanceUsd=PropertyValue(1.0),
+                                 enforcement=PropertyValue("advisory")))  # fmt: skip
+    assert unread["ok"] is False
+    assert "code 9109" in unread["error"]
+    with pytest.raises(grpc.RpcError) as blind:
+        plugin.invoke(GUARD_TOKEN, accountId=PropertyValue(FAILING), minBalanceUsd=PropertyValue(1.0))
+    assert blind.value.code() == grpc.StatusCode.PERMISSION_DENIED  # type: ignore[attr-defined]
+    response = plugin.call(
+        "Invoke",
+        provider_pb2.InvokeRequest(
+            tok=GUARD_TOKEN,
+            args=PropertyValue.marshal_map(
+                {
+                    "accountId": PropertyValue(LOW),
+                    "minBalanceUsd": PropertyValue(20.0),
+                    "enforcement": PropertyValue("maybe"),
+                }
+            ),
+        ),
+    )
+    assert [f.reason for f in response.failures] == ["enforcement 'maybe' must be 'mandatory' or 'advisory'"]
+
+
+def test_an_unknown_input_leaves_the_guard_to_judge_when_it_is_known(plugin: Plugin, emulator: Emulator) -> None:
+    from pulumi_cfbilling.core.settings import GUARD_TOKEN
+
+    plugin.configure(emulator)
+    response = plugin.call(
+        "Invoke",
+        provider_pb2.InvokeRequest(
+            tok=GUARD_TOKEN,
+            args=PropertyValue.marshal_map({"accountId": PropertyValue(UNKNOWN), "minBalanceUsd": PropertyValue(1e9)}),
+        ),
+    )
+    assert not response.failures
+    returned = PropertyValue.unmarshal_map(getattr(response, "return"))
+    assert {value.value for value in returned.values()} == {UNKNOWN}
+    assert emulator.requests_for(LOW) == []

@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 from helpers import FAILING, HEALTHY, LOW, assert_no_secret
-from pulumi_policy import EnforcementLevel, StackValidationArgs, StackValidationPolicy
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 from pulumi_cfbilling.policy import POLICY_NAME, credit_balance_policy, validate_credit_balance
 from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
@@ -81,7 +88,31 @@ def test_missing_credentials_is_a_violation(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_no_accounts_configured_is_a_violation() -> None:
     (violation,) = run({"minBalanceUsd": 1})
+    assert "no account to check: the stack has no cfbilling provider with an accountId" in violation
     assert "lists no accountIds" in violation
+
+
+def _resource(resource_type: str, props: dict[str, Any]) -> PolicyResource:
+    options = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+    return PolicyResource(resource_type, props, f"urn::{resource_type}", "r", options, None, None, [], {})
+
+
+def test_by_default_the_stacks_own_account_is_checked() -> None:
+    violations: list[str] = []
+    resources = [
+        _resource("pulumi:providers:cfbilling", {"accountId": LOW, "apiToken": "[secret]"}),
+        _resource("pulumi:providers:cfbilling", {"accountId": LOW}),  # a second provider of the same account
+        _resource("pulumi:providers:cloudflare", {"accountId": HEALTHY}),  # another package's: not ours to read
+    ]
+    args = StackValidationArgs(resources=resources, config={"minBalanceUsd": 20})
+    validate_credit_balance(args, lambda message, urn=None: violations.append(message))
+    assert violations == [
+        f"AI Gateway credits of account {LOW}: balance $3.13 is below the minimum of $20.00 [min-balance]"
+    ]
+    configured: list[str] = []
+    chosen = StackValidationArgs(resources=resources, config={"accountIds": [HEALTHY], "minBalanceUsd": 20})
+    validate_credit_balance(chosen, lambda message, urn=None: configured.append(message))
+    assert configured == []  # the configured list wins over the stack's
 
 
 @pytest.mark.parametrize(
@@ -135,3 +166,16 @@ def test_example_pack_builds_the_pack_only_in_main() -> None:
     assert (
         "PolicyPack(" not in Path(__import__("pulumi_cfbilling.policy").policy.__file__).read_text().split('"""', 2)[2]
     )
+
+
+def test_the_readme_and_the_description_name_every_guardrail_of_the_table() -> None:
+    from pathlib import Path
+
+    from pulumi_cfbilling.guardrails.rules import GUARDRAILS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("Policy config of `cfbilling-credit-balance`") :][:1200]
+    description = credit_balance_policy().description
+    for entry in GUARDRAILS:
+        assert f"`{entry.camel}`" in section, entry.camel
+        assert entry.rule in description, entry.rule

@@ -11,7 +11,7 @@ import yaml
 from helpers import run_cli
 
 from pulumi_cfbilling.api.models import DERIVED_FIELDS, CreditBalance
-from pulumi_cfbilling.core.settings import GATEWAYS_TOKEN, INVOICE_TOKEN
+from pulumi_cfbilling.core.settings import GATEWAYS_TOKEN, GUARD_TOKEN, INVOICE_TOKEN
 from pulumi_cfbilling.service.report_schema import check_report_schema_json
 from pulumi_cfbilling.service.schema import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN, package_schema, schema_json
 
@@ -60,7 +60,7 @@ def test_tokens_are_well_formed() -> None:
         assert TOKEN.match(token), token
     for token in SCHEMA["functions"]:
         assert FUNCTION_TOKEN.match(token), token
-    assert set(SCHEMA["functions"]) == {GET_TOKEN, CHECK_TOKEN, USAGE_TOKEN, GATEWAYS_TOKEN, INVOICE_TOKEN}
+    assert set(SCHEMA["functions"]) == {GET_TOKEN, CHECK_TOKEN, USAGE_TOKEN, GATEWAYS_TOKEN, INVOICE_TOKEN, GUARD_TOKEN}
     assert set(SCHEMA["types"]) == {
         "cfbilling:index:FirstStop",
         "cfbilling:index:Gateway",
@@ -193,7 +193,7 @@ def test_yaml_example_references_only_declared_tokens_and_outputs() -> None:
     assert program["plugins"]["providers"][0]["name"] == "cfbilling"
     assert (ROOT / "examples" / "yaml" / program["plugins"]["providers"][0]["path"] / "PulumiPlugin.yaml").exists()
     invoked = {name: v["fn::invoke"]["function"] for name, v in program["variables"].items()}
-    assert set(invoked.values()) == {GET_TOKEN, CHECK_TOKEN, USAGE_TOKEN, GATEWAYS_TOKEN}
+    assert set(invoked.values()) == {GET_TOKEN, CHECK_TOKEN, USAGE_TOKEN, GATEWAYS_TOKEN, GUARD_TOKEN}
     for name, token in invoked.items():
         declared_inputs = SCHEMA["functions"][token]["inputs"]["properties"]
         for argument in program["variables"][name]["fn::invoke"]["arguments"]:

@@ -27,6 +27,19 @@ func main() {
 			RequirePaymentMethod: pulumi.Bool(true),
 			MaxTopupFailureAge:   pulumi.String("24h"),
 		})
+		// The hard stop: mandatory fails preview and up when a guardrail fails (or the balance cannot be read);
+		// advisory (`pulumi config set enforcement advisory`) warns and goes on. The same guard as Python's guard().
+		enforcement := config.Get(ctx, "enforcement")
+		if enforcement == "" {
+			enforcement = "mandatory"
+		}
+		guard := cfbilling.GuardOutput(ctx, cfbilling.GuardOutputArgs{
+			AccountId:        account,
+			MinBalanceUsd:    pulumi.Float64(minBalance),
+			RequireAutoTopup: pulumi.Bool(true),
+			Enforcement:      pulumi.String(enforcement),
+		})
+		ctx.Export("guardOk", guard.Ok())
 
 		// The outputs every example exports (Python, YAML, TypeScript, Go, Terraform), under the same names.
 		ctx.Export("accountId", credits.AccountId())

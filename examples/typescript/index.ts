@@ -19,6 +19,16 @@ const verdict = cfbilling.checkCreditBalanceOutput({
     maxTopupFailureAge: "24h",
 });
 
+// The hard stop: mandatory fails preview and up when a guardrail fails (or the balance cannot be read);
+// advisory (`pulumi config set enforcement advisory`) warns and goes on. The same guard as Python's guard().
+const guard = cfbilling.guardOutput({
+    accountId: account,
+    minBalanceUsd: config.getNumber("minBalanceUsd") ?? 20,
+    requireAutoTopup: true,
+    enforcement: config.get("enforcement") ?? "mandatory",
+});
+export const guardOk = guard.ok;
+
 // The outputs every example exports (Python, YAML, TypeScript, Go, Terraform), under the same names.
 export const accountId = credits.accountId;
 export const balance = credits.balance;

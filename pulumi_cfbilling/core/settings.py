@@ -48,6 +48,7 @@ __all__ = [
     "CHECK_TOKEN",
     "GATEWAYS_TOKEN",
     "GET_TOKEN",
+    "GUARD_TOKEN",
     "INVOICE_TOKEN",
     "PACKAGE",
     "SETTINGS",
@@ -77,6 +78,7 @@ CHECK_TOKEN = f"{PACKAGE}:index:checkCreditBalance"
 USAGE_TOKEN = f"{PACKAGE}:index:getUsageHistory"
 GATEWAYS_TOKEN = f"{PACKAGE}:index:getGateways"
 INVOICE_TOKEN = f"{PACKAGE}:index:getInvoicePreview"
+GUARD_TOKEN = f"{PACKAGE}:index:guard"
 
 CACHED_AGE_KEY = "cachedAgeSeconds"
 """The output of every function and report entry that says how old its answer is (see ``max_age``)."""

@@ -49,6 +49,7 @@ __all__ = [
     "read_credential",
     "read_day_count",
     "read_days",
+    "read_enforcement",
     "read_flag",
     "read_folder",
     "read_rate_limit",
@@ -199,6 +200,13 @@ def read_window(value: Any, label: str = "usage window") -> str:
     if word not in ("day", "hour"):
         raise ConfigurationError(f"{label} {value!r} is not valid: use 'day' or 'hour'")
     return str(word)
+
+
+def read_enforcement(value: Any, label: str = "enforcement") -> str:
+    """How a guard acts on a failure: ``mandatory`` (stop the deployment) or ``advisory`` (warn and go on)."""
+    if value not in ("mandatory", "advisory"):
+        raise ConfigurationError(f"{label} {value!r} must be 'mandatory' or 'advisory'")
+    return str(value)
 
 
 def read_credential(value: Any, label: str) -> str:

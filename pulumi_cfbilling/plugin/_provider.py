@@ -17,12 +17,21 @@ from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
 from ..core.errors import ConfigurationError
-from ..core.settings import CHECK_TOKEN, GET_TOKEN, PACKAGE, SETTINGS, USAGE_TOKEN, Settings, settings_for
-from ..core.values import read_account_id, read_day_count, read_window
+from ..core.settings import (
+    CHECK_TOKEN,
+    GET_TOKEN,
+    GUARD_TOKEN,
+    PACKAGE,
+    SETTINGS,
+    USAGE_TOKEN,
+    Settings,
+    settings_for,
+)
+from ..core.values import read_account_id, read_day_count, read_enforcement, read_window
 
 if TYPE_CHECKING:
     from ..service.cache import BalanceCache
-    from ..service.reader import Ask
+    from ..service.reader import Ask, Result
 
 # The engine waits for the port line before anything else: what reading and checking balances needs
 # (pydantic, requests) loads on first use, warmed up in a thread right after the port is printed.
@@ -30,6 +39,9 @@ logger = logging.getLogger("pulumi_cfbilling.plugin")
 _SCHEMA_FILE = resources.files("pulumi_cfbilling.service").joinpath("schema.json")
 
 __all__ = ["CfBillingProvider", "UnknownFunctionError"]
+
+_GUARD_OUTPUTS = ("accountId", "ok", "violations", "runway", "firstStop", "enforcement", "error", "cachedAgeSeconds")
+"""The guard's outputs (its schema's), all unknown while a preview cannot judge yet."""
 
 
 def _parameters() -> Mapping[str, str]:
@@ -71,7 +83,9 @@ def _property(value: Any, secret: bool = False) -> PropertyValue:
 class CfBillingProvider(p.Provider):
     """The provider: configuration from the ``cfbilling`` namespace (then the environment), two functions."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine_address: str | None = None) -> None:
+        self.engine_address = engine_address
+        """The engine's address, for warnings in its output (advisory guards)."""
         self._settings: Settings | None = None
         self._config_problem: str | None = None
         self._balances: BalanceCache | None = None
@@ -133,23 +147,29 @@ class CfBillingProvider(p.Provider):
         """Serve the functions; a bad input is a check failure, an API error raises a ``CfBillingError``."""
         from ..service.functions import ROUTE_FUNCTIONS  # the table only: no model loads with it
 
-        tokens = (GET_TOKEN, CHECK_TOKEN, USAGE_TOKEN, *(function.token for function in ROUTE_FUNCTIONS))
+        tokens = (GET_TOKEN, CHECK_TOKEN, USAGE_TOKEN, GUARD_TOKEN, *(function.token for function in ROUTE_FUNCTIONS))
         if request.tok not in tokens:
             raise UnknownFunctionError(
                 f"unknown function {request.tok!r}: this plugin provides {', '.join(tokens[:-1])} and {tokens[-1]}"
             )
+        unknown = [key for key, value in request.args.items() if _is_unknown(value)]
+        if unknown and request.tok == GUARD_TOKEN:
+            # A preview with the account or a guardrail not known yet: the guard judges at up, when they are. Its
+            # outputs are unknown meanwhile, as a resource's are, so nothing downstream reads a verdict not made.
+            logger.info("guard: %s not known yet; judged when known", ", ".join(unknown))
+            # The engine's unknown sentinel: the protocol has no other way for a plugin that does not accept outputs.
+            return p.InvokeResponse(return_value={key: PropertyValue(UNKNOWN) for key in _GUARD_OUTPUTS})
         failures = [
-            p.CheckFailure(key, f"{key} is not known yet; it can be read once its value is known")
-            for key, value in request.args.items()
-            if _is_unknown(value)
+            p.CheckFailure(key, f"{key} is not known yet; it can be read once its value is known") for key in unknown
         ]
         if failures:
             return p.InvokeResponse(failures=failures)
         args = {key: _plain(value) for key, value in request.args.items()}
         secret = any(value.contains_secret() for value in request.args.values())
         snake = {camel: name for name, camel in _parameters().items()}
-        allowed = {"accountId", *(snake if request.tok == CHECK_TOKEN else ())}
+        allowed = {"accountId", *(snake if request.tok in (CHECK_TOKEN, GUARD_TOKEN) else ())}
         allowed |= {"days", "window"} if request.tok == USAGE_TOKEN else set()
+        allowed |= {"enforcement"} if request.tok == GUARD_TOKEN else set()
         failures = [
             p.CheckFailure(key, f"unknown input {key!r} for {request.tok}") for key in args if key not in allowed
         ]
@@ -161,9 +181,52 @@ class CfBillingProvider(p.Provider):
         from ..service.reader import Service
 
         service = Service(self._configured(), self._cache)
-        result = (await asyncio.to_thread(service.read, account, ask)).unwrap()
-        document = function_document(request.tok, result)
+        read = await asyncio.to_thread(service.read, account, ask)
+        if request.tok == GUARD_TOKEN:
+            document = await self._guard(read, read_enforcement(args.get("enforcement", "mandatory")))
+        else:
+            document = function_document(request.tok, read.unwrap())
         return p.InvokeResponse(return_value={k: _property(v, secret) for k, v in document.items()})
+
+    async def _guard(self, result: Result, enforcement: str) -> dict[str, Any]:
+        """Python's ``guard()`` for every language, with the same one-line messages.
+
+        Mandatory raises (the invoke fails and the engine stops); advisory warns through the engine and goes on.
+        """
+        from ..core.errors import GuardrailError
+        from ..service.documents import guard_document
+
+        verdict = result.verdict
+        if enforcement == "mandatory":
+            if result.error is not None:
+                raise result.error
+            if verdict is not None and not verdict.ok:
+                raise GuardrailError(result.ref.account_id, verdict)
+        elif result.error is not None:
+            await self._warn(f"cfbilling guard (advisory): {result.error}")
+        else:
+            for violation in verdict.violations if verdict else ():
+                account = result.ref.account_id
+                await self._warn(
+                    f"cfbilling guard (advisory): account {account}: {violation.message} [{violation.rule}]"
+                )
+        return guard_document(result, enforcement)
+
+    async def _warn(self, message: str) -> None:
+        """A warning in the engine's output (the program's diagnostics), as ``pulumi.log.warn`` gives Python."""
+        if self.engine_address is None:
+            logger.warning("%s", message)
+            return
+        import grpc
+        from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
+
+        try:
+            async with grpc.aio.insecure_channel(self.engine_address) as channel:
+                request = engine_pb2.LogRequest(severity=engine_pb2.WARNING, message=message, urn="")
+                # The stubs type the synchronous channel; this one is asyncio's.
+                await engine_pb2_grpc.EngineStub(channel).Log(request, timeout=10)  # type: ignore[misc]
+        except grpc.RpcError:  # no engine to tell (a test harness): stderr, which the engine's log keeps
+            logger.warning("%s", message)
 
     def _inputs(self, token: str, args: dict[str, Any]) -> tuple[Ask | None, str | None, list[p.CheckFailure]]:
         """The function's arguments read as on every surface; each bad one is a check failure on its key."""
@@ -187,6 +250,10 @@ class CfBillingProvider(p.Provider):
                 days = read_day_count(args.get("days", 7), "days")
                 window = read_window(args.get("window", "day"), "window")
                 ask = Ask(usage_days=days, usage_window="hour" if window == "hour" else "day")
+            elif token == GUARD_TOKEN:
+                camel = {g.camel: g.name for g in GUARDRAILS}
+                ask = Ask(read_policy({camel[k]: v for k, v in args.items() if k in camel}, "plugin"))
+                read_enforcement(args.get("enforcement", "mandatory"))
             elif (function := route_function(token)) is not None:
                 ask = function.ask
             else:

@@ -32,6 +32,7 @@ from ..core.errors import (
     AuthenticationError,
     CfBillingError,
     ConfigurationError,
+    GuardrailError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -49,6 +50,8 @@ _HEAVY_MODULES = ("pulumi_cfbilling.service.cache", "pulumi_cfbilling.guardrails
 
 _STATUS_CODES: tuple[tuple[type[CfBillingError], grpc.StatusCode], ...] = (
     (ConfigurationError, grpc.StatusCode.FAILED_PRECONDITION),
+    # A mandatory guard that failed: the deployment's preconditions do not hold.
+    (GuardrailError, grpc.StatusCode.FAILED_PRECONDITION),
     (AuthenticationError, grpc.StatusCode.UNAUTHENTICATED),
     (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
@@ -126,7 +129,7 @@ def serve(argv: Sequence[str] | None = None) -> None:
     async def run() -> None:
         server = grpc.aio.server(options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)])
         provider_pb2_grpc.add_ResourceProviderServicer_to_server(
-            _Servicer(args, __version__, CfBillingProvider(), engine_address=engine), server
+            _Servicer(args, __version__, CfBillingProvider(engine), engine_address=engine), server
         )
         port = server.add_insecure_port("127.0.0.1:0")
         await server.start()

@@ -14,6 +14,7 @@ import pulumi
 
 from ..core.errors import APIError, ConfigurationError, GuardrailError
 from ..core.settings import CHECK_TOKEN
+from ..core.values import read_enforcement
 from ..guardrails.rules import Policy, Verdict, Violation, guardrail_docs
 from ..service.reader import Ask
 from .boundary import as_run_error, build_policy, document, for_pulumi, known_output, mock_arguments
@@ -44,8 +45,7 @@ def guard(
     policy = build_policy(**guardrails)
 
     def validated() -> Policy:
-        if enforcement not in ("mandatory", "advisory"):
-            raise ConfigurationError(f"enforcement {enforcement!r} must be 'mandatory' or 'advisory'")
+        read_enforcement(enforcement)
         return policy
 
     checked = for_pulumi(validated)

@@ -27,6 +27,7 @@ __all__ = [
     "counts",
     "error_document",
     "function_document",
+    "guard_document",
     "policy_document",
     "report_document",
     "usage_document",
@@ -96,6 +97,19 @@ def usage_document(result: Result | UsageRead, account_id: str | None = None) ->
 def _first_stop(result: Result) -> dict[str, Any]:
     """``firstStop``, only when the runway and the gateways were both read (a gateway guardrail with the runway)."""
     return {"firstStop": result.first_stop.to_dict()} if result.first_stop is not None else {}
+
+
+def guard_document(result: Result, enforcement: str) -> dict[str, Any]:
+    """``guard``: the check's document with its ``enforcement`` and the read's ``error``.
+
+    An account that could not be read is ``ok: false`` with the error: a guard that cannot see is closed.
+    """
+    if result.error is not None:
+        unread = {"accountId": result.ref.account_id, "ok": False, "violations": [], "runway": None}
+        document = {**unread, "firstStop": None, "enforcement": enforcement, "error": str(result.error)}
+    else:
+        document = {**check_document(result), "enforcement": enforcement, "error": None}
+    return _plain({**document, CACHED_AGE_KEY: result.cached_age})
 
 
 def function_document(token: str, result: Result) -> dict[str, Any]:

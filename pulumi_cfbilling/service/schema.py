@@ -9,6 +9,7 @@ CLI stays light.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +21,7 @@ from ..core.settings import (
     CACHED_AGE_KEY,
     CHECK_TOKEN,
     GET_TOKEN,
+    GUARD_TOKEN,
     PACKAGE,
     SETTINGS,
     USAGE_TOKEN,
@@ -277,49 +279,81 @@ def package_schema() -> dict[str, Any]:
         },
         "types": types,
         "functions": _with_cached_age(
-            {
-                GET_TOKEN: {
-                    "description": "Read the AI Gateway credit balance, payment method and automatic top-up "
-                    "configuration of a Cloudflare account.",
-                    "inputs": {"type": "object", "properties": {"accountId": _ACCOUNT_INPUT}},
-                    "outputs": outputs,
-                },
-                USAGE_TOKEN: usage_function,
-                **_route_functions(types),
-                CHECK_TOKEN: {
-                    "description": "Evaluate the credit guardrails against an account; returns ok and every violation "
-                    "without failing.",
-                    "inputs": {
-                        "type": "object",
-                        "properties": {"accountId": _ACCOUNT_INPUT, **{g.camel: g.json_schema for g in GUARDRAILS}},
+            _with_guard(
+                {
+                    GET_TOKEN: {
+                        "description": "Read the AI Gateway credit balance, payment method and automatic top-up "
+                        "configuration of a Cloudflare account.",
+                        "inputs": {"type": "object", "properties": {"accountId": _ACCOUNT_INPUT}},
+                        "outputs": outputs,
                     },
-                    "outputs": {
-                        "type": "object",
-                        "description": "The guardrail verdict.",
-                        "properties": {
-                            "accountId": {"type": "string", "description": "The account checked."},
-                            "ok": {"type": "boolean", "description": "True when every guardrail passes."},
-                            "violations": {
-                                "type": "array",
-                                "items": {"$ref": f"#/types/{PACKAGE}:index:Violation"},
-                                "description": "Every violated guardrail, in rule order.",
-                            },
-                            "runway": {
-                                "$ref": f"#/types/{PACKAGE}:index:Runway",
-                                "description": "The runway, when minRunwayDays asked for it; null otherwise.",
-                            },
-                            "firstStop": {
-                                "$ref": f"#/types/{PACKAGE}:index:FirstStop",
-                                "description": "What stops first, when a spend-limit guardrail read the gateways "
-                                "and minRunwayDays the runway; null otherwise.",
-                            },
+                    USAGE_TOKEN: usage_function,
+                    **_route_functions(types),
+                    CHECK_TOKEN: {
+                        "description": "Evaluate the credit guardrails against an account; returns ok and every "
+                        "violation without failing.",
+                        "inputs": {
+                            "type": "object",
+                            "properties": {"accountId": _ACCOUNT_INPUT, **{g.camel: g.json_schema for g in GUARDRAILS}},
                         },
-                        "required": ["accountId", "ok", "violations"],
+                        "outputs": {
+                            "type": "object",
+                            "description": "The guardrail verdict.",
+                            "properties": {
+                                "accountId": {"type": "string", "description": "The account checked."},
+                                "ok": {"type": "boolean", "description": "True when every guardrail passes."},
+                                "violations": {
+                                    "type": "array",
+                                    "items": {"$ref": f"#/types/{PACKAGE}:index:Violation"},
+                                    "description": "Every violated guardrail, in rule order.",
+                                },
+                                "runway": {
+                                    "$ref": f"#/types/{PACKAGE}:index:Runway",
+                                    "description": "The runway, when minRunwayDays asked for it; null otherwise.",
+                                },
+                                "firstStop": {
+                                    "$ref": f"#/types/{PACKAGE}:index:FirstStop",
+                                    "description": "What stops first, when a spend-limit guardrail read the gateways "
+                                    "and minRunwayDays the runway; null otherwise.",
+                                },
+                            },
+                            "required": ["accountId", "ok", "violations"],
+                        },
                     },
-                },
-            }
+                }
+            )
         ),
     }
+
+
+def _guard_function(check: dict[str, Any]) -> dict[str, Any]:
+    """``guard``: the check's inputs and outputs, with ``enforcement`` in and ``enforcement`` and ``error`` out."""
+    inputs = copy.deepcopy(check["inputs"])
+    inputs["properties"]["enforcement"] = {
+        "type": "string",
+        "description": "mandatory (default): a failed guardrail or an unreadable balance fails the call, so the "
+        "deployment stops; advisory: each is a warning and the verdict comes back.",
+    }
+    outputs = copy.deepcopy(check["outputs"])
+    outputs["description"] = "The guardrail verdict of a guard that let the deployment go on."
+    outputs["properties"]["enforcement"] = {"type": "string", "description": "mandatory or advisory, as given."}
+    outputs["properties"]["error"] = {
+        "type": "string",
+        "description": "Why the account could not be read (advisory only: a mandatory guard fails instead); null.",
+    }
+    outputs["required"] = sorted([*outputs["required"], "enforcement"])
+    return {
+        "description": "Stop a deployment when an account's AI Gateway credits are not in order (Python's guard() "
+        "for every language): mandatory fails preview and up with one line naming every violation, also when the "
+        "balance cannot be read; advisory warns and goes on.",
+        "inputs": inputs,
+        "outputs": outputs,
+    }
+
+
+def _with_guard(functions: dict[str, Any]) -> dict[str, Any]:
+    """The functions, and ``guard`` derived from ``checkCreditBalance`` (the same inputs and verdict)."""
+    return {**functions, GUARD_TOKEN: _guard_function(functions[CHECK_TOKEN])}
 
 
 def _with_cached_age(functions: dict[str, Any]) -> dict[str, Any]:

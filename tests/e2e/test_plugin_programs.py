@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 from e2e_support import EXAMPLES, REPO, Engines, Project, assert_agreed_outputs, balance_json, run
@@ -54,13 +55,42 @@ def test_yaml_example_through_a_packages_entry(
     text = (project.dir / "Pulumi.yaml").read_text()
     start, end = text.index("plugins:"), text.index("# Set with")
     (project.dir / "Pulumi.yaml").write_text(text[:start] + text[end:] + "packages:\n  cfbilling: ../../provider\n")
-    project.init({"cfbilling:accountId": LOW})
-    project.up()
+    project.init({"cfbilling:accountId": LOW, "enforcement": "advisory"})  # the guard warns and lets it go on
+    up = project.up()
+    assert f"cfbilling guard (advisory): account {LOW}: balance $3.13 is below the minimum of $20.00" in up.stdout
     outputs = project.outputs()
     assert_agreed_outputs(outputs, balance_json(project.env, LOW))
+    assert outputs["guardOk"] is False
     assert outputs["creditsOk"] is False
     assert {v["rule"] for v in outputs["violations"]} == {"min-balance", "auto-topup", "payment-method", "min-runway"}
     assert outputs["runwayDays"] == 2.91
+
+
+def _stopped(result: subprocess.CompletedProcess[str], account: str) -> None:
+    """A preview or up the guard stopped: a failure, our one line, no traceback."""
+    printed = result.stdout + result.stderr
+    assert result.returncode != 0, printed
+    assert (
+        f"AI Gateway credit guardrails failed for account {account} (2 violations): balance $3.13 is below the "
+        "minimum of $20.00 [min-balance]; automatic top-up is off (no_payment_method) [auto-topup]"
+    ) in printed
+    assert "Traceback" not in printed
+
+
+def test_a_failed_mandatory_guard_stops_a_yaml_program_and_an_advisory_one_warns(
+    engines: Engines, program_venv: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    project = yaml_project(engines, tmp_path, emulator, program_venv)
+    project.init({"cfbilling:accountId": LOW})
+    _stopped(project.preview(check=False), LOW)
+    _stopped(project.up(check=False), LOW)
+    resources = project.export()["deployment"].get("resources") or []
+    assert [r["type"] for r in resources if r["type"] != "pulumi:pulumi:Stack"] == []  # nothing was created
+    project.pulumi("config", "set", "enforcement", "advisory")
+    warned = project.up()
+    assert f"cfbilling guard (advisory): account {LOW}: balance $3.13 is below the minimum of $20.00" in warned.stdout
+    assert project.outputs()["guardOk"] is False
+    assert DEMO_TOKEN not in project.transcript()
 
 
 def test_yaml_api_error_is_one_line_without_a_stack(
@@ -148,6 +178,13 @@ def test_typescript_program_calls_both_functions_through_the_plugin(
     assert_agreed_outputs(outputs, balance_json(project.env, HEALTHY))
     assert outputs["creditsOk"] is True
     assert outputs["violations"] == []
+    assert outputs["guardOk"] is True
+    # The same program on a low account: the mandatory guard stops it; advisory warns.
+    project.pulumi("config", "set", "cfbilling:accountId", LOW)
+    _stopped(project.preview(check=False), LOW)
+    project.pulumi("config", "set", "enforcement", "advisory")
+    warned = project.preview()
+    assert f"cfbilling guard (advisory): account {LOW}: balance $3.13 is below the minimum of $20.00" in warned.stdout
 
 
 def test_go_program_calls_both_functions_through_the_plugin(
@@ -167,8 +204,10 @@ def test_go_program_calls_both_functions_through_the_plugin(
     # (Named one by one: a `/...` pattern would make go resolve test-only modules too.)
     sdk = "github.com/pulumi-cfbilling/pulumi-cfbilling/sdk/go/cfbilling"
     run(["go", "build", sdk, f"{sdk}/config", f"{sdk}/internal"], env=project.env, cwd=project.dir, timeout=600)
-    project.init({"cfbilling:accountId": LOW})
-    project.up()
+    project.init({"cfbilling:accountId": LOW, "enforcement": "advisory"})  # the guard warns and lets it go on
+    up = project.up()
+    assert f"cfbilling guard (advisory): account {LOW}: balance $3.13 is below the minimum of $20.00" in up.stdout
     outputs = project.outputs()
     assert_agreed_outputs(outputs, balance_json(project.env, LOW))
+    assert outputs["guardOk"] is False
     assert outputs["creditsOk"] is False

@@ -124,3 +124,52 @@ def test_a_capped_gateway_passes_and_advisory_only_warns(
     assert warned.returncode == 0, warned.stdout
     assert "[advisory]" in warned.stdout
     assert "workersAiBillingMode: unified" in warned.stdout
+
+
+INVOKING_PROGRAM = """name: any-stack
+runtime: yaml
+variables:
+  credits:
+    fn::invoke:
+      function: cfbilling:index:getCreditBalance
+      arguments: {}
+outputs:
+  balanceUsd: ${credits.balanceUsd}
+"""
+
+
+def stack_run(
+    engines: Engines, policy: Path, program_venv: Path, emulator: Emulator, tmp_path: Path, account: str
+) -> tuple[subprocess.CompletedProcess[str], Project]:
+    """A YAML stack whose own account is ``account`` (cfbilling:accountId), under the pack with no accountIds."""
+    pack = tmp_path / "policy-pack"
+    shutil.copytree(EXAMPLES / "policy-pack", pack, ignore=shutil.ignore_patterns("venv"))
+    (pack / "venv").symlink_to(policy)
+    config = json.loads((pack / "policy-config.json").read_text())
+    assert "accountIds" not in config["cfbilling-credit-balance"]  # the example checks the stack's own account
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "Pulumi.yaml").write_text(INVOKING_PROGRAM)
+    project = Project.create(
+        engines, source, tmp_path, base_url=emulator.base_url, token=DEMO_TOKEN, name="program",
+        extra_path=(program_venv / "bin",),  # pulumi-resource-cfbilling on PATH
+    )  # fmt: skip
+    project.init({"cfbilling:accountId": account})
+    result = project.preview("--policy-pack", str(pack), "--policy-pack-config", str(pack / "policy-config.json"),
+                             check=False)  # fmt: skip
+    return result, project
+
+
+def test_the_pack_checks_the_stacks_own_account_by_default(
+    engines: Engines, policy_venv: Path, program_venv: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    low, project = stack_run(engines, policy_venv, program_venv, emulator, tmp_path / "low", LOW)
+    assert low.returncode != 0, low.stdout
+    assert f"AI Gateway credits of account {LOW}: balance $3.13 is below the minimum of $20.00 [min-balance]" in (
+        low.stdout
+    )
+    assert HEALTHY not in low.stdout  # the account of another stack is none of this one's business
+    healthy, _ = stack_run(engines, policy_venv, program_venv, emulator, tmp_path / "healthy", HEALTHY)
+    assert healthy.returncode == 0, healthy.stdout
+    assert "cfbilling-credit-balance" not in healthy.stdout
+    assert DEMO_TOKEN not in project.transcript()
