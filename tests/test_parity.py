@@ -303,15 +303,21 @@ def via_watch(emulator: Emulator, case: Case, capsys: pytest.CaptureFixture[str]
     return Outcome(not rules, tuple(rules))
 
 
-def via_plugin(emulator: Emulator, case: Case) -> Outcome:
-    """The provider plugin's ``checkCreditBalance`` invoke, arguments camelCase, values as written."""
+def _plugin_invoke(token: str, case: Case, **extra: str) -> Outcome:
+    """The provider plugin's invoke of ``token``, arguments camelCase, values as written; its verdict or error.
+
+    A ``GuardrailError`` (a mandatory guard that failed) is the verdict ``ok: false`` with the rules it names.
+    """
+    from pulumi_cfbilling.core.errors import GuardrailError
     from pulumi_cfbilling.plugin._provider import CfBillingProvider
 
-    args = {"accountId": PropertyValue(case.account)}
+    args = {"accountId": PropertyValue(case.account), **{k: PropertyValue(v) for k, v in extra.items()}}
     args |= {guardrail(name).camel: PropertyValue(value) for name, value in case.guardrails.items()}
     loop = asyncio.new_event_loop()  # its own loop: asyncio.run would unset the one Pulumi's mocks use
     try:
-        response = loop.run_until_complete(CfBillingProvider().invoke(p.InvokeRequest(CHECK_TOKEN, args)))
+        response = loop.run_until_complete(CfBillingProvider().invoke(p.InvokeRequest(token, args)))
+    except GuardrailError as failed:
+        return Outcome(False, tuple(v.rule for v in failed.verdict.violations))
     except CfBillingError as error:
         return _kind(error)
     finally:
@@ -323,30 +329,14 @@ def via_plugin(emulator: Emulator, case: Case) -> Outcome:
     return Outcome(response.return_value["ok"].value, tuple(v.value["rule"].value for v in violations))
 
 
+def via_plugin(emulator: Emulator, case: Case) -> Outcome:
+    """The provider plugin's ``checkCreditBalance`` invoke."""
+    return _plugin_invoke(CHECK_TOKEN, case)
+
+
 def via_plugin_guard(emulator: Emulator, case: Case) -> Outcome:
-    """The plugin's ``guard`` for every language: mandatory, so a failure is the invoke's error, as the engine sees.
-
-    A failed guardrail is a ``GuardrailError`` naming the rules (the verdict ``ok: false``); an unreadable account
-    the API's error, as Python's mandatory ``guard()`` raises.
-    """
-    from pulumi_cfbilling.core.errors import GuardrailError
-    from pulumi_cfbilling.plugin._provider import CfBillingProvider
-
-    args = {"accountId": PropertyValue(case.account), "enforcement": PropertyValue("mandatory")}
-    args |= {guardrail(name).camel: PropertyValue(value) for name, value in case.guardrails.items()}
-    loop = asyncio.new_event_loop()
-    try:
-        response = loop.run_until_complete(CfBillingProvider().invoke(p.InvokeRequest(GUARD_TOKEN, args)))
-    except GuardrailError as failed:
-        return Outcome(False, tuple(v.rule for v in failed.verdict.violations))
-    except CfBillingError as error:
-        return _kind(error)
-    finally:
-        loop.close()
-    if response.failures:
-        return _failed("configuration", "ConfigurationError")
-    assert response.return_value is not None
-    return Outcome(response.return_value["ok"].value, ())
+    """The plugin's ``guard`` for every language, mandatory: a failure is the invoke's error, as the engine sees."""
+    return _plugin_invoke(GUARD_TOKEN, case, enforcement="mandatory")
 
 
 class TerraformRefused(Exception):
