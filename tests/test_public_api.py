@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -12,6 +13,9 @@ from pathlib import Path
 
 import pulumi_cfbilling as package
 from pulumi_cfbilling.core import errors
+from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
+
+HEALTHY = "0123456789abcdef0123456789abcdef"
 
 
 def isort_order(name: str) -> tuple[int, str]:
@@ -197,3 +201,34 @@ def test_every_config_key_the_docs_name_is_read() -> None:
     config = json.loads((ROOT / "examples" / "policy-pack" / "policy-config.json").read_text("utf-8"))
     for settings in config.values():
         assert set(settings.get("config", settings)) - {"enforcementLevel"} <= policy_keys
+
+
+# The package's modules a plain `cfbilling check` (one account, one balance guardrail) imports. A new one on this
+# path costs every CI run its import time: adding it here is a decision, not an accident (issue 27). The usage
+# history, the runway, the gateways and invoices, charts, watch, metrics and the answer cache stay off it.
+CHECK_PATH = {
+    "pulumi_cfbilling",
+    "pulumi_cfbilling.__main__",
+    *(f"pulumi_cfbilling.{name}" for name in ("api", "cli", "core", "guardrails", "service")),
+    *(f"pulumi_cfbilling.api.{name}" for name in ("budget", "client", "models", "response", "transport")),
+    *(f"pulumi_cfbilling.cli.{name}" for name in ("_common", "_progress", "_render", "_report", "check")),
+    *(f"pulumi_cfbilling.core.{m}" for m in ("amounts", "errors", "secrets", "settings", "text", "values", "version")),
+    *(f"pulumi_cfbilling.guardrails.{name}" for name in ("checks", "rules")),
+    *(f"pulumi_cfbilling.service.{name}" for name in ("accounts", "cache", "documents", "fleet", "reader")),
+}
+
+
+def test_a_plain_check_imports_only_the_modules_it_runs(emulator: Emulator) -> None:
+    code = (
+        "import sys\n"
+        "from pulumi_cfbilling.__main__ import main\n"
+        f"sys.argv = ['cfbilling', 'check', '--account-id', '{HEALTHY}', '--min-balance-usd', '1']\n"
+        "main()\n"
+        "print('MODULES', sorted(m for m in sys.modules if m.startswith('pulumi_cfbilling')), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "CLOUDFLARE_API_TOKEN": DEMO_TOKEN, "CLOUDFLARE_BASE_URL": emulator.base_url}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("MODULES ")]
+    loaded = set(ast.literal_eval(line.removeprefix("MODULES ")))
+    assert "1 of 1 account passes" in result.stdout  # the check ran to its verdict
+    assert loaded == CHECK_PATH, (sorted(loaded - CHECK_PATH), sorted(CHECK_PATH - loaded))
