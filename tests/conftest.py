@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pulumi.runtime
 import pytest
-from helpers import LeakWatch
+from helpers import Collector, LeakWatch, RecordingMocks, logging_for
 from hypothesis import settings
 from skip_guard import pytest_addoption, pytest_configure  # noqa: F401 - the skip guard's hooks (CI)
 
@@ -81,3 +83,13 @@ def log_watch() -> Iterator[LeakWatch]:
     yield watch
     root.removeHandler(watch)
     root.setLevel(previous)
+
+
+@pytest.fixture
+def mock_program(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Collector:
+    """A Pulumi program under the mock runtime, configured for the emulator; its engine log is collected."""
+    collector = Collector()
+    config = {"cfbilling:apiToken": DEMO_TOKEN, "cfbilling:baseUrl": emulator.base_url}
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
+    pulumi.runtime.set_mocks(RecordingMocks(), preview=False, logger=logging_for(collector))
+    return collector

@@ -64,11 +64,14 @@ def cfbilling_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "pulumi_cfbilling"]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run ``cfbilling`` in a subprocess with a clean environment plus ``env``."""
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``cfbilling`` in a subprocess with a clean environment plus ``env`` (and ``stdin`` as its input)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "CFBILLING_"))}
     return subprocess.run(
         [*cfbilling_command(), *args],
+        input=stdin,
         env={**base, **(env or {})},
         capture_output=True,
         text=True,

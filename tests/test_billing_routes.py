@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-import pulumi
-import pulumi.runtime
 import pytest
 import sdk_types
 from helpers import (
@@ -25,10 +23,8 @@ from helpers import (
     LOW,
     Collector,
     Plugin,
-    RecordingMocks,
     assert_no_secret,
     env_for,
-    logging_for,
     plain,
     resolve,
     run_cli,
@@ -69,6 +65,16 @@ def capped(limit: float = 100, window: int = 86400, **rule: Any) -> dict[str, An
         "enabled": True,
         "rules": [{"limit": limit, "limitType": "cost", "window": window, "enabled": True, **rule}],
     }
+
+
+def reader(client: BillingClient, route: str) -> Callable[[str], object]:
+    """The client's read of one of the new routes, by the emulator's name for it."""
+    reads: dict[str, Callable[[str], object]] = {
+        "gateways": client.get_gateways,
+        "invoice-preview": client.get_invoice_preview,
+        "invoice-history": client.get_invoice_history,
+    }
+    return reads[route]
 
 
 @pytest.fixture
@@ -155,11 +161,7 @@ def test_faults_on_each_new_route(
     emulator: Emulator, client: BillingClient, route: str, fault: dict[str, Any], error: type[Exception], words: str
 ) -> None:
     emulator.set_faults(HEALTHY, [fault], route=route)
-    read = {
-        "gateways": client.get_gateways,
-        "invoice-preview": client.get_invoice_preview,
-        "invoice-history": client.get_invoice_history,
-    }[route]
+    read = reader(client, route)
     with pytest.raises(error, match=words) as caught:
         read(HEALTHY)
     assert HEALTHY in str(caught.value)
@@ -303,16 +305,7 @@ def test_a_scoped_rule_bounds_nothing_and_no_spend_stops_nothing() -> None:
 # -- The Pulumi surfaces ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def program(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Collector:
-    collector = Collector()
-    config = {"cfbilling:apiToken": DEMO_TOKEN, "cfbilling:baseUrl": emulator.base_url}
-    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
-    pulumi.runtime.set_mocks(RecordingMocks(), preview=False, logger=logging_for(collector))
-    return collector
-
-
-def test_python_data_functions(emulator: Emulator, program: Collector) -> None:
+def test_python_data_functions(emulator: Emulator, mock_program: Collector) -> None:
     result = cfbilling.get_gateways(LOW)
     assert result.uncapped == ["staging"]
     assert result.gateways[0].has_spend_limit is False
@@ -455,11 +448,7 @@ def test_hostile_values_are_one_line_malformed_results(
     emulator: Emulator, client: BillingClient, route: str, result: Any, words: str
 ) -> None:
     emulator.set_faults(HEALTHY, [_raw(result)], route=route)
-    read = {
-        "gateways": client.get_gateways,
-        "invoice-preview": client.get_invoice_preview,
-        "invoice-history": client.get_invoice_history,
-    }[route]
+    read = reader(client, route)
     with pytest.raises(APIResponseError, match=words) as caught:
         read(HEALTHY)
     assert "\n" not in str(caught.value)
@@ -504,7 +493,7 @@ def test_watch_tells_of_the_new_guardrails_and_a_ceiling_is_one_rung(emulator: E
 
 
 def test_a_check_that_read_the_gateways_and_the_runway_says_what_stops_first(
-    emulator: Emulator, program: Collector
+    emulator: Emulator, mock_program: Collector
 ) -> None:
     env = env_for(emulator)
     both = run_cli("check", "--account-id", LOW, "--require-spend-limit", "--runway", "--format", "json", env=env)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -29,7 +27,6 @@ from helpers import (
     LeakWatch,
     Plugin,
     RecordingMocks,
-    cfbilling_command,
     logging_for,
     resolve,
     run_cli,
@@ -216,18 +213,9 @@ def via_policy(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Outcome:
 
 
 def via_terraform(emu: Emulator) -> Outcome:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "CFBILLING_"))}
     # A guardrail any balance passes: terraform-external is a check, and a check needs one.
     query = {"account_id": HEALTHY, "timeout": str(TIMEOUT), "base_url": emu.base_url, "min_balance_usd": "-1e9"}
-    result = subprocess.run(
-        [*cfbilling_command(), "terraform-external"],
-        input=json.dumps(query),
-        env={**base, **ENV},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli("terraform-external", env=ENV, stdin=json.dumps(query))
     if result.returncode == 0:
         return Outcome(balance=float(json.loads(result.stdout)["balance"]), extra_text=result.stderr)
     assert result.returncode == 3, result.stderr

@@ -9,8 +9,6 @@ anywhere. Surfaces: the client, ``cfbilling gateways``, the data function, the p
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +24,6 @@ from helpers import (
     LeakWatch,
     Plugin,
     RecordingMocks,
-    cfbilling_command,
     logging_for,
     resolve,
     run_cli,
@@ -138,17 +135,8 @@ def via_policy(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyPatch) -
 
 
 def via_terraform(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyPatch) -> Outcome:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "CFBILLING_"))}
     query = {"account_id": HEALTHY, "timeout": str(TIMEOUT), "base_url": emu.base_url, "require_spend_limit": "true"}
-    result = subprocess.run(
-        [*cfbilling_command(), "terraform-external"],
-        input=json.dumps(query),
-        env={**base, **ENV},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli("terraform-external", env=ENV, stdin=json.dumps(query))
     if result.returncode == 0:
         assert json.loads(result.stdout)["ok"] == "true"
         return Outcome(gateways=2, extra_text=result.stderr)

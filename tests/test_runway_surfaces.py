@@ -12,8 +12,6 @@ import json
 from typing import Any
 
 import jsonschema
-import pulumi
-import pulumi.runtime
 import pytest
 from helpers import (
     FAILING,
@@ -21,9 +19,7 @@ from helpers import (
     LOW,
     Collector,
     Plugin,
-    RecordingMocks,
     env_for,
-    logging_for,
     plain,
     resolve,
     run_cli,
@@ -37,7 +33,7 @@ from pulumi_cfbilling.cli import main
 from pulumi_cfbilling.policy import validate_credit_balance
 from pulumi_cfbilling.service.report_schema import check_report_schema
 from pulumi_cfbilling.service.schema import CHECK_TOKEN, USAGE_TOKEN
-from pulumi_cfbilling.testing.emulator import DEMO_TOKEN, Emulator
+from pulumi_cfbilling.testing.emulator import Emulator
 
 USAGE = "usage-history"
 
@@ -103,16 +99,7 @@ def test_terraform_gets_runway_keys_empty_when_not_read(
     assert (unjudged["runway_days"], unjudged["burn_usd_per_day"], unjudged["projected_empty_at"]) == ("", "", "")
 
 
-@pytest.fixture
-def program(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Collector:
-    collector = Collector()
-    config = {"cfbilling:apiToken": DEMO_TOKEN, "cfbilling:baseUrl": emulator.base_url}
-    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
-    pulumi.runtime.set_mocks(RecordingMocks(), preview=False, logger=logging_for(collector))
-    return collector
-
-
-def test_python_functions_and_guard_share_one_usage_read(emulator: Emulator, program: Collector) -> None:
+def test_python_functions_and_guard_share_one_usage_read(emulator: Emulator, mock_program: Collector) -> None:
     results = [resolve(cfbilling.check_credit_balance_output(LOW, min_runway_days=7)) for _ in range(20)]
     assert all(r.runway.runway_days == 2.91 for r in results)
     assert [v.rule for v in results[0].violations] == ["min-runway"]
@@ -120,7 +107,7 @@ def test_python_functions_and_guard_share_one_usage_read(emulator: Emulator, pro
     assert cfbilling.check_credit_balance(HEALTHY, min_balance_usd=1).runway is None
     verdict = resolve(cfbilling.guard(LOW, enforcement="advisory", min_runway_days=7))
     assert verdict["runway"]["runwayDays"] == 2.91
-    assert any("[min-runway]" in warning for warning in program.warnings())
+    assert any("[min-runway]" in warning for warning in mock_program.warnings())
     with pytest.raises(cfbilling.GuardrailError, match=r"credits run out in 2\.91 days"):
         resolve(cfbilling.guard(LOW, min_runway_days=7))
     assert usage_reads(emulator, LOW) == 1
@@ -153,7 +140,7 @@ def test_the_policy_pack_takes_min_runway_days(emulator: Emulator, monkeypatch: 
     assert violations[0].startswith(f"AI Gateway credits of account {LOW}: credits run out in 2.91 days")
 
 
-def test_usage_history_data_functions(emulator: Emulator, program: Collector) -> None:
+def test_usage_history_data_functions(emulator: Emulator, mock_program: Collector) -> None:
     result = cfbilling.get_usage_history(LOW)
     assert (result.account_id, result.window, len(result.buckets)) == (LOW, "day", 7)
     assert result.total_usd == 7.5

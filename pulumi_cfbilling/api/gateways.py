@@ -21,6 +21,7 @@ from pydantic import Field, field_validator
 
 from ..core.amounts import MAX_CENTS
 from .models import Number, _Model
+from .response import info_number
 
 __all__ = [
     "GATEWAYS_PER_PAGE",
@@ -171,13 +172,7 @@ class GatewayPage(_Model):
         ``result_info`` says so when it has ``total_pages`` or ``total_count``; without either, a full page means
         there may be more, as Cloudflare's SDK reads it (it asks until a page comes back empty).
         """
-        info = self.result_info
-
-        def number(key: str) -> int | None:
-            value = info.get(key)
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-        pages, total = number("total_pages"), number("total_count")
+        pages, total = info_number(self.result_info, "total_pages"), info_number(self.result_info, "total_count")
         if pages is not None:
             return pages > page
         if total is not None:

@@ -39,6 +39,7 @@ __all__ = [
     "Names",
     "decode_json",
     "error_details",
+    "info_number",
     "location_host",
     "one_line",
     "parse_credit_balance_response",
@@ -303,16 +304,18 @@ def _parse_success(
     return result
 
 
+def info_number(info: Mapping[str, Any], key: str) -> int | None:
+    """An integer of ``result_info`` (``page``, ``total_pages``...), or ``None`` when absent or not an integer."""
+    value = info.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _more_pages(info: dict[str, Any] | None) -> str:
     """What in ``result_info`` says there is more than this page, in words; ``""`` when it is all there is."""
     if not info:
         return ""
-
-    def number(key: str) -> int | None:
-        value = info.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    page, pages, count, total = number("page"), number("total_pages"), number("count"), number("total_count")
+    page, pages = info_number(info, "page"), info_number(info, "total_pages")
+    count, total = info_number(info, "count"), info_number(info, "total_count")
     if page is not None and pages is not None and pages > page:
         return f"page {page} of {pages}"
     if count is not None and total is not None and total > count:

@@ -10,7 +10,7 @@ from ..core.errors import ConfigurationError
 from ..core.settings import SETTINGS, Settings, settings_for
 from ..service.accounts import AccountRef, select_accounts
 from ..service.fleet import MAX_CONCURRENCY
-from ..service.reader import EXIT_API_ERROR, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Service
+from ..service.reader import EXIT_API_ERROR, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Ask, Result, Service
 from ._progress import progress
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "EXIT_USAGE",
     "accounts",
     "concurrency",
+    "read",
     "service",
     "settings",
     "watching",
@@ -64,3 +65,11 @@ def watching(args: argparse.Namespace, service: Service, total: int) -> Iterator
     finally:
         budget.watchers.remove(shown.wait)
         shown.close()
+
+
+def read(args: argparse.Namespace, ask: Ask) -> list[Result]:
+    """Every account the command names, read and judged for ``ask`` (``--concurrency`` at a time, with progress)."""
+    with service(args) as reader:
+        refs = accounts(args, reader.settings)
+        with watching(args, reader, len(refs)) as shown:
+            return reader.read_all(refs, ask, concurrency=concurrency(args), progress=shown)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # the forecast module loads only where a runway was read
 __all__ = [
     "age_text",
     "balance_entry",
+    "error_entries",
+    "heading",
     "render_balance_text",
     "render_json",
     "runway_text",
@@ -106,13 +108,18 @@ def age_text(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
+def heading(result: Result) -> str:
+    """The account as a heading: its id, and its label (neutralised) when it has one."""
+    return result.ref.account_id + (f" ({neutralize(result.ref.label)})" if result.ref.label else "")
+
+
 def render_balance_text(result: Result) -> str:
     """A block of aligned lines describing one account's balance and top-up configuration (and its runway)."""
-    balance, label, runway = result.balance, result.ref.label, result.runway
+    balance, runway = result.balance, result.runway
     if balance is None:
         raise ValueError("render_balance_text needs a result with a balance")
     rows = [
-        ("Account", f"{balance.account_id}" + (f" ({neutralize(label)})" if label else "")),
+        ("Account", heading(result)),
         ("Balance", f"{format_usd(balance.balance_usd)} ({balance.balance!r} cents)"),
         ("Payment method", _payment_method(balance)),
         ("Auto top-up", _auto_topup(balance)),
@@ -135,6 +142,15 @@ def balance_entry(result: Result) -> dict[str, Any]:
     if result.runway_error is not None:
         runway = {"runway": None, "runwayError": error_document(result.runway_error)}
     return {"label": result.ref.label, **function_document(GET_TOKEN, result), **runway}
+
+
+def error_entries(results: Sequence[Result]) -> list[dict[str, Any]]:
+    """The ``errors`` of a command's JSON document: each unreadable account with its label and error."""
+    return [
+        {"accountId": r.ref.account_id, "label": r.ref.label, "error": error_document(r.error)}
+        for r in results
+        if r.error is not None
+    ]
 
 
 def render_json(accounts: Sequence[dict[str, Any]], **extra: Any) -> str:

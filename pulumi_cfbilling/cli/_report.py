@@ -18,7 +18,7 @@ from ..core.text import neutralize
 from ..core.values import MAX_RUNWAY_DAYS
 from ..service.documents import counts as count
 from ..service.reader import Result
-from ._render import age_text
+from ._render import age_text, heading
 
 __all__ = [
     "SHOWN_IN_GROUP",
@@ -120,9 +120,8 @@ def text_table(results: Sequence[Result], *, advisory: bool = False) -> str:
     for result in results:
         found = _details(result, advisory)
         if found and result.error is None:
-            label = f" ({neutralize(result.ref.label)})" if result.ref.label else ""
             word = _verdict_word(result, advisory)
-            details += [f"{result.ref.account_id}{label}: {word}", *(f"  - {line}" for line in found)]
+            details += [f"{heading(result)}: {word}", *(f"  - {line}" for line in found)]
     # The unread accounts below them, a block per way of failing: 3,800 alike are one block, not 3,800.
     for group in error_groups(results):
         details += [f"{group.who()}: ERROR", f"  - {group.first}"]

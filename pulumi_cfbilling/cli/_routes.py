@@ -12,30 +12,20 @@ from collections.abc import Callable
 
 from ..core.amounts import plain_value
 from ..core.settings import CACHED_AGE_KEY
-from ..core.text import neutralize
-from ..service.documents import error_document
 from ..service.functions import route_function
 from ..service.reader import EXIT_API_ERROR, EXIT_OK, Result
 from . import _common as common
-from ._render import render_json
+from ._render import error_entries, render_json
 from ._report import error_lines
 
-__all__ = ["name", "run"]
-
-
-def name(result: Result) -> str:
-    """The account as a heading: its id, and its label when it has one."""
-    return result.ref.account_id + (f" ({neutralize(result.ref.label)})" if result.ref.label else "")
+__all__ = ["run"]
 
 
 def run(args: argparse.Namespace, token: str, text: Callable[[Result], str]) -> int:
     """Read every account for the route function ``token``; unreadable accounts go to stderr and exit 3."""
     function = route_function(token)
     assert function is not None  # the commands pass rows of the table
-    with common.service(args) as service:
-        refs = common.accounts(args, service.settings)
-        with common.watching(args, service, len(refs)) as progress:
-            results = service.read_all(refs, function.ask, concurrency=common.concurrency(args), progress=progress)
+    results = common.read(args, function.ask)
     reads = [result for result in results if result.error is None]
     failed = [result for result in results if result.error is not None]
     if args.format == "json":
@@ -43,12 +33,7 @@ def run(args: argparse.Namespace, token: str, text: Callable[[Result], str]) -> 
             {**function.document(r), "label": plain_value(r.ref.label), CACHED_AGE_KEY: plain_value(r.cached_age)}
             for r in reads
         ]
-        errors = [
-            {"accountId": r.ref.account_id, "label": r.ref.label, "error": error_document(r.error)}
-            for r in failed
-            if r.error is not None
-        ]
-        print(render_json(documents, errors=errors))
+        print(render_json(documents, errors=error_entries(failed)))
     elif reads:
         print("\n\n".join(text(result) for result in reads))
     for line in error_lines(failed):

@@ -6,10 +6,9 @@ import argparse
 import sys
 
 from ..core.values import read_flag
-from ..service.documents import error_document
 from ..service.reader import EXIT_API_ERROR, EXIT_OK, Ask
 from . import _common as common
-from ._render import balance_entry, render_balance_text, render_json
+from ._render import balance_entry, error_entries, render_balance_text, render_json
 from ._report import error_lines
 
 __all__ = ["balance"]
@@ -18,21 +17,13 @@ __all__ = ["balance"]
 def balance(args: argparse.Namespace) -> int:
     """Print each account's balance; unreadable accounts are reported too, and make the exit code 3."""
     ask = Ask(runway=read_flag(args.runway or "false", "--runway"))
-    with common.service(args) as service:
-        refs = common.accounts(args, service.settings)
-        with common.watching(args, service, len(refs)) as progress:
-            results = service.read_all(refs, ask, concurrency=common.concurrency(args), progress=progress)
+    results = common.read(args, ask)
     failed = [r for r in results if r.error is not None]
     # A runway asked for and not read: the balance is shown with the runway's error beside it, and the exit is 3.
     half = [r for r in results if r.runway_error is not None]
     read = [r for r in results if r.balance is not None and r.error is None]
     if args.format == "json":
-        errors = [
-            {"accountId": r.ref.account_id, "label": r.ref.label, "error": error_document(r.error)}
-            for r in failed
-            if r.error is not None
-        ]
-        print(render_json([balance_entry(r) for r in read], errors=errors))
+        print(render_json([balance_entry(r) for r in read], errors=error_entries(failed)))
     elif read:
         print("\n\n".join(render_balance_text(r) for r in read))
     # One line per unreadable account on stderr, whatever the format: scripts see it without parsing stdout.

@@ -9,21 +9,20 @@ document per account.
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 
 from ..core.amounts import format_usd
 from ..core.settings import GATEWAYS_TOKEN
 from ..core.text import neutralize
 from ..core.values import format_duration
 from ..service.reader import Result
-from ._render import runway_text
-from ._routes import name, run
+from ._render import heading, runway_text
+from ._routes import run
 
 __all__ = ["gateways", "text"]
 
 
 def _rules(result: Result) -> list[str]:
-    from datetime import timedelta
-
     assert result.gateways is not None
     lines = []
     for gateway in result.gateways.gateways:
@@ -45,7 +44,7 @@ def text(result: Result) -> str:
     assert result.gateways is not None
     gateways = result.gateways
     count = len(gateways.gateways)
-    lines = [f"{name(result)}: {count} gateway{'s' if count != 1 else ''}", *_rules(result)]
+    lines = [f"{heading(result)}: {count} gateway{'s' if count != 1 else ''}", *_rules(result)]
     if gateways.uncapped:
         shown = ", ".join(neutralize(g.id, 64) for g in gateways.uncapped)
         lines.append(f"  uncapped (can spend credits with no enabled cost rule): {shown}")

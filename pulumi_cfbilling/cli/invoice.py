@@ -12,7 +12,8 @@ from ..core.amounts import format_usd
 from ..core.settings import INVOICE_TOKEN
 from ..core.text import neutralize
 from ..service.reader import Result
-from ._routes import name, run
+from ._render import heading
+from ._routes import run
 
 __all__ = ["invoice", "text"]
 
@@ -32,7 +33,7 @@ def text(result: Result) -> str:
 
     return "\n".join(
         [
-            f"{name(result)}: invoice {neutralize(invoice.id, 64)} ({neutralize(invoice.status, 32)}), "
+            f"{heading(result)}: invoice {neutralize(invoice.id, 64)} ({neutralize(invoice.status, 32)}), "
             f"{start:%Y-%m-%d} to {end:%Y-%m-%d}",
             f"  due {amount(invoice.amount_due)}; paid {amount(invoice.amount_paid)}; "
             f"remaining {amount(invoice.amount_remaining)}; {len(invoice.invoice_lines)} line(s)",

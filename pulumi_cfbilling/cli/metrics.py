@@ -22,10 +22,7 @@ __all__ = ["metrics"]
 
 def metrics(args: argparse.Namespace) -> int:
     """Read every account with its runway and print (or write) the metrics."""
-    with common.service(args) as service:
-        refs = common.accounts(args, service.settings)
-        with common.watching(args, service, len(refs)) as progress:
-            results = service.read_all(refs, Ask(runway=True), concurrency=common.concurrency(args), progress=progress)
+    results = common.read(args, Ask(runway=True))
     text = render(results)
     if args.output:
         _write_whole(Path(args.output), text)

@@ -12,12 +12,11 @@ import sys
 from typing import Any
 
 from ..core.amounts import format_usd, plain_value
-from ..core.text import neutralize
 from ..core.values import read_day_count, read_window
-from ..service.documents import error_document, usage_document
+from ..service.documents import usage_document
 from ..service.reader import EXIT_API_ERROR, EXIT_OK, Ask, Result
 from . import _common as common
-from ._render import render_json, runway_text, sparkline
+from ._render import error_entries, heading, render_json, runway_text, sparkline
 from ._report import error_lines
 
 __all__ = ["usage"]
@@ -29,10 +28,9 @@ def _text(result: Result, days: int) -> str:
     assert result.usage is not None
     assert result.runway is not None
     history, runway = result.usage.history, result.runway
-    name = f"{result.ref.account_id}" + (f" ({neutralize(result.ref.label)})" if result.ref.label else "")
     bars = sparkline(list(runway.daily_spend_usd))  # per day whatever the window: the runway read days
     lines = [
-        f"{name}: {format_usd(history.total_usd)} over the last {days} day{'s' if days > 1 else ''} {bars}",
+        f"{heading(result)}: {format_usd(history.total_usd)} over the last {days} day{'s' if days > 1 else ''} {bars}",
         f"  balance {format_usd(result.balance.balance_usd)}; runway {runway_text(runway)}",
         f"  {result.usage.window.upper():<20} SPEND",
     ]
@@ -54,19 +52,11 @@ def usage(args: argparse.Namespace) -> int:
     window = read_window(args.window, "--window")
     # The runway always comes from daily buckets over the same days: an hourly read is for looking.
     ask = Ask(runway=True, usage_days=days, usage_window="hour" if window == "hour" else "day")
-    with common.service(args) as service:
-        refs = common.accounts(args, service.settings)
-        with common.watching(args, service, len(refs)) as progress:
-            results = service.read_all(refs, ask, concurrency=common.concurrency(args), progress=progress)
+    results = common.read(args, ask)
     reads = [result for result in results if result.error is None]
     failed = [result for result in results if result.error is not None]
     if args.format == "json":
-        errors = [
-            {"accountId": r.ref.account_id, "label": r.ref.label, "error": error_document(r.error)}
-            for r in failed
-            if r.error is not None
-        ]
-        print(render_json([_document(result) for result in reads], errors=errors))
+        print(render_json([_document(result) for result in reads], errors=error_entries(failed)))
     elif reads:
         print("\n\n".join(_text(result, days) for result in reads))
     for line in error_lines(failed):

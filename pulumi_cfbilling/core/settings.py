@@ -67,6 +67,7 @@ __all__ = [
     "resolve_settings",
     "setting",
     "settings_for",
+    "snake",
 ]
 
 PACKAGE = "cfbilling"
@@ -92,6 +93,11 @@ def camel(python_name: str) -> str:
     """A Python name as Pulumi, policy config and JSON spell it: ``min_balance_usd`` -> ``minBalanceUsd``."""
     head, *rest = python_name.split("_")
     return head + "".join(part.capitalize() for part in rest)
+
+
+def snake(camel_name: str) -> str:
+    """A camelCase key as Python and Terraform spell it: ``topupLastFailedAt`` -> ``topup_last_failed_at``."""
+    return "".join("_" + c.lower() if c.isupper() else c for c in camel_name)
 
 
 def flag(python_name: str) -> str:

@@ -23,7 +23,7 @@ from ..core.amounts import plain_value
 from ..core.text import neutralize
 
 if TYPE_CHECKING:  # the models load pydantic
-    from ..api.gateways import Gateways, SpendLimitRule
+    from ..api.gateways import Gateway, Gateways, SpendLimitRule
     from .runway import Runway
 
 __all__ = ["STOP_FIELDS", "FirstStop", "StopField", "first_stop"]
@@ -102,14 +102,19 @@ def _per_day(rule: SpendLimitRule) -> Decimal:
     return rule.limit_usd * _DAY / Decimal(rule.window)
 
 
-def _ceiling(gateways: Gateways) -> tuple[Decimal | None, str]:
+def _unscoped(gateway: Gateway) -> list[SpendLimitRule]:
+    """The gateway's enabled cost rules that cap all its spend (a scoped one caps only some requests)."""
+    return [rule for rule in gateway.cost_rules if not rule.scoped]
+
+
+def _ceiling(gateways: Gateways) -> tuple[Decimal, str]:
     """The most the gateways that can spend credits can spend per day, or why it cannot be bounded."""
     total = Decimal(0)
     for gateway in gateways.unified:
-        unscoped = [rule for rule in gateway.cost_rules if not rule.scoped]
+        unscoped = _unscoped(gateway)
         if not unscoped:
             gap = gateway.spend_limit_gap or "its cost rules only cover some models, providers or metadata"
-            return None, f"gateway {neutralize(gateway.id, 64)} has no cap on all its spend ({gap})"
+            return Decimal(0), f"gateway {neutralize(gateway.id, 64)} has no cap on all its spend ({gap})"
         total += min(_per_day(rule) for rule in unscoped)
     return total, ""
 
@@ -117,19 +122,16 @@ def _ceiling(gateways: Gateways) -> tuple[Decimal | None, str]:
 def first_stop(balance_usd: Decimal, runway: Runway, gateways: Gateways, now: datetime) -> FirstStop:
     """What stops first for an account, from its runway and gateways (see the module's docstring)."""
     unified = gateways.unified
-    ceiling, unbounded = _ceiling(gateways) if unified else (Decimal(0), "")
-    earliest = None
-    if ceiling:
-        earliest = now + timedelta(days=float(max(balance_usd, Decimal(0)) / ceiling))
-    bound = (ceiling if unified else None, earliest)
+    ceiling, unbounded = _ceiling(gateways)
+    earliest = now + timedelta(days=float(max(balance_usd, Decimal(0)) / ceiling)) if ceiling else None
+    bound = (ceiling if unified and not unbounded else None, earliest)
     credits_at = runway.projected_empty_at if runway.runway_days is not None else None
     if len(unified) == 1:
         gateway = unified[0]
         name = neutralize(gateway.id, 64)
-        rules = [rule for rule in gateway.cost_rules if not rule.scoped]
-        hit = [rule for rule in rules if runway.burn_usd_per_day * Decimal(rule.window) / _DAY >= rule.limit_usd]
-        if hit:
-            rule = min(hit, key=lambda r: r.window)
+        over = [r for r in _unscoped(gateway) if runway.burn_usd_per_day * Decimal(r.window) / _DAY >= r.limit_usd]
+        if over:
+            rule = min(over, key=lambda r: r.window)
             limit_at = now + timedelta(seconds=rule.window)
             if credits_at is None or limit_at < credits_at:
                 return FirstStop(
@@ -141,19 +143,16 @@ def first_stop(balance_usd: Decimal, runway: Runway, gateways: Gateways, now: da
                     "it answers 429 within one window, before the credits run out",
                     *bound,
                 )
-    if not unified:
+        capped = "stays under its cost limits at this rate" if gateway.has_spend_limit else "has no cap"
+        reason = f"the only gateway that spends credits, {name}, {capped}"
+    elif not unified:
         reason = "no gateway can spend credits (every one is byok_only)"
-    elif len(unified) == 1:
-        name = neutralize(unified[0].id, 64)
-        reason = f"the only gateway that spends credits, {name}, stays under its cost limits at this rate"
-        reason = reason if unified[0].has_spend_limit else f"the only gateway that spends credits, {name}, has no cap"
     else:
         reason = (
             f"{len(unified)} gateways spend credits and no route gives spend per gateway: which reaches its cost "
             "limit first cannot be computed"
         )
-    if unbounded and len(unified) > 1:
-        reason += f"; {unbounded}"
+        reason += f"; {unbounded}" if unbounded else ""
     if credits_at is None:
         why = "nothing is spent" if runway.runway_days is None else "the credits outlast the forecast"
         return FirstStop("none", None, None, f"{why}; {reason}", *bound)

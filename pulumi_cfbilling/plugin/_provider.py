@@ -7,6 +7,7 @@ server (:mod:`._server`) turns into a gRPC status with the library's one-line me
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Mapping
 from importlib import resources
@@ -39,9 +40,6 @@ logger = logging.getLogger("pulumi_cfbilling.plugin")
 _SCHEMA_FILE = resources.files("pulumi_cfbilling.service").joinpath("schema.json")
 
 __all__ = ["CfBillingProvider", "UnknownFunctionError"]
-
-_GUARD_OUTPUTS = ("accountId", "ok", "violations", "runway", "firstStop", "enforcement", "error", "cachedAgeSeconds")
-"""The guard's outputs (its schema's), all unknown while a preview cannot judge yet."""
 
 
 def _parameters() -> Mapping[str, str]:
@@ -158,7 +156,8 @@ class CfBillingProvider(p.Provider):
             # outputs are unknown meanwhile, as a resource's are, so nothing downstream reads a verdict not made.
             logger.info("guard: %s not known yet; judged when known", ", ".join(unknown))
             # The engine's unknown sentinel: the protocol has no other way for a plugin that does not accept outputs.
-            return p.InvokeResponse(return_value={key: PropertyValue(UNKNOWN) for key in _GUARD_OUTPUTS})
+            outputs = json.loads(_SCHEMA_FILE.read_text("utf-8"))["functions"][GUARD_TOKEN]["outputs"]["properties"]
+            return p.InvokeResponse(return_value={key: PropertyValue(UNKNOWN) for key in outputs})
         failures = [
             p.CheckFailure(key, f"{key} is not known yet; it can be read once its value is known") for key in unknown
         ]

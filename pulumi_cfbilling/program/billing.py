@@ -8,15 +8,14 @@ result is the function's document as a dict of camelCase keys, read through snak
 
 from __future__ import annotations
 
-import re
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from typing import Any, ClassVar
 
 import pulumi
 
 from ..api.gateways import GATEWAY_FIELDS, RULE_FIELDS
 from ..api.invoices import INVOICE_FIELDS
-from ..core.settings import CACHED_AGE_KEY, GATEWAYS_TOKEN, INVOICE_TOKEN
+from ..core.settings import CACHED_AGE_KEY, GATEWAYS_TOKEN, INVOICE_TOKEN, snake
 from ..service.functions import route_function
 from .boundary import document, known_output
 from .functions import FirstStopResult, InvokeOpts, RunwayResult, _Result
@@ -35,9 +34,9 @@ __all__ = [
 ]
 
 
-def _snake(keys: Any) -> dict[str, str]:
+def _snake(keys: Iterable[str]) -> dict[str, str]:
     """CamelCase keys by their snake_case attribute names."""
-    return {re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): key for key in keys}
+    return {snake(key): key for key in keys}
 
 
 class SpendLimitRuleResult(_Result):

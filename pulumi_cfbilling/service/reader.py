@@ -89,9 +89,8 @@ class Ask:
     def needs(self) -> frozenset[str]:
         """Every route besides the balance to read: asked for, or judged by a guardrail (the usage aside)."""
         judged = self.policy.needs if self.policy is not None else frozenset()
-        return self.routes | {
-            route for route in judged | {r for ladder in self.ladders for r in ladder.guardrail.needs}
-        }
+        laddered = frozenset(route for ladder in self.ladders for route in ladder.guardrail.needs)
+        return self.routes | judged | laddered
 
 
 @dataclass(frozen=True)
@@ -224,9 +223,19 @@ class Service:
 
             stop = first_stop(balance.balance_usd, runway, facts.gateways, now)
         return Result(
-            ref, balance, judged, runway, usage, None, runway_error, age, standings, now,
-            facts.gateways, facts.invoice, stop,
-        )  # fmt: skip
+            ref,
+            balance,
+            judged,
+            runway,
+            usage,
+            runway_error=runway_error,
+            cached_age=age,
+            standings=standings,
+            read_at=now,
+            gateways=facts.gateways,
+            invoice=facts.invoice,
+            first_stop=stop,
+        )
 
     def _facts(self, ref: AccountRef, needs: frozenset[str]) -> Facts:
         """The gateways and the invoice preview, each read only when asked for or judged."""

@@ -8,8 +8,9 @@ and a test keeps the shipped file equal to the result (``cfbilling schema --chec
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 from ..core.values import ValueKind
 from ..guardrails.rules import GUARDRAILS
@@ -39,30 +40,40 @@ def check_report_schema() -> dict[str, Any]:
         g.camel: {"type": _report_type(g.value_kind), "description": g.description} for g in GUARDRAILS
     }
     document["$defs"]["violation"]["properties"]["rule"] = {"enum": [g.rule for g in GUARDRAILS]}
-    document["$defs"]["runway"] = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": [f.key for f in RUNWAY_FIELDS],
-        "properties": {
-            f.key: {"type": [f.type, "null"] if f.nullable else f.type, "description": f.description}
-            for f in RUNWAY_FIELDS
-        },
-    }
-    document["$defs"]["firstStop"] = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": [f.key for f in STOP_FIELDS],
-        "properties": {
-            f.key: {"type": [f.type, "null"] if f.nullable else f.type, "description": f.description}
-            for f in STOP_FIELDS
-        },
-    }
+    document["$defs"]["runway"] = _closed_object(RUNWAY_FIELDS)
+    document["$defs"]["firstStop"] = _closed_object(STOP_FIELDS)
     document["$defs"]["account"]["properties"]["firstStop"] = {
         "$ref": "#/$defs/firstStop",
         "description": "What stops first (the credits or a gateway's cost limit), when a spend-limit guardrail read "
         "the gateways and the runway was read too; absent otherwise.",
     }
     return document
+
+
+class _Field(Protocol):
+    """A row of a field table (``RUNWAY_FIELDS``, ``STOP_FIELDS``)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def nullable(self) -> bool: ...
+    @property
+    def description(self) -> str: ...
+
+
+def _closed_object(fields: Iterable[_Field]) -> dict[str, Any]:
+    """A table of fields (the runway's, the first stop's) as a JSON object with every key, a nullable one typed so."""
+    listed = list(fields)
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [f.key for f in listed],
+        "properties": {
+            f.key: {"type": [f.type, "null"] if f.nullable else f.type, "description": f.description} for f in listed
+        },
+    }
 
 
 def check_report_schema_json() -> str:

@@ -20,16 +20,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from ..core.settings import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN
+from ..core.settings import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN, snake
 from ..core.text import printable
 from ..service.functions import ROUTE_FUNCTIONS
 
 __all__ = ["Argument", "DataSourceSpec", "Shape", "data_sources", "provider_arguments", "shipped_schema", "snake"]
-
-
-def snake(camel: str) -> str:
-    """``topupLastFailedAt`` -> ``topup_last_failed_at`` (``last4`` stays)."""
-    return "".join("_" + c.lower() if c.isupper() else c for c in camel)
 
 
 @dataclass(frozen=True)
