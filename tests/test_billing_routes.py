@@ -300,6 +300,9 @@ def test_a_scoped_rule_bounds_nothing_and_no_spend_stops_nothing() -> None:
     idle = first_stop(Decimal(100), runway("0", None), gateways(gateway("only", byok_only=True)), NOW)
     assert idle.stop == "none"
     assert "every one is byok_only" in idle.reason
+    bare = first_stop(Decimal(100), runway("3", "15"), gateways(), NOW)
+    assert (bare.stop, bare.ceiling_usd_per_day) == ("credits", None)
+    assert bare.reason.endswith("; the account has no gateways")  # not "every one is byok_only" of none at all
 
 
 # -- The Pulumi surfaces ---------------------------------------------------------------------------------------

@@ -145,6 +145,8 @@ def first_stop(balance_usd: Decimal, runway: Runway, gateways: Gateways, now: da
                 )
         capped = "stays under its cost limits at this rate" if gateway.has_spend_limit else "has no cap"
         reason = f"the only gateway that spends credits, {name}, {capped}"
+    elif not gateways.gateways:
+        reason = "the account has no gateways"
     elif not unified:
         reason = "no gateway can spend credits (every one is byok_only)"
     else:
