@@ -119,11 +119,11 @@ def part_a(emu: Emulator, env: dict[str, str], rounds: int) -> tuple[list[str], 
             f"| {name} | {values['wall'] * 1000:.0f} ms | {values['rss']:.1f} MiB | "
             f"{values['wall'] / sdk['wall']:.2f}x | {values['wall'] / floor['wall']:.2f}x |"
         )
-    checks = [ours["wall"] <= 0.55 * sdk["wall"], ours["wall"] <= 1.15 * floor["wall"], ours["rss"] <= 40]
+    checks = [ours["wall"] <= 0.55 * sdk["wall"], ours["wall"] <= 1.05 * floor["wall"], ours["rss"] <= 40]
     lines += [
         "",
         f"Targets: at most 0.55x the official SDK ({ours['wall'] / sdk['wall']:.2f}x, {verdict(checks[0])}); "
-        f"at most 1.15x the stack floor ({ours['wall'] / floor['wall']:.2f}x, {verdict(checks[1])}); "
+        f"at most 1.05x the stack floor ({ours['wall'] / floor['wall']:.2f}x, {verdict(checks[1])}); "
         f"peak RSS at most 40 MiB ({ours['rss']:.1f} MiB, {verdict(checks[2])}).",
     ]
     return lines, checks

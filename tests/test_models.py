@@ -10,7 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from pulumi_cfbilling import CreditBalance, cents_to_usd
-from pulumi_cfbilling.api.models import Envelope, unix_time_to_datetime
+from pulumi_cfbilling.api.models import unix_time_to_datetime
+from pulumi_cfbilling.api.response import read_envelope
 
 
 def result(**overrides: Any) -> dict[str, Any]:
@@ -222,10 +223,21 @@ def test_document_uses_canonical_camel_case_names_and_plain_values() -> None:
 
 
 def test_envelope_requires_success_and_result() -> None:
-    assert Envelope.model_validate({"success": True, "result": {}}).errors == []
-    with pytest.raises(ValidationError, match="success"):
-        Envelope.model_validate({"result": {}})
-    with pytest.raises(ValidationError, match="result"):
-        Envelope.model_validate({"success": True})
-    with pytest.raises(ValidationError, match="success"):
-        Envelope.model_validate({"success": "true", "result": {}})
+    envelope, problem = read_envelope({"success": True, "result": {}, "errors": [], "messages": []})
+    assert envelope is not None
+    assert (envelope.success, envelope.result, envelope.result_info, problem) == (True, {}, None, "")
+    # success: false and result: null are well-formed envelopes: what they mean is the caller's to say
+    assert read_envelope({"success": False, "result": None})[1] == ""
+    for document, problem in [
+        ({"result": {}}, "success: Field required"),
+        ({"success": True}, "result: Field required"),
+        ({"success": "true", "result": {}}, "success: must be true or false"),
+        ({"success": 1, "result": {}}, "success: must be true or false"),
+        ({"success": True, "result": "text"}, "result: must be an object, a list or null"),
+        ({"success": True, "result": {}, "errors": {}}, "errors: must be a list"),
+        ({"success": True, "result": {}, "messages": "x"}, "messages: must be a list"),
+        ({"success": True, "result": {}, "result_info": []}, "result_info: must be an object or null"),
+        ([1, 2], "the document: must be an object"),
+        ({}, "success: Field required; result: Field required"),
+    ]:
+        assert read_envelope(document) == (None, problem), document

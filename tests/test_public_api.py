@@ -232,3 +232,28 @@ def test_a_plain_check_imports_only_the_modules_it_runs(emulator: Emulator) -> N
     loaded = set(ast.literal_eval(line.removeprefix("MODULES ")))
     assert "1 of 1 account passes" in result.stdout  # the check ran to its verdict
     assert loaded == CHECK_PATH, (sorted(loaded - CHECK_PATH), sorted(CHECK_PATH - loaded))
+
+
+def test_our_own_processes_skip_pydantic_plugins_unless_the_user_says(emulator: Emulator) -> None:
+    # Looking for pydantic plugins scans every installed distribution's entry points: the CLI, the plugin and the
+    # Terraform provider are our own processes and skip it (issue 27), but a value the user set is kept.
+    code = (
+        "import os, sys\n"
+        "from pulumi_cfbilling.__main__ import main\n"
+        f"sys.argv = ['cfbilling', 'check', '--account-id', '{HEALTHY}', '--min-balance-usd', '1']\n"
+        "main()\n"
+        "from pydantic.plugin import _loader\n"
+        "print('PLUGINS', os.environ.get('PYDANTIC_DISABLE_PLUGINS'), _loader._plugins is None, file=sys.stderr)\n"
+    )
+    base = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    base |= {"CLOUDFLARE_API_TOKEN": DEMO_TOKEN, "CLOUDFLARE_BASE_URL": emulator.base_url}
+    for given, expected in ((None, "PLUGINS __all__ True"), ("", "PLUGINS  False")):
+        env = base if given is None else {**base, "PYDANTIC_DISABLE_PLUGINS": given}
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+        assert "1 of 1 account passes" in result.stdout
+        assert expected in result.stderr.splitlines(), result.stderr[-500:]
+    for module in ("pulumi_cfbilling.plugin", "pulumi_cfbilling.terraform"):
+        source = Path(sys.modules["pulumi_cfbilling"].__file__ or "").parent.joinpath(
+            *module.split(".")[1:], "__init__.py"
+        )
+        assert 'os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")' in source.read_text("utf-8"), module

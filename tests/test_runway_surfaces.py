@@ -176,3 +176,23 @@ def test_the_plugin_serves_get_usage_history(emulator: Emulator) -> None:
     assert [(f.property, f.reason) for f in response.failures] == [
         ("colour", f"unknown input 'colour' for {USAGE_TOKEN}")
     ]
+
+
+def test_twenty_calls_read_the_settings_and_the_balance_once(
+    emulator: Emulator, mock_program: Collector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing a call could share is done per call (issue 27): the run's settings are read once, like its answers.
+    from pulumi_cfbilling.program import boundary
+
+    reads: list[str] = []
+    real = boundary.settings_for
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(boundary, "settings_for", counted)
+    results = [resolve(cfbilling.get_credit_balance_output(HEALTHY)) for _ in range(20)]
+    assert {r.balance for r in results} == {results[0].balance}
+    assert reads == ["program"]
+    assert len(emulator.requests_for(HEALTHY, route="credit-balance")) == 1

@@ -1,10 +1,15 @@
-"""The floor of our own stack: requests.get plus one pydantic model parsing the result, nothing else."""
+"""The floor of our own stack: requests.get plus the same three pydantic models parsing the result, nothing else."""
 
 import os
 import sys
 
 import requests
 from pydantic import BaseModel
+
+
+class PaymentMethod(BaseModel):
+    brand: str | None = None
+    last4: str | None = None
 
 
 class TopupConfig(BaseModel):
@@ -15,6 +20,7 @@ class TopupConfig(BaseModel):
 class Result(BaseModel):
     balance: float
     has_default_payment_method: bool
+    payment_method: PaymentMethod | None = None
     topup_config: TopupConfig
 
 

@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..core.values import Limit
 from . import transport
@@ -29,8 +29,7 @@ from . import transport
 __all__ = ["Budget", "Wait", "budget_for", "forget_budgets"]
 
 
-@dataclass(frozen=True)
-class Wait:
+class Wait(NamedTuple):
     """Why a request cannot start yet: how long, and what it waits for (for people: the progress display)."""
 
     seconds: float
@@ -110,7 +109,7 @@ class Budget:
         for limit, answered in zip(self.limits, self._answered, strict=True):
             while answered and answered[0] <= now - limit.seconds:
                 answered.popleft()
-            if self._in_flight + len(answered) >= limit.count:
+            if self._in_flight + len(answered) >= limit.requests:
                 # The oldest answer frees its place a window after it came in; with every place in flight, the
                 # first to come back frees one a whole window later at the soonest.
                 seconds = answered[0] + limit.seconds - now if answered else limit.seconds

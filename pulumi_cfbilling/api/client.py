@@ -31,7 +31,7 @@ from ..core.values import format_duration, read_account_id
 from ..core.version import __version__
 from . import transport
 from .budget import Budget, WaitTooLong, budget_for
-from .models import CreditBalance, TokenVerification
+from .models import CreditBalance
 from .response import (
     MAX_BODY_BYTES,
     Names,
@@ -45,6 +45,7 @@ from .transport import Failure, connection_error
 if TYPE_CHECKING:  # these models are built when their read is asked for: a plain check never pays for them
     from .gateways import Gateways
     from .invoices import InvoiceHistory, InvoicePreview
+    from .tokens import TokenVerification
     from .usage import UsageHistory, Window
 
 __all__ = [
@@ -199,6 +200,8 @@ class BillingClient:
         For a token owned by an account, pass its id: ``/accounts/{id}/tokens/verify``. Raises like
         :meth:`get_credit_balance`.
         """
+        from .tokens import TokenVerification  # only `cfbilling doctor` verifies: no other command builds the model
+
         if account_id is None:
             return self._read("/user/tokens/verify", "verifying the API token", None, TokenVerification)
         account_id = read_account_id(account_id, "account_id")

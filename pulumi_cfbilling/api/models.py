@@ -30,9 +30,7 @@ __all__ = [
     "MAX_CENTS",
     "CreditBalance",
     "DerivedField",
-    "Envelope",
     "PaymentMethod",
-    "TokenVerification",
     "TopupConfig",
     "cents_to_usd",
     "format_usd",
@@ -218,27 +216,3 @@ DERIVED_FIELDS: tuple[DerivedField, ...] = (
     ),
 )
 """The derived fields, in document order (after the raw ones)."""
-
-
-class TokenVerification(_Model):
-    """The result of ``GET /user/tokens/verify`` (or ``/accounts/{id}/tokens/verify``)."""
-
-    # Built on first use: only `cfbilling doctor` needs it, and building costs start-up time.
-    model_config = ConfigDict(defer_build=True)
-
-    id: str = Field(description="The token's id (not the secret).")
-    status: str = Field(description="active, disabled or expired.")
-    expires_on: str | None = Field(default=None, description="When the token expires, if it does.")
-    not_before: str | None = Field(default=None, description="When the token becomes valid, if set.")
-
-
-class Envelope(_Model):
-    """Cloudflare's response envelope, checked on every response, including HTTP 200."""
-
-    success: bool
-    # Error entries are read leniently elsewhere (an error body is not always well formed); here only their list.
-    errors: list[Any] = []
-    messages: list[Any] = []
-    # An object for most routes, a list for the paged ones (gateways); which one a route sends is its model's to say.
-    result: dict[str, Any] | list[Any] | None
-    result_info: dict[str, Any] | None = None

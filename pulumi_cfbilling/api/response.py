@@ -31,11 +31,12 @@ from ..core.errors import (
 )
 from ..core.secrets import redact
 from ..core.text import neutralize, valid_unicode
-from .models import CreditBalance, Envelope
+from .models import CreditBalance
 
 __all__ = [
     "ENVIRONMENT_NAMES",
     "MAX_BODY_BYTES",
+    "Envelope",
     "Names",
     "decode_json",
     "error_details",
@@ -45,6 +46,7 @@ __all__ = [
     "parse_credit_balance_response",
     "parse_response",
     "parse_retry_after",
+    "read_envelope",
     "utc_after",
 ]
 
@@ -261,7 +263,7 @@ def _parse_success(
     *,
     paged: bool = False,
 ) -> _M:
-    envelope, problem = _validate(Envelope, document)
+    envelope, problem = read_envelope(document)
     if envelope is None:
         raise context.fail(APIResponseError, f"the response envelope is malformed ({problem})", context.proxy_advice)
     if not envelope.success:
@@ -345,6 +347,46 @@ _MAX_DETAIL = 200
 
 
 # -- The parts of an answer no model validates ---------------------------------------------------------------------
+
+
+class Envelope(NamedTuple):
+    """Cloudflare's response envelope, checked on every response, including HTTP 200."""
+
+    success: bool
+    result: dict[str, Any] | list[Any] | None
+    result_info: dict[str, Any] | None = None
+
+
+# What each key of the envelope must be, in words, and the test. Checked by hand rather than by a pydantic model:
+# five keys do not need one, and the model cost every command start-up about a millisecond (issue 27).
+_ENVELOPE_KEYS: tuple[tuple[str, bool, str, type | tuple[type, ...]], ...] = (
+    ("success", True, "true or false", bool),
+    ("errors", False, "a list", list),
+    ("messages", False, "a list", list),
+    ("result", True, "an object, a list or null", (dict, list, type(None))),
+    ("result_info", False, "an object or null", (dict, type(None))),
+)
+
+
+def read_envelope(document: Any) -> tuple[Envelope | None, str]:
+    """Return ``(envelope, "")``, or ``(None, what is wrong)`` in the words of the other validation messages.
+
+    Strict like the models: ``"true"`` is not a boolean, and ``success`` and ``result`` must be present (``result``
+    may be null; what null means is the caller's to say). Error entries are read leniently elsewhere
+    (:func:`error_details`); here only that they are a list.
+    """
+    if not isinstance(document, dict):
+        return None, "the document: must be an object"
+    problems = []
+    for key, required, wanted, kinds in _ENVELOPE_KEYS:
+        if key not in document:
+            if required:
+                problems.append(f"{key}: Field required")
+        elif not isinstance(document[key], kinds):
+            problems.append(f"{key}: must be {wanted}")
+    if problems:
+        return None, "; ".join(problems)
+    return Envelope(document["success"], document["result"], document.get("result_info")), ""
 
 
 def decode_json(body: bytes, content_type: str | None) -> tuple[Any, str | None]:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core.amounts import format_usd
 from ..core.errors import APIError, CfBillingError, DeadlineError
@@ -141,8 +140,7 @@ SHOWN_IN_GROUP = 3
 """Account ids a grouped error names before "and N more" (the JSON report keeps every account)."""
 
 
-@dataclass(frozen=True)
-class ErrorGroup:
+class ErrorGroup(NamedTuple):
     """Accounts that failed alike (same error type, status and codes): one line for all of them."""
 
     results: tuple[Result, ...]
@@ -225,17 +223,18 @@ def github_commands(results: Sequence[Result], *, advisory: bool) -> str:
 
 
 # Markdown's punctuation, escaped with a backslash inside a table cell (GFM): no emphasis, link, image, code span,
-# heading or column break can start from server text or a label.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+# heading or column break can start from server text or a label. Patterns, not compiled ones: only the Markdown
+# formats use them, and `re` compiles (and keeps) each on first use.
+_MARKDOWN = r"([\\`*_{}\[\]()#+\-.!|~$])"
 # Text GitHub would turn into a link by itself (https://..., www.example, a@b.example, example.com for other
 # renderers): a zero-width space before the dot of a domain and inside "://" leaves it plain text.
-_LINKABLE = re.compile(r"(?<=\w)(?=\\\.[A-Za-z])|(?<=:)(?=//)|(?=@)")
+_LINKABLE = r"(?<=\w)(?=\\\.[A-Za-z])|(?<=:)(?=//)|(?=@)"
 
 
 def _cell(text: str) -> str:
     """Untrusted text as one Markdown table cell: one line, HTML and Markdown escaped, nothing that links."""
     flat = neutralize(text, 4000).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _LINKABLE.sub("\u200b", _MARKDOWN.sub(r"\\\1", flat))
+    return re.sub(_LINKABLE, "\u200b", re.sub(_MARKDOWN, r"\\\1", flat))
 
 
 def markdown_summary(results: Sequence[Result]) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..api import transport
-from ..api.models import TokenVerification
+from ..api.tokens import TokenVerification
 from ..core.amounts import format_usd
 from ..core.errors import APIError, AuthenticationError, CfBillingError, ConfigurationError, PermissionDeniedError
 from ..core.settings import SETTINGS, Settings
@@ -113,7 +113,7 @@ def _network_finding(settings: Settings) -> Finding:
 def _with_account(settings: Settings, account_id: str) -> Settings:
     origins = {**settings.origins, "account_id": "--account-id"}
     values = {**settings.values, "account_id": read_account_id(account_id, "--account-id")}
-    return replace(settings, values=values, origins=origins)
+    return settings._replace(values=values, origins=origins)
 
 
 def _origin(settings: Settings, key: str) -> str:

@@ -25,9 +25,7 @@ credential, and none is chained to a ``requests``/``urllib3`` exception, whose f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, NamedTuple
 
 __all__ = [
     "APIConnectionError",
@@ -49,21 +47,23 @@ __all__ = [
 ]
 
 
-class _Violation(Protocol):
-    @property
-    def rule(self) -> str: ...
-    @property
-    def message(self) -> str: ...
+if TYPE_CHECKING:  # only for annotations: a Protocol class costs start-up time
+    from collections.abc import Sequence
+    from typing import Protocol
+
+    class _Violation(Protocol):
+        @property
+        def rule(self) -> str: ...
+        @property
+        def message(self) -> str: ...
+
+    class _Verdict(Protocol):
+        # What GuardrailError needs of rules.Verdict, named here so errors (the bottom layer) imports nothing above.
+        @property
+        def violations(self) -> Sequence[_Violation]: ...
 
 
-class _Verdict(Protocol):
-    # What GuardrailError needs of rules.Verdict, named here so errors (the bottom layer) imports nothing above.
-    @property
-    def violations(self) -> Sequence[_Violation]: ...
-
-
-@dataclass(frozen=True)
-class CloudflareErrorDetail:
+class CloudflareErrorDetail(NamedTuple):
     """One entry of the ``errors`` list in Cloudflare's response envelope."""
 
     code: int | None

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from dataclasses import dataclass
-from typing import Literal, NoReturn
+from typing import Literal, NamedTuple, NoReturn
 
 __all__ = ["REDACTED", "Credentials", "Secret", "redact"]
 
@@ -70,8 +69,7 @@ class Secret:
         raise TypeError("a credential cannot be pickled; it is read from configuration at run time")
 
 
-@dataclass(frozen=True, repr=False)
-class Credentials:
+class Credentials(NamedTuple):
     """An API token, or a global API key with its account email. Shows neither."""
 
     kind: Literal["token", "key"]

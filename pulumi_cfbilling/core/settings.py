@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple
 
 from .errors import ConfigurationError
 from .secrets import Credentials, Secret
@@ -112,8 +112,7 @@ def _read_email(value: Any, label: str) -> str:
     return address
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """One setting, under every name a surface gives it, with its parser and what it affects."""
 
     name: str
@@ -197,13 +196,16 @@ def setting(name: str) -> Setting:
     raise TypeError(f"unknown setting {name!r}; known: {', '.join(s.name for s in SETTINGS)}")
 
 
-@dataclass(frozen=True)
-class Source:
+# The default of a record's mapping field: shared, so it must be read-only.
+_NONE: Mapping[str, Any] = MappingProxyType({})
+
+
+class Source(NamedTuple):
     """One place settings can come from, with the names its user knows them by (for error messages)."""
 
     name: str
     values: Mapping[str, Value]
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = _NONE
 
     def label(self, key: str) -> str:
         """How the user spells ``key`` in this source, e.g. ``CLOUDFLARE_API_TOKEN``."""
@@ -238,8 +240,7 @@ class Source:
         return cls(f"Pulumi config {namespace}", values, labels)
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything a client needs, read and validated, with the source each setting came from in ``origins``.
 
     ``values`` holds every setting of the table but the credentials (in ``credentials``, which shows none),
@@ -248,7 +249,7 @@ class Settings:
 
     credentials: Credentials | None
     values: Mapping[str, Any]
-    origins: Mapping[str, str] = field(default_factory=dict)
+    origins: Mapping[str, str] = _NONE
     surface: str = "client"
 
     @property
@@ -361,8 +362,7 @@ SourceKind = Literal["given", "cfbilling config", "cloudflare config", "environm
 Spelling = Literal["argument", "python", "flag", "query", "pulumi", "attribute", "policy", "environment"]
 
 
-@dataclass(frozen=True)
-class Surface:
+class Surface(NamedTuple):
     """One way in (the CLI, a Pulumi program, the plugin, ...): its sources in order and its users' names."""
 
     name: str
@@ -376,7 +376,7 @@ class Surface:
     """How a user of this surface sets a default account: the second half of the one no-account message."""
     credentials: str
     """How a user of this surface gives credentials: the advice of every missing or rejected credential."""
-    overrides: Mapping[str, str] = field(default_factory=dict)
+    overrides: Mapping[str, str] = _NONE
     """Labels that do not follow the spelling (the policy config's ``timeoutSeconds``)."""
     advise: Spelling = "environment"
     """How advice names a setting this surface's user has not set: where they would set it."""

@@ -18,10 +18,9 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from .amounts import MAX_CENTS
@@ -274,15 +273,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class Limit:
+class Limit(NamedTuple):
     """At most ``count`` requests in any ``seconds``: one sliding window of a request budget."""
 
-    count: int
+    requests: int
     seconds: float
 
     def __str__(self) -> str:
-        return f"{self.count} per {format_duration(timedelta(seconds=self.seconds))}"
+        return f"{self.requests} per {format_duration(timedelta(seconds=self.seconds))}"
 
 
 DEFAULT_RATE_LIMIT = "1000/5m,150/1s"
@@ -329,8 +327,7 @@ def read_folder(value: Any, label: str) -> str:
     return os.path.expanduser(value.strip())
 
 
-@dataclass(frozen=True)
-class ValueKind:
+class ValueKind(NamedTuple):
     """How the values of one kind of guardrail are read, shown and typed."""
 
     read: Callable[[Any, str], Any]

@@ -8,10 +8,9 @@ read by people (terminals, CI logs, Pulumi): the server's text in them is neutra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core.amounts import format_usd, to_cents
 from ..core.errors import CannotJudgeError
@@ -39,8 +38,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):
     """What was read besides the balance, for the rules that judge it; ``None`` when not read."""
 
     runway: Runway | None = None
@@ -48,8 +46,7 @@ class Facts:
     invoice: InvoicePreview | None = None
 
 
-@dataclass(frozen=True)
-class Violation:
+class Violation(NamedTuple):
     """One broken guardrail: which rule, a human message, and what was observed against what was expected."""
 
     rule: str

@@ -12,9 +12,8 @@ shows: ``{"ok": bool, "violations": [{"rule", "message", "observed", "expected"}
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core.errors import ConfigurationError
 from ..core.settings import SURFACES, camel, flag
@@ -61,11 +60,10 @@ ROUTES = (USAGE_ROUTE, GATEWAYS_ROUTE, INVOICE_ROUTE)
 """The routes a guardrail may need besides the balance (the runway's usage history, the gateways, the invoice)."""
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """The result of evaluating a policy against one balance."""
 
-    violations: tuple[Violation, ...] = field(default_factory=tuple)
+    violations: tuple[Violation, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -77,8 +75,7 @@ class Verdict:
         return {"ok": self.ok, "violations": [v.to_dict() for v in self.violations]}
 
 
-@dataclass(frozen=True)
-class Guardrail:
+class Guardrail(NamedTuple):
     """One guardrail, under every name a surface gives it, with the rule that checks it."""
 
     name: str
@@ -352,5 +349,5 @@ def judge(
 
         start, end = window(moment, days)
         forecasted = forecast(balance.balance_usd, read_usage(start, end), now=moment, days=days)
-    known = replace(facts or Facts(), runway=forecasted)
+    known = (facts or Facts())._replace(runway=forecasted)
     return evaluate(balance, policy, now=moment, facts=known), forecasted

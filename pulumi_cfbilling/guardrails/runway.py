@@ -18,7 +18,6 @@ Definitions (the README's "Runway" section says the same):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -91,8 +90,7 @@ RUNWAY_FIELDS: tuple[RunwayField, ...] = (
 """The runway's fields, in document order: the one list the results, schemas and Terraform keys come from."""
 
 
-@dataclass(frozen=True)
-class Runway:
+class Runway(NamedTuple):
     """The forecast for one account: the window read, the rate of spend, and when the credits run out."""
 
     window_start: datetime

@@ -101,9 +101,23 @@ def build_policy(*, require: bool = True, **values: Any) -> Policy:
     return for_pulumi(lambda: read_policy(values, "program", require=require))
 
 
+# The settings of each program run, read once: twenty calls share them as they share the read (issue 27). Keyed
+# like the read caches, so a new run (or set_mocks) reads its own config; a failure is not kept, so each call
+# says it.
+_run_settings: weakref.WeakKeyDictionary[Any, dict[bool, Settings]] = weakref.WeakKeyDictionary()
+
+
 def program_settings(*, require_credentials: bool = True) -> Settings:
     """Settings for this Pulumi program: Pulumi config ``cfbilling:*``, then ``cloudflare:*``, then the environment."""
-    return settings_for("program", config=pulumi.runtime.get_config, require_credentials=require_credentials)
+    monitor = pulumi.runtime.settings.get_monitor()
+    kept = None if monitor is None else _run_settings.get(monitor, {}).get(require_credentials)
+    if kept is not None:
+        return kept
+    settings = settings_for("program", config=pulumi.runtime.get_config, require_credentials=require_credentials)
+    if monitor is not None:
+        with _run_caches_lock:
+            _run_settings.setdefault(monitor, {})[require_credentials] = settings
+    return settings
 
 
 def program_account(settings: Settings, account_id: str | None) -> str:

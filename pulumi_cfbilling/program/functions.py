@@ -14,7 +14,6 @@ list or dict.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Generator, Mapping
 from typing import Any, ClassVar
 
@@ -122,7 +121,7 @@ class AwaitableGetCreditBalanceResult(GetCreditBalanceResult):
 class ViolationResult(_Result):
     """One broken guardrail: ``rule``, ``message``, ``observed``, ``expected``."""
 
-    NAMES: ClassVar[Mapping[str, str]] = {f.name: f.name for f in dataclasses.fields(Violation)}
+    NAMES: ClassVar[Mapping[str, str]] = {name: name for name in Violation._fields}
 
 
 class RunwayResult(_Result):

@@ -14,8 +14,8 @@ import os
 import stat
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..core.errors import ConfigurationError
 from ..core.settings import Settings, choose_account
@@ -28,8 +28,7 @@ MAX_FILE_BYTES = 1024 * 1024
 """The largest accounts file read (about 20,000 accounts with labels): anything larger is refused unread."""
 
 
-@dataclass(frozen=True)
-class AccountRef:
+class AccountRef(NamedTuple):
     """An account to read, with the label it was given (if any)."""
 
     account_id: str

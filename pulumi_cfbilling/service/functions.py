@@ -9,13 +9,14 @@ adding a route function is a row here, its document and its schema. No model is 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core.amounts import plain_value
 from ..core.settings import GATEWAYS_TOKEN, INVOICE_TOKEN
 from ..guardrails.rules import GATEWAYS_ROUTE, INVOICE_ROUTE
-from .reader import Ask, Result
+
+if TYPE_CHECKING:  # the Terraform provider reads this table to describe its schema, which needs no reader
+    from .reader import Ask, Result
 
 __all__ = ["ROUTE_FUNCTIONS", "RouteFunction", "gateways_document", "invoice_document", "route_function"]
 
@@ -47,8 +48,7 @@ def invoice_document(result: Result) -> dict[str, Any]:
     return {**preview_document(result.invoice), "accountId": result.ref.account_id}
 
 
-@dataclass(frozen=True)
-class RouteFunction:
+class RouteFunction(NamedTuple):
     """One route function under every name a surface gives it."""
 
     token: str
@@ -69,6 +69,8 @@ class RouteFunction:
     @property
     def ask(self) -> Ask:
         """What the service is asked for each account."""
+        from .reader import Ask
+
         return Ask(runway=self.runway, routes=self.routes)
 
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Literal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ..core.errors import CannotJudgeError, CfBillingError, InternalError
 from ..core.secrets import redact
@@ -34,7 +34,8 @@ if TYPE_CHECKING:  # the models load pydantic: a surface that only validates nee
     from ..api.budget import Budget
     from ..api.gateways import Gateways
     from ..api.invoices import InvoicePreview
-    from ..api.models import CreditBalance, TokenVerification
+    from ..api.models import CreditBalance
+    from ..api.tokens import TokenVerification
     from ..api.usage import UsageHistory
     from ..guardrails.ladders import Ladder, Standing
     from ..guardrails.runway import Runway
@@ -61,8 +62,11 @@ EXIT_USAGE = 2
 EXIT_API_ERROR = 3
 
 
-@dataclass(frozen=True)
-class Ask:
+# The default of a result's standings: shared, so it must be read-only.
+_NONE: Mapping[str, Any] = MappingProxyType({})
+
+
+class Ask(NamedTuple):
     """What a surface wants of each account. The balance is always read."""
 
     policy: Policy | None = None
@@ -93,8 +97,7 @@ class Ask:
         return self.routes | judged | laddered
 
 
-@dataclass(frozen=True)
-class UsageRead:
+class UsageRead(NamedTuple):
     """A usage read: the buckets as sent, the bucket size and the range asked for."""
 
     history: UsageHistory
@@ -103,8 +106,7 @@ class UsageRead:
     end: datetime
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """What the service found for one account: what it read, the verdict, or the error that stopped it.
 
     A balance read before a later read failed (the usage history, say) is kept, for the report.
@@ -120,7 +122,7 @@ class Result:
     """Why a runway asked for only to be shown could not be read (the rest of the result stands)."""
     cached_age: float | None = None
     """Seconds the oldest answer used had spent in the shared answer cache (``--max-age``); ``None``: all live."""
-    standings: Mapping[str, Standing] = field(default_factory=dict)
+    standings: Mapping[str, Standing] = _NONE
     """Where the account stands on each of the ask's ladders, by rule id (``min-balance``)."""
     read_at: datetime | None = None
     """When the account was judged (UTC)."""
@@ -214,7 +216,7 @@ class Service:
             return Result(ref, balance=balance, error=InternalError(ref.account_id, type(unexpected).__name__))
         age = self._age(ref, runway, usage, ask.needs)
         # The ladders by the same rule functions, at the same moment, on the same reads as the verdict.
-        known = replace(facts, runway=runway)
+        known = facts._replace(runway=runway)
         standings = {ladder.guardrail.rule: ladder.standing(balance, now, known) for ladder in ask.ladders}
         judged = verdict if ask.policy is not None else None
         stop = None

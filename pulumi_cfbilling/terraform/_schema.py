@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core.settings import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN, snake
 from ..core.text import printable
@@ -97,8 +97,7 @@ def _object(definition: Mapping[str, Any], types: Mapping[str, Any]) -> Shape:
     return Shape("object", attributes=attributes)
 
 
-@dataclass(frozen=True)
-class Argument:
+class Argument(NamedTuple):
     """One attribute of a Terraform block: its role (set by the user, computed, or both) and description."""
 
     name: str
@@ -109,8 +108,7 @@ class Argument:
     sensitive: bool = False
 
 
-@dataclass(frozen=True)
-class DataSourceSpec:
+class DataSourceSpec(NamedTuple):
     """A data source: its Terraform type name, the function of the package schema it mirrors, its attributes."""
 
     type_name: str
