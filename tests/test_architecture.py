@@ -116,7 +116,8 @@ def test_no_import_cycle() -> None:
 # What the README, the examples, the packaging and the provider folder tell people to import or run: a move of
 # modules must keep every one of them working.
 ENTRY_POINTS = {
-    "pulumi_cfbilling.__main__:main": "the cfbilling console script (Ctrl-C quiet from the first instruction)",
+    "pulumi_cfbilling.__main__:command_line": "the cfbilling console script (Ctrl-C quiet from the first instruction)",
+    "pulumi_cfbilling.__main__:main": "the same, returning its exit code",
     "pulumi_cfbilling.cli:main": "the command line, for programs that embed it",
     "pulumi_cfbilling.plugin:main": "pulumi-resource-cfbilling",
     "pulumi_cfbilling.terraform:main": "terraform-provider-cfbilling",

@@ -216,3 +216,21 @@ def test_every_command_is_documented_with_an_example() -> None:
     for name, command in commands.items():
         assert "Example:" in command.format_help(), name
         assert command.description, name
+
+
+def test_a_command_line_builds_the_options_of_its_own_command_only() -> None:
+    # Every start builds the parser: the options of commands not named in argv are not built (issue 27), and the
+    # command that is named gets exactly the parser (and help) it would get in the whole one.
+    whole = build_parser()
+    commands = whole._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    top = build_parser(["--help"])
+    assert top.format_help() == whole.format_help()  # every command listed, with its summary
+    for name, command in commands.items():
+        lazy = build_parser(["--timeout", "5", name, "--help"])
+        built = lazy._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+        assert built[name].format_help() == command.format_help(), name
+        assert list(built) == [name]
+    args = build_parser(["check", "--account-id", "a", "--min-balance-usd", "1"]).parse_args(
+        ["check", "--account-id", "a", "--min-balance-usd", "1"]
+    )
+    assert (args.command, args.account_id, args.min_balance_usd) == ("check", ["a"], "1")

@@ -18,7 +18,7 @@ def missing(name: str) -> str:
 
 
 def test_without_pulumi_a_pulumi_name_is_a_one_line_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_requires.metadata, "version", missing)
+    monkeypatch.setattr(metadata, "version", missing)
     monkeypatch.delitem(pulumi_cfbilling.__dict__, "guard", raising=False)
     with pytest.raises(ImportError) as caught:
         pulumi_cfbilling.guard  # noqa: B018 - the lazy import is the point
@@ -29,7 +29,7 @@ def test_without_pulumi_a_pulumi_name_is_a_one_line_import_error(monkeypatch: py
 
 
 def test_an_old_pulumi_is_named_with_the_floor(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_requires.metadata, "version", lambda name: "3.100.0")
+    monkeypatch.setattr(metadata, "version", lambda name: "3.100.0")
     assert _requires.pulumi_problem() == (
         "pulumi-cfbilling needs the Pulumi SDK 3.272 or newer (3.100.0 is installed): "
         "pip install --upgrade 'pulumi>=3.272'"
@@ -39,7 +39,7 @@ def test_an_old_pulumi_is_named_with_the_floor(monkeypatch: pytest.MonkeyPatch) 
 def test_the_plugin_without_pulumi_exits_1_with_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(_requires.metadata, "version", missing)
+    monkeypatch.setattr(metadata, "version", missing)
     with pytest.raises(SystemExit) as caught:
         plugin_main(["127.0.0.1:9"])
     assert caught.value.code == 1

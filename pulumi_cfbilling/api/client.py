@@ -22,7 +22,7 @@ import requests
 import requests.adapters
 import requests.auth
 import urllib3.exceptions
-from pydantic import BaseModel
+from pydantic.main import BaseModel
 
 from ..core.errors import APIConnectionError, APIResponseError, ConfigurationError, DeadlineError
 from ..core.secrets import Credentials

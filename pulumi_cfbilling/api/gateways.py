@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic.fields import Field
+from pydantic.functional_validators import field_validator
 
 from ..core.amounts import MAX_CENTS
 from .models import Number, _Model

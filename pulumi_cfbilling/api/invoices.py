@@ -18,7 +18,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic.fields import Field
+from pydantic.functional_validators import field_validator
 
 from ..core.amounts import plain_value, unix_time_to_datetime
 from .models import Cents, Number, _Model, cents_to_usd

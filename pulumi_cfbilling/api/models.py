@@ -6,22 +6,20 @@ unit is one line in :func:`cents_to_usd`. Numbers are strict: a string, a bool, 
 the field's name. Unknown fields are accepted and ignored, because the API grows.
 """
 
-from __future__ import annotations
-
 import math
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, NamedTuple
 
-from pydantic import (
-    AliasChoices,
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainValidator,
-    WithJsonSchema,
-    field_validator,
-)
+# Each name from the module that defines it: `from pydantic import X` loads it through pydantic's lazy
+# __getattr__ (importlib), which `python -X importtime` does not report, so pydantic.main's own import would
+# be counted as this module's (benchmarks/imports.py).
+from pydantic.aliases import AliasChoices
+from pydantic.config import ConfigDict
+from pydantic.fields import Field
+from pydantic.functional_validators import PlainValidator, field_validator
+from pydantic.json_schema import WithJsonSchema
+from pydantic.main import BaseModel
 
 from ..core.amounts import MAX_CENTS, cents_to_usd, format_usd, plain_value, to_cents, unix_time_to_datetime
 

@@ -16,7 +16,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ValidationError
+from pydantic.main import BaseModel
+from pydantic_core import ValidationError
 
 from ..core.errors import (
     APIError,

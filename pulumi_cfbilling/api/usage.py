@@ -14,7 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic.fields import Field
+from pydantic.functional_validators import field_validator
 
 from ..core.errors import ConfigurationError
 from ..core.values import read_window

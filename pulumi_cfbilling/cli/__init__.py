@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from ..core.errors import APIError, CfBillingError, ConfigurationError
@@ -52,8 +52,14 @@ def switch(command: argparse.ArgumentParser, flag: str, description: str) -> Non
     command.add_argument(flag, nargs="?", const="true", default=None, metavar="BOOL", help=description)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full command-line parser; each command's help ends with an example."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command-line parser; each command's help ends with an example.
+
+    Given the ``argv`` about to be parsed, only the command named in it is built: the others' parsers and about a
+    hundred flags cost every start 5 ms (argparse looks up a translation for each of its words, issue 27). With
+    no command named (``cfbilling --help``) every command is listed, unbuilt. Without ``argv``, all are built.
+    """
+    wanted = None if argv is None else set(argv)
     # Options every command takes, before or after its name (`cfbilling --timeout 5 balance` works too).
     # SUPPRESS keeps a flag given before the command from being reset by the command's own parser.
     common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
@@ -82,17 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cfbilling {__version__}")
     sub: Any = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def add(name: str, handler: str, summary: str, example: str) -> argparse.ArgumentParser:
-        command: argparse.ArgumentParser = sub.add_parser(
-            name,
-            help=summary,
-            description=summary,
-            epilog=f"Example:\n  {example}",
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-            parents=[common],
-        )
-        command.set_defaults(handler=handler)
-        return command
+    commands: list[tuple[str, str, str, str, Callable[[argparse.ArgumentParser], None] | None]] = []
+
+    def add(
+        name: str,
+        handler: str,
+        summary: str,
+        example: str,
+        populate: Callable[[argparse.ArgumentParser], None] | None = None,
+    ) -> None:
+        commands.append((name, handler, summary, example, populate))
+
+    def text_or_json(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
     def account_options(command: argparse.ArgumentParser) -> None:
         command.add_argument(
@@ -115,134 +123,162 @@ def build_parser() -> argparse.ArgumentParser:
             "--quiet", "-q", action="store_true", help="no progress display on stderr (only the report and errors)"
         )
 
-    balance = add(
+    def balance_options(command: argparse.ArgumentParser) -> None:
+        account_options(command)
+        text_or_json(command)
+        switch(command, "--runway", "also read the usage history: days left at the last 7 days' spend")
+
+    add(
         "balance",
         "balance",
         "Show the credit balance and top-up configuration of accounts.",
         "CLOUDFLARE_API_TOKEN=... cfbilling balance --account-id 0123456789abcdef0123456789abcdef",
+        balance_options,
     )
-    account_options(balance)
-    balance.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
-    switch(balance, "--runway", "also read the usage history: days left at the last 7 days' spend")
 
-    usage = add(
+    def usage_options(command: argparse.ArgumentParser) -> None:
+        account_options(command)
+        command.add_argument("--days", default="7", metavar="N", help="whole UTC days before today (1-90, default 7)")
+        command.add_argument("--window", default="day", metavar="day|hour", help="bucket size (default day)")
+        text_or_json(command)
+
+    add(
         "usage",
         "usage",
         "Show the spend per day (or hour) of accounts over the last days, with a sparkline and the runway.",
         "cfbilling usage --account-id 0123456789abcdef0123456789abcdef --days 14",
+        usage_options,
     )
-    account_options(usage)
-    usage.add_argument("--days", default="7", metavar="N", help="whole UTC days before today (1-90, default 7)")
-    usage.add_argument("--window", default="day", metavar="day|hour", help="bucket size (default day)")
-    usage.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
-    gateways = add(
+    def gateways_options(command: argparse.ArgumentParser) -> None:
+        account_options(command)
+        text_or_json(command)
+
+    add(
         "gateways",
         "gateways",
         "Show every AI gateway of accounts: what it bills, its spend limits, the uncapped ones, what stops first.",
         "cfbilling gateways --account-id 0123456789abcdef0123456789abcdef",
+        gateways_options,
     )
-    account_options(gateways)
-    gateways.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
-    invoice = add(
+    def invoice_options(command: argparse.ArgumentParser) -> None:
+        account_options(command)
+        text_or_json(command)
+
+    add(
         "invoice",
         "invoice",
         "Show the open billing period's invoice of accounts: amount due, paid and remaining.",
         "cfbilling invoice --account-id 0123456789abcdef0123456789abcdef",
+        invoice_options,
     )
-    account_options(invoice)
-    invoice.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
-    check = add(
+    def check_options(command: argparse.ArgumentParser) -> None:
+        account_options(command)
+        for entry in GUARDRAILS:  # one flag per row of the guardrail table, its value read by the kind's parser
+            if entry.kind == "flag":
+                switch(command, entry.flag, entry.description)
+            else:
+                command.add_argument(entry.flag, metavar=entry.value_kind.metavar, help=entry.description)
+        switch(command, "--advisory", "report failed guardrails as warnings and exit 0")
+        switch(
+            command,
+            "--runway",
+            "also read the usage history (as --min-runway-days does): runway in the report, charts in the summary",
+        )
+        command.add_argument(
+            "--format", choices=("text", "json", "github"), default="text", help="output format (default text)"
+        )
+        command.add_argument(
+            "--report",
+            metavar="FILE",
+            help="also write the JSON report (as --format json prints it) to FILE, whatever the format",
+        )
+
+    add(
         "check",
         "check",
         "Check accounts against guardrails for CI: exit 0 all pass, 1 a guardrail failed, 2 usage error, 3 API error.",
         "cfbilling check --accounts-file accounts.txt --min-balance-usd 20 --require-auto-topup --format github",
-    )
-    account_options(check)
-    for entry in GUARDRAILS:  # one flag per row of the guardrail table, its value read by the kind's parser
-        if entry.kind == "flag":
-            switch(check, entry.flag, entry.description)
-        else:
-            check.add_argument(entry.flag, metavar=entry.value_kind.metavar, help=entry.description)
-    switch(check, "--advisory", "report failed guardrails as warnings and exit 0")
-    switch(
-        check,
-        "--runway",
-        "also read the usage history (as --min-runway-days does): runway in the report, charts in the summary",
-    )
-    check.add_argument(
-        "--format", choices=("text", "json", "github"), default="text", help="output format (default text)"
-    )
-    check.add_argument(
-        "--report",
-        metavar="FILE",
-        help="also write the JSON report (as --format json prints it) to FILE, whatever the format",
+        check_options,
     )
 
-    watch = add(
+    def watch_options(command: argparse.ArgumentParser) -> None:
+        account_options(command)
+        for entry in GUARDRAILS:  # the guardrails of `check`; the numeric ones take a ladder of rungs
+            if entry.kind == "flag":
+                switch(command, entry.flag, entry.description)
+            elif entry.takes_ladder:
+                metavar = f"{entry.value_kind.metavar}[,{entry.value_kind.metavar}...]"
+                command.add_argument(entry.flag, metavar=metavar, help=f"{entry.description} Rungs: comma-separated.")
+            else:
+                command.add_argument(entry.flag, metavar=entry.value_kind.metavar, help=entry.description)
+        command.add_argument(
+            "--notify",
+            action="append",
+            metavar="URL",
+            help="an Apprise URL to tell (repeatable; default: CFBILLING_NOTIFY_URLS): slack://, msteams://, "
+            "discord://, mailto://, pagerduty://, json://, form://, ... It is never printed or logged.",
+        )
+        command.add_argument(
+            "--state",
+            metavar="FILE",
+            help="what was told, between runs (default: CFBILLING_WATCH_STATE, else "
+            "~/.cache/cfbilling/watch-state.json)",
+        )
+        switch(command, "--dry-run", "print what would be sent; send nothing and leave the state file as it is")
+
+    add(
         "watch",
         "watch",
         "For a schedule: tell notification URLs once when an account crosses a rung of a ladder, and once when it "
         "recovers; exit 3 if a URL did not take its messages (they are sent next run).",
         "cfbilling watch --accounts-file accounts.txt --min-runway-days 14,7,3 --min-balance-usd 100,20 "
         "--notify slack://TOKEN_A/TOKEN_B/TOKEN_C --state watch-state.json",
+        watch_options,
     )
-    account_options(watch)
-    for entry in GUARDRAILS:  # the guardrails of `check`; the numeric ones take a ladder of rungs
-        if entry.kind == "flag":
-            switch(watch, entry.flag, entry.description)
-        elif entry.takes_ladder:
-            metavar = f"{entry.value_kind.metavar}[,{entry.value_kind.metavar}...]"
-            watch.add_argument(entry.flag, metavar=metavar, help=f"{entry.description} Rungs: comma-separated.")
-        else:
-            watch.add_argument(entry.flag, metavar=entry.value_kind.metavar, help=entry.description)
-    watch.add_argument(
-        "--notify",
-        action="append",
-        metavar="URL",
-        help="an Apprise URL to tell (repeatable; default: CFBILLING_NOTIFY_URLS): slack://, msteams://, "
-        "discord://, mailto://, pagerduty://, json://, form://, ... It is never printed or logged.",
-    )
-    watch.add_argument(
-        "--state",
-        metavar="FILE",
-        help="what was told, between runs (default: CFBILLING_WATCH_STATE, else ~/.cache/cfbilling/watch-state.json)",
-    )
-    switch(watch, "--dry-run", "print what would be sent; send nothing and leave the state file as it is")
 
-    metrics = add(
+    def metrics_options(command: argparse.ArgumentParser) -> None:
+        account_options(command)
+        command.add_argument(
+            "--output", metavar="FILE", help="write the metrics to FILE whole (for the textfile collector), not stdout"
+        )
+
+    add(
         "metrics",
         "metrics",
         "Print the accounts' balance, runway, burn and top-up state as Prometheus metrics (text format); exit 3 "
         "if an account could not be read.",
         "cfbilling metrics --accounts-file accounts.txt --output /var/lib/node_exporter/textfile/cfbilling.prom",
-    )
-    account_options(metrics)
-    metrics.add_argument(
-        "--output", metavar="FILE", help="write the metrics to FILE whole (for the textfile collector), not stdout"
+        metrics_options,
     )
 
-    exporter = add(
+    def exporter_options(command: argparse.ArgumentParser) -> None:
+        account_options(command)
+        command.add_argument("--port", type=int, default=9841, help="port to serve on (default 9841)")
+        command.add_argument(
+            "--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1; 0.0.0.0 for every interface)"
+        )
+
+    add(
         "exporter",
         "exporter",
         "Serve the metrics on /metrics for Prometheus, reading every account once per --max-age (default 5m).",
         "cfbilling exporter --accounts-file accounts.txt --port 9841 --max-age 5m",
-    )
-    account_options(exporter)
-    exporter.add_argument("--port", type=int, default=9841, help="port to serve on (default 9841)")
-    exporter.add_argument(
-        "--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1; 0.0.0.0 for every interface)"
+        exporter_options,
     )
 
-    doctor = add(
+    def doctor_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--account-id", metavar="ID", help="account to try (default: CLOUDFLARE_ACCOUNT_ID)")
+
+    add(
         "doctor",
         "doctor",
         "Diagnose the configuration, the token and access to the account's balance, with a fix for each problem.",
         "cfbilling doctor --account-id 0123456789abcdef0123456789abcdef",
+        doctor_options,
     )
-    doctor.add_argument("--account-id", metavar="ID", help="account to try (default: CLOUDFLARE_ACCOUNT_ID)")
 
     add(
         "terraform-external",
@@ -252,34 +288,40 @@ def build_parser() -> argparse.ArgumentParser:
         "cfbilling terraform-external",
     )
 
-    terraform = add(
+    def terraform_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("action", choices=("install-provider",), help="what to do")
+        command.add_argument(
+            "--dir", metavar="DIR", help="mirror folder (default ~/.command.d/plugins, which Terraform searches itself)"
+        )
+        command.add_argument(
+            "--platform",
+            action="append",
+            metavar="OS_ARCH",
+            help="also lay out the package for another machine of the team (linux_amd64, linux_arm64, darwin_amd64, "
+            "darwin_arm64; repeatable), for `terraform providers lock -platform=...`",
+        )
+
+    add(
         "terraform",
         "install_provider",
         "Install the native Terraform provider (pulumi-cfbilling/cfbilling) into a filesystem mirror.",
         "cfbilling terraform install-provider --dir ./terraform-mirror",
-    )
-    terraform.add_argument("action", choices=("install-provider",), help="what to do")
-    terraform.add_argument(
-        "--dir", metavar="DIR", help="mirror folder (default ~/.terraform.d/plugins, which Terraform searches itself)"
-    )
-    terraform.add_argument(
-        "--platform",
-        action="append",
-        metavar="OS_ARCH",
-        help="also lay out the package for another machine of the team (linux_amd64, linux_arm64, darwin_amd64, "
-        "darwin_arm64; repeatable), for `terraform providers lock -platform=...`",
+        terraform_options,
     )
 
-    schema = add(
+    def schema_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--check-report",
+            action="store_true",
+            help="print the JSON Schema of `cfbilling check --format json` instead (check_report.command.json)",
+        )
+
+    add(
         "schema",
         "schema",
         "Print the Pulumi package schema of the cfbilling provider plugin (the committed schema.json).",
         "cfbilling schema | diff - schema.json",
-    )
-    schema.add_argument(
-        "--check-report",
-        action="store_true",
-        help="print the JSON Schema of `cfbilling check --format json` instead (check_report.schema.json)",
+        schema_options,
     )
 
     add(
@@ -289,26 +331,45 @@ def build_parser() -> argparse.ArgumentParser:
         "cfbilling demo",
     )
 
-    emulator = add(
+    def emulator_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--port", type=int, default=8787, help="port on 127.0.0.1 (default 8787; 0 picks one)")
+        command.add_argument(
+            "--fixture", metavar="FILE", help="JSON file of tokens and accounts (default: sample accounts)"
+        )
+        command.add_argument(
+            "--tls", action="store_true", help="serve HTTPS with a certificate made at start (needs openssl)"
+        )
+        command.add_argument(
+            "--burn",
+            type=float,
+            default=0.0,
+            metavar="CENTS",
+            help="make every account's balance fall by CENTS a minute (to watch `cfbilling watch` cross its rungs)",
+        )
+
+    add(
         "emulator",
         "emulator",
         "Serve a local emulator of the credit-balance API and print the settings to use it.",
         "cfbilling emulator --port 8787 --fixture accounts.json",
+        emulator_options,
     )
-    emulator.add_argument("--port", type=int, default=8787, help="port on 127.0.0.1 (default 8787; 0 picks one)")
-    emulator.add_argument(
-        "--fixture", metavar="FILE", help="JSON file of tokens and accounts (default: sample accounts)"
-    )
-    emulator.add_argument(
-        "--tls", action="store_true", help="serve HTTPS with a certificate made at start (needs openssl)"
-    )
-    emulator.add_argument(
-        "--burn",
-        type=float,
-        default=0.0,
-        metavar="CENTS",
-        help="make every account's balance fall by CENTS a minute (to watch `cfbilling watch` cross its rungs)",
-    )
+    # A command named in argv is the one parsed: only it is built, options and all. With none named (`--help`, a
+    # mistake), every command is listed, none built: that is all the top-level help and errors show.
+    named = [command for command in commands if wanted is None or command[0] in wanted]
+    for name, handler, summary, example, populate in named or commands:
+        built = bool(named)
+        command: argparse.ArgumentParser = sub.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=f"Example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common] if built else [],
+        )
+        command.set_defaults(handler=handler)
+        if built and populate is not None:
+            populate(command)
     return parser
 
 
@@ -358,7 +419,7 @@ def _quiet_stdout() -> None:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if getattr(args, "verbose", False):
         _log_to_stderr()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from importlib import metadata
 
 from .errors import ConfigurationError
 
@@ -30,6 +29,8 @@ _INSTALL = install_hint("pulumi")
 
 def pulumi_problem() -> str | None:
     """Why the Pulumi SDK cannot be used here, in one line, or ``None`` when it can."""
+    from importlib import metadata  # here, not at the top: the Terraform provider's every start never needs it
+
     try:
         version = metadata.version("pulumi")
     except metadata.PackageNotFoundError:

@@ -18,7 +18,7 @@ from collections.abc import Generator, Mapping
 from typing import Any, ClassVar
 
 import pulumi
-from pydantic import BaseModel
+from pydantic.main import BaseModel
 
 from ..api.models import DERIVED_FIELDS, CreditBalance, PaymentMethod, TopupConfig
 from ..api.usage import BUCKET_KEYS, USAGE_KEYS, Window

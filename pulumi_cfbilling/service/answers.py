@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic.main import BaseModel
 
 from ..core.errors import ConfigurationError
 from ..core.settings import Settings

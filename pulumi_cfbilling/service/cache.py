@@ -20,7 +20,7 @@ from ..api.client import BillingClient
 from ..core.settings import Settings
 
 if TYPE_CHECKING:  # models load when a read returns one
-    from pydantic import BaseModel
+    from pydantic.main import BaseModel
 
     from ..api.gateways import Gateways
     from ..api.invoices import InvoicePreview
