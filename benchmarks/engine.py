@@ -11,7 +11,7 @@ loopback. Each round previews every program once, in a shuffled order; medians a
   its source folder (`plugins: providers:`), where the YAML host launches it once more to read its schema
   (Pulumi caches the schema of installed plugins only).
 
-Targets: one data-function call adds under 0.3 s to a preview; twenty add under 0.1 s more than one; the
+Targets: one data-function call adds under 0.3 s to a preview; twenty add under 0.05 s more than one (issue 27); the
 plugin's launch and invoke add under 1 s to a YAML preview (the installed plugin; the source folder is shown).
 """
 
@@ -188,13 +188,19 @@ def main() -> int:
     source = added("yaml, invoke, plugin from source", "yaml, empty")
     checks = [
         (f"one data-function call adds {one:.2f} s", one < 0.3, "under 0.3 s"),
-        (f"twenty calls add {twenty:.2f} s more than one", twenty < 0.1, "under 0.1 s"),
+        (f"twenty calls add {twenty:.3f} s more than one", twenty < 0.05, "under 0.05 s"),
         (f"the installed plugin's launch and invoke add {plugin:.2f} s to a YAML preview", plugin < 1.0, "under 1 s"),
     ]
     print("\nDifferences are medians of the per-round differences (paired within each round).\n")
     for text, ok, target in checks:
         print(f"- {text} (target {target}: {'met' if ok else 'MISSED'})")
     print(f"- from its source folder the plugin adds {source:.2f} s (launched twice: once for its schema)")
+    pairs = sorted(a - b for a, b in zip(samples["python, 20 calls"], samples["python, 1 call"], strict=True))
+    quartiles = statistics.quantiles(pairs, n=4) if len(pairs) > 1 else [pairs[0]] * 3
+    print(
+        f"- twenty against one, per round: {pairs[0]:+.3f} to {pairs[-1]:+.3f} s, "
+        f"middle half {quartiles[0]:+.3f} to {quartiles[2]:+.3f} s (the engine's own noise)"
+    )
     return 0 if all(ok for _, ok, _ in checks) else 1
 
 
