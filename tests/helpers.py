@@ -306,3 +306,30 @@ def actionlint_workflow(
         subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     return subprocess.run([actionlint, str(copied)], cwd=tmp_path, capture_output=True, text=True, env=env)
+
+
+def provider_schema_over_tls(handshake: str) -> set[str]:
+    """Speak to a Terraform provider start as Terraform does, from its handshake line: the data sources of its
+    schema, read over TLS on its Unix socket; then shut it down."""
+    import base64
+
+    import grpc
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from tf.gen import grpc_controller_pb2, grpc_controller_pb2_grpc, tfplugin_pb2, tfplugin_pb2_grpc
+
+    core, protocol, network, address, kind, certificate = handshake.strip().split("|")
+    assert (core, protocol, network, kind) == ("1", "6", "unix", "grpc")
+    der = base64.b64decode(certificate + "=" * (-len(certificate) % 4))
+    pem = x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
+    channel = grpc.secure_channel(
+        f"unix:{address}",
+        grpc.ssl_channel_credentials(root_certificates=pem),
+        options=[("grpc.ssl_target_name_override", "localhost")],
+    )
+    schema = tfplugin_pb2_grpc.ProviderStub(channel).GetProviderSchema(
+        tfplugin_pb2.GetProviderSchema.Request(), timeout=30
+    )
+    grpc_controller_pb2_grpc.GRPCControllerStub(channel).Shutdown(grpc_controller_pb2.Empty(), timeout=30)
+    channel.close()
+    return set(schema.data_source_schemas)

@@ -6,7 +6,6 @@ The real terraform runs it in tests/e2e/test_terraform_provider.py.
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import os
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import HEALTHY, LOW, assert_no_secret, run_cli
+from helpers import HEALTHY, LOW, assert_no_secret, provider_schema_over_tls, run_cli
 from tf.iface import ReadDataContext
 from tf.types import Unknown
 from tf.utils import Diagnostics
@@ -348,9 +347,6 @@ def test_the_tls_key_is_kept_private_reused_and_renewed(tmp_path: Path, monkeypa
 
 
 def test_the_handshake_and_the_protocol_over_a_tls_socket(tmp_path: Path) -> None:
-    import grpc
-    from tf.gen import grpc_controller_pb2, grpc_controller_pb2_grpc, tfplugin_pb2, tfplugin_pb2_grpc
-
     script = Path(sys.executable).with_name("terraform-provider-cfbilling")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.terraform"]
     env = {
@@ -358,35 +354,21 @@ def test_the_handshake_and_the_protocol_over_a_tls_socket(tmp_path: Path) -> Non
         "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
         "PLUGIN_CLIENT_CERT": "unused",
         "XDG_CACHE_HOME": str(tmp_path),
+        "CFBILLING_TF_WARM": "false",  # this start serves itself (tests/test_tf_warm.py has the warm ones)
     }
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert process.stdout is not None
-        core, protocol, network, address, kind, certificate = process.stdout.readline().strip().split("|")
-        assert (core, protocol, network, kind) == ("1", "6", "unix", "grpc")
+        handshake = process.stdout.readline()
+        address = handshake.split("|")[3]
         assert stat.S_IMODE(Path(address).parent.stat().st_mode) == 0o700  # only this user reaches the socket
-        from cryptography import x509
-        from cryptography.hazmat.primitives import serialization
-
-        der = base64.b64decode(certificate + "=" * (-len(certificate) % 4))
-        pem = x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
-        channel = grpc.secure_channel(
-            f"unix:{address}",
-            grpc.ssl_channel_credentials(root_certificates=pem),
-            options=[("grpc.ssl_target_name_override", "localhost")],
-        )
-        schema = tfplugin_pb2_grpc.ProviderStub(channel).GetProviderSchema(
-            tfplugin_pb2.GetProviderSchema.Request(), timeout=30
-        )
-        assert set(schema.data_source_schemas) == {
+        assert provider_schema_over_tls(handshake) == {
             "cfbilling_credit_balance",
             "cfbilling_credit_check",
             "cfbilling_usage_history",
             "cfbilling_gateways",
             "cfbilling_invoice_preview",
         }
-        grpc_controller_pb2_grpc.GRPCControllerStub(channel).Shutdown(grpc_controller_pb2.Empty(), timeout=30)
-        channel.close()
         assert process.wait(timeout=30) == 0
         assert process.stderr is not None
         assert "Traceback" not in process.stderr.read()

@@ -21,6 +21,15 @@ _VALUES: weakref.WeakKeyDictionary[Secret, str] = weakref.WeakKeyDictionary()
 _DIGEST_KEY = os.urandom(32)
 
 
+def _new_digest_key() -> None:
+    global _DIGEST_KEY  # the one key of this process, renewed in a forked child
+    _DIGEST_KEY = os.urandom(32)
+
+
+if hasattr(os, "register_at_fork"):  # a child forked from this process (the Terraform provider's warm server's) is new
+    os.register_at_fork(after_in_child=_new_digest_key)
+
+
 REDACTED = "********"
 """What a credential echoed back by a server or proxy becomes in any text this tool emits."""
 

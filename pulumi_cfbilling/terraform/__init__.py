@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import socket
 
 __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve the provider to the Terraform that launched it; a person running it gets one line saying so."""
-    from ._serve import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+    from ._handshake import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 
     if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
         print(
@@ -28,8 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    from ..core.errors import ConfigurationError
     from ..core.requires import terraform_problem
     from ..core.version import __version__
+    from . import _warm
 
     locked = os.environ.get("CFBILLING_PROVIDER_VERSION")
     if locked is not None and locked != __version__:
@@ -47,11 +53,67 @@ def main(argv: Sequence[str] | None = None) -> int:
         # "Unrecognized remote plugin message: <line>", so the user sees why, not just that it failed.
         print(f"terraform-provider-cfbilling: {problem}", flush=True)
         return 1
+    try:
+        warm = _warm.enabled(os.environ)
+    except ConfigurationError as error:
+        print(f"terraform-provider-cfbilling: {error}", flush=True)
+        return 1
     # Our own process: pydantic's plugins are for the models of a user's program, and looking for them scans every
     # installed distribution's entry points (about 3 ms, more in a large environment). A value set by the user wins.
+    # Set before the warm server's socket is chosen: the server is started with this environment.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    path = _warm.socket_path(os.environ) if warm else None
+    if path is not None:
+        code = _warm.ask(os.environ)
+        if code is not None:
+            return code
+    from . import _serve
+    from ._provider import CfBillingProvider
+
+    _serve.load()
+    if path is not None:
+        _warm.fork_server(path, _load_steps(), _serve_child)
+    _serve.serve(CfBillingProvider())
+    return 0  # not reached: serving ends the process
+
+
+# What a start that reads needs besides the protocol, in the order a warm server loads it, a module at a time.
+_READS = (
+    "pulumi_cfbilling.terraform._sources",
+    "requests",
+    "pydantic.main",
+    "pulumi_cfbilling.api.models",
+    "pulumi_cfbilling.api.client",
+    "pulumi_cfbilling.service.reader",
+    "pulumi_cfbilling.service.documents",
+    "pulumi_cfbilling.api.usage",
+    "pulumi_cfbilling.guardrails.runway",
+    "pulumi_cfbilling.service.functions",
+    "pulumi_cfbilling.api.gateways",
+    "pulumi_cfbilling.guardrails.stops",
+    "pulumi_cfbilling.api.invoices",
+)
+
+
+def _load_steps() -> list[Callable[[], object]]:
+    import functools
+    import importlib
+
+    return [functools.partial(importlib.import_module, name) for name in _READS]
+
+
+def _serve_child(connection: socket.socket) -> None:
+    """A forked child's start: serve, and send the start its exit code; exit when the start goes away."""
+    import threading
+
     from ._provider import CfBillingProvider
     from ._serve import serve
 
-    serve(CfBillingProvider())
-    return 0
+    def watch() -> None:
+        try:
+            connection.recv(1)  # the start sends nothing: this returns when it is gone (killed by Terraform)
+        finally:
+            os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+    serve(CfBillingProvider(), done=lambda: connection.sendall(bytes([0])))

@@ -22,17 +22,16 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent import futures
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-__all__ = ["MAGIC_COOKIE_KEY", "MAGIC_COOKIE_VALUE", "serve"]
+__all__ = ["MAGIC_COOKIE_KEY", "MAGIC_COOKIE_VALUE", "load", "serve"]
 
-# go-plugin's handshake config for Terraform providers: a launched plugin sees this, a user running it does not.
-MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
-MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
+from ._handshake import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+
 _CORE_PROTOCOL = 1
 _PROTOCOL = 6
 _LIFETIME = timedelta(days=7)
@@ -122,8 +121,23 @@ def _tls_material() -> tuple[bytes, bytes, bytes]:
     return key_pem, cert_pem, cert_der
 
 
-def serve(provider: Any) -> None:
-    """Serve ``provider`` until Terraform shuts it down; prints the handshake line on stdout."""
+def load() -> None:
+    """Import what serving needs (gRPC and the plugin protocol), for the warm server to hold before it forks."""
+    import grpc  # noqa: F401
+    from tf.gen import (  # noqa: F401
+        grpc_controller_pb2,
+        grpc_controller_pb2_grpc,
+        grpc_stdio_pb2_grpc,
+        tfplugin_pb2_grpc,
+    )
+    from tf.provider import ProviderServicer  # noqa: F401
+
+
+def serve(provider: Any, done: Callable[[], None] | None = None) -> NoReturn:
+    """Serve ``provider`` until Terraform shuts it down; prints the handshake line on stdout, then exits.
+
+    ``done`` runs just before the exit (a warm server's child tells its start the exit code there).
+    """
     import grpc
     from tf.gen import grpc_controller_pb2 as controller_pb
     from tf.gen import grpc_controller_pb2_grpc as controller_rpc
@@ -177,4 +191,6 @@ def serve(provider: Any) -> None:
     # Terraform waits for the process to end before it goes on: skip the interpreter's slow teardown of
     # gRPC's threads (nothing is left to flush or save).
     sys.stdout.flush()
+    if done is not None:
+        done()
     os._exit(0)
