@@ -237,3 +237,16 @@ def test_turned_off_every_start_is_cold_and_a_bad_value_is_one_line(
     assert done.stdout.count("\n") == 1, done.stdout
     assert "CFBILLING_TF_WARM" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_every_module_a_server_loads_exists() -> None:
+    # A step that fails is skipped by the server (an optimisation never stops a start): a renamed module must not
+    # quietly make every plan's starts load it themselves.
+    import importlib
+
+    from pulumi_cfbilling import terraform
+
+    for name in terraform._LOADS:
+        importlib.import_module(name)
+    assert "pulumi_cfbilling.terraform._provider" in terraform._LOADS
+    assert "pulumi_cfbilling.api.client" in terraform._LOADS

@@ -67,22 +67,60 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = _warm.ask(os.environ)
         if code is not None:
             return code
+        # None up: fork one now, so it loads on the other core while this start loads for itself.
+        _warm.fork_server(path, _load_steps(), _serve_child)
     from . import _serve
     from ._provider import CfBillingProvider
 
     _serve.load()
-    if path is not None:
-        _warm.fork_server(path, _load_steps(), _serve_child)
     _serve.serve(CfBillingProvider())
     return 0  # not reached: serving ends the process
 
 
-# What a start that reads needs besides the protocol, in the order a warm server loads it, a module at a time.
-_READS = (
+# What a start needs, in the order a warm server loads it: the protocol (the plan's next start validates), then what
+# a start that reads needs. A module a step, dependencies first, so that no step holds a start up for long.
+_LOADS = (
+    "pulumi_cfbilling.terraform._serve",
+    "grpc._cython.cygrpc",
+    "grpc",
+    "google.protobuf.descriptor_pool",
+    "tf.gen.tfplugin_pb2",
+    "tf.provider",
+    "tf.gen.tfplugin_pb2_grpc",
+    "tf.gen.grpc_controller_pb2_grpc",
+    "tf.gen.grpc_stdio_pb2_grpc",
+    "pulumi_cfbilling.core.settings",
+    "pulumi_cfbilling.terraform._provider",
     "pulumi_cfbilling.terraform._sources",
+    "ssl",
+    "http.client",
+    "email.parser",
+    "urllib3.exceptions",
+    "urllib3.util",
+    "urllib3.connection",
+    "urllib3.connectionpool",
+    "urllib3",
+    "charset_normalizer.md",
+    "charset_normalizer",
+    "idna",
+    "http.cookiejar",
+    "requests.utils",
+    "requests.models",
     "requests",
+    "typing_extensions",
+    "annotated_types",
+    "pydantic_core.core_schema",
+    "pydantic_core",
+    "pydantic._internal._typing_extra",
+    "pydantic.errors",
+    "pydantic.config",
+    "pydantic._internal._decorators",
+    "pydantic.fields",
+    "pydantic.json_schema",
+    "pydantic._internal._generate_schema",
     "pydantic.main",
     "pulumi_cfbilling.api.models",
+    "pulumi_cfbilling.api.response",
     "pulumi_cfbilling.api.client",
     "pulumi_cfbilling.service.reader",
     "pulumi_cfbilling.service.documents",
@@ -99,7 +137,7 @@ def _load_steps() -> list[Callable[[], object]]:
     import functools
     import importlib
 
-    return [functools.partial(importlib.import_module, name) for name in _READS]
+    return [functools.partial(importlib.import_module, name) for name in _LOADS]
 
 
 def _serve_child(connection: socket.socket) -> None:

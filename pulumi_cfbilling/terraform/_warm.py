@@ -8,8 +8,8 @@ prints the handshake to Terraform and serves until Terraform shuts it down. The 
 and exits with it, so Terraform sees its plugin process live and end as before; if the start is killed, the child sees
 its socket close and exits too.
 
-With no server to ask, the start serves itself, cold, and forks one (detached) for the next start once it has loaded
-the protocol: the server costs it a fork, not an interpreter.
+With no server to ask, the start serves itself, cold, and first forks one (detached) for the next start: the server
+loads on the other core while the start loads for itself, and costs it a fork, not an interpreter.
 
 What keeps it safe:
 
@@ -40,6 +40,7 @@ __all__ = ["IDLE_SECONDS", "ask", "enabled", "fork_server", "run_server", "socke
 
 IDLE_SECONDS = 10.0
 """How long a server waits for the next start: the rest of one plan, or a plan run right after another."""
+
 
 # Per start, not per environment: go-plugin makes a new client certificate for each launch.
 _PER_START = frozenset({"PLUGIN_CLIENT_CERT"})
@@ -134,10 +135,10 @@ def ask(env: Mapping[str, str]) -> int | None:
 
 
 def fork_server(path: str, load: Sequence[Callable[[], object]], serve_child: Callable[[socket.socket], None]) -> None:
-    """From a cold start that has loaded the protocol: fork the server for the next starts, detached, and go on.
+    """From a cold start: fork the server for the next starts, detached, and go on serving this one.
 
-    The fork costs a cold start about a millisecond, and the server has what the start had loaded without starting
-    an interpreter of its own; it loads the rest (``load``: the reads) while the start is served.
+    Forked before the start loads anything, so the server loads (``load``, a module at a time) on the other core while
+    the start loads for itself: by the plan's next start, it is ready.
     """
     if os.fork() != 0:
         return
@@ -156,8 +157,9 @@ def run_server(path: str, load: Sequence[Callable[[], object]], serve_child: Cal
     """Accept starts on ``path`` until idle; each is forked to ``serve_child(connection)``, which never returns.
 
     ``load`` is done a step at a time between starts: a start that comes meanwhile is forked at once (it loads what
-    it lacks itself, as a cold start would), and later ones find more loaded. No thread is started here: a fork
-    copies only the thread that calls it.
+    it lacks itself, as a cold start would), and later ones find more loaded. Steps are kept small (a module each):
+    a start that comes during one waits for its end. No thread is started here: a fork copies only the thread that
+    calls it.
     """
     import selectors
 
