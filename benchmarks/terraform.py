@@ -178,13 +178,14 @@ def main() -> int:
                     stop_warm_servers()
                 samples[name].append(plan(name))
         requests = len(emulator.log)
-        traces: dict[str, list[list[tuple[float, float]]]] = {"first plan": [], "in a row": []}
+        traces: dict[str, list[list[tuple[float, float]]]] = {"server off": [], "first plan": [], "in a row": []}
         log = scratch / "trace.log"
         for _ in range(args.trace_rounds):
-            for kind in ("first plan", "in a row"):
+            for kind in traces:
                 if kind == "first plan":
                     stop_warm_servers()
-                plan("native provider", {"TF_LOG": "trace", "TF_LOG_PATH": str(log)})
+                off = {"CFBILLING_TF_WARM": "false"} if kind == "server off" else {}
+                plan("native provider", {"TF_LOG": "trace", "TF_LOG_PATH": str(log), **off})
                 traces[kind].append(provider_starts(log.read_text()))
                 log.unlink()
         stop_warm_servers()

@@ -67,10 +67,10 @@ def enabled(env: Mapping[str, str]) -> bool:
 
 def _digest(env: Mapping[str, str]) -> str:
     """The environment, and the code that would serve it: another interpreter, install or version is another server."""
-    from .. import __file__ as package
     from ..core.version import __version__
 
-    code = [sys.executable, package or "", __version__, os.stat(__file__).st_mtime_ns]
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = [sys.executable, package, __version__, os.stat(__file__).st_mtime_ns]
     kept = sorted((key, value) for key, value in env.items() if key not in _PER_START)
     return hashlib.sha256(json.dumps([code, kept]).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
