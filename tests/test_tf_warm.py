@@ -250,3 +250,42 @@ def test_every_module_a_server_loads_exists() -> None:
         importlib.import_module(name)
     assert "pulumi_cfbilling.terraform._provider" in terraform._LOADS
     assert "pulumi_cfbilling.api.client" in terraform._LOADS
+
+
+def test_a_socket_path_too_long_for_unix_means_cold_starts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True, mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(deep))
+    assert _warm.socket_path(dict(os.environ)) is None
+
+
+def test_an_idle_server_exits_and_takes_its_socket_away(runtime: tuple[dict[str, str], Path]) -> None:
+    env, folder = runtime
+    code = (
+        "import os, sys\n"
+        "from pulumi_cfbilling.terraform import _warm\n"
+        "_warm.IDLE_SECONDS = 0.5\n"
+        "path = _warm.socket_path(os.environ)\n"
+        "print(path, flush=True)\n"
+        "_warm.run_server(path, [], lambda connection: None)\n"
+        "print('exited', os.path.exists(path), flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    path, exited = done.stdout.splitlines()
+    assert path.startswith(str(folder))
+    assert exited == "exited False"
+
+
+def test_a_forked_child_has_a_credential_digest_key_of_its_own() -> None:
+    code = (
+        "import os\n"
+        "from pulumi_cfbilling.core import secrets\n"
+        "read, write = os.pipe()\n"
+        "if os.fork() == 0:\n"
+        "    os.write(write, secrets._DIGEST_KEY)\n"
+        "    os._exit(0)\n"
+        "os.wait()\n"
+        "print(os.read(read, 64) != secrets._DIGEST_KEY)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "True", done.stderr
