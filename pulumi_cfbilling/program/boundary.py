@@ -68,16 +68,21 @@ _run_caches: weakref.WeakKeyDictionary[Any, BalanceCache] = weakref.WeakKeyDicti
 _run_caches_lock = threading.Lock()
 
 
-def run_cache() -> BalanceCache:
-    """The read cache of the current program run (a fresh one, shared by nobody, outside a run)."""
+def _of_run(store: weakref.WeakKeyDictionary[Any, T], make: Callable[[], T]) -> T:
+    """What ``store`` keeps for the current program run, made on first use (outside a run: made, never kept)."""
     monitor = pulumi.runtime.settings.get_monitor()
     if monitor is None:
-        return BalanceCache()
+        return make()
     with _run_caches_lock:
-        cache = _run_caches.get(monitor)
-        if cache is None:
-            cache = _run_caches[monitor] = BalanceCache()
-        return cache
+        kept = store.get(monitor)
+        if kept is None:
+            kept = store[monitor] = make()
+        return kept
+
+
+def run_cache() -> BalanceCache:
+    """The read cache of the current program run (a fresh one, shared by nobody, outside a run)."""
+    return _of_run(_run_caches, BalanceCache)
 
 
 def for_pulumi(call: Callable[[], T]) -> T:
@@ -109,14 +114,11 @@ _run_settings: weakref.WeakKeyDictionary[Any, dict[bool, Settings]] = weakref.We
 
 def program_settings(*, require_credentials: bool = True) -> Settings:
     """Settings for this Pulumi program: Pulumi config ``cfbilling:*``, then ``cloudflare:*``, then the environment."""
-    monitor = pulumi.runtime.settings.get_monitor()
-    kept = None if monitor is None else _run_settings.get(monitor, {}).get(require_credentials)
-    if kept is not None:
-        return kept
-    settings = settings_for("program", config=pulumi.runtime.get_config, require_credentials=require_credentials)
-    if monitor is not None:
-        with _run_caches_lock:
-            _run_settings.setdefault(monitor, {})[require_credentials] = settings
+    kept = _of_run(_run_settings, dict)
+    settings = kept.get(require_credentials)
+    if settings is None:
+        settings = settings_for("program", config=pulumi.runtime.get_config, require_credentials=require_credentials)
+        kept[require_credentials] = settings
     return settings
 
 

@@ -64,16 +64,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     path = _warm.socket_path(os.environ) if warm else None
     if path is not None:
-        code = _warm.ask(os.environ)
+        code = _warm.ask(path, os.environ)
         if code is not None:
             return code
         # None up: fork one now, so it loads on the other core while this start loads for itself.
         _warm.fork_server(path, _load_steps(), _serve_child)
-    from . import _serve
     from ._provider import CfBillingProvider
+    from ._serve import serve
 
-    _serve.load()
-    _serve.serve(CfBillingProvider())
+    serve(CfBillingProvider())
     return 0  # not reached: serving ends the process
 
 

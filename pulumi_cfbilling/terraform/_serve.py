@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
-__all__ = ["MAGIC_COOKIE_KEY", "MAGIC_COOKIE_VALUE", "load", "serve"]
+__all__ = ["MAGIC_COOKIE_KEY", "MAGIC_COOKIE_VALUE", "serve"]
 
 from ._handshake import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 
@@ -119,18 +119,6 @@ def _tls_material() -> tuple[bytes, bytes, bytes]:
     except OSError:
         pass  # a read-only home: the next start makes its own
     return key_pem, cert_pem, cert_der
-
-
-def load() -> None:
-    """Import what serving needs (gRPC and the plugin protocol), for the warm server to hold before it forks."""
-    import grpc  # noqa: F401
-    from tf.gen import (  # noqa: F401
-        grpc_controller_pb2,
-        grpc_controller_pb2_grpc,
-        grpc_stdio_pb2_grpc,
-        tfplugin_pb2_grpc,
-    )
-    from tf.provider import ProviderServicer  # noqa: F401
 
 
 def serve(provider: Any, done: Callable[[], None] | None = None) -> NoReturn:

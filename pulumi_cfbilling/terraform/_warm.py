@@ -102,11 +102,11 @@ def socket_path(env: Mapping[str, str]) -> str | None:
     return path if len(path.encode()) < 100 else None  # a Unix socket's path holds about 100 bytes
 
 
-def ask(env: Mapping[str, str]) -> int | None:
-    """Have the warm server serve this start: its exit code, or ``None`` to serve cold (nothing printed yet)."""
-    path = socket_path(env)
-    if path is None:
-        return None
+def ask(path: str, env: Mapping[str, str]) -> int | None:
+    """Have the warm server at ``path`` serve this start: its exit code, or ``None`` to serve cold.
+
+    ``path`` is :func:`socket_path` of ``env``. ``None`` means nothing was printed yet, so a cold start is clean.
+    """
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         connection.connect(path)
@@ -163,9 +163,9 @@ def run_server(path: str, load: Sequence[Callable[[], object]], serve_child: Cal
     """
     import selectors
 
-    digest = _digest(os.environ)
-    if os.path.basename(path) != f"{digest}.sock" or socket_path(os.environ) != path:
+    if socket_path(os.environ) != path:
         return  # not this environment's socket, or not in a private folder: serve nothing
+    digest = os.path.basename(path).removesuffix(".sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         listener.bind(path)
