@@ -55,6 +55,14 @@ def assert_no_secret(*texts: str) -> None:
             assert secret not in text, f"a credential leaked into: {text[:200]!r}"
 
 
+def assert_one_line_failure(message: str, account: str, fragment: str) -> None:
+    """A failure as every surface must show it: one line naming the account and what went wrong, no traceback."""
+    assert fragment in message
+    assert account in message
+    assert "\n" not in message
+    assert "Traceback" not in message
+
+
 def cfbilling_command() -> list[str]:
     """The installed ``cfbilling`` script beside this interpreter, else ``python -m pulumi_cfbilling``."""
     script = Path(sys.executable).with_name("cfbilling")

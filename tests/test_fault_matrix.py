@@ -22,11 +22,12 @@ import pulumi.runtime
 import pytest
 from helpers import (
     HEALTHY,
-    SECRETS,
     Collector,
     LeakWatch,
     Plugin,
     RecordingMocks,
+    assert_no_secret,
+    assert_one_line_failure,
     logging_for,
     resolve,
     run_cli,
@@ -286,8 +287,7 @@ def plugin() -> Iterator[Plugin]:
     yield running
     stdout, stderr = running.stop()
     assert stdout == ""
-    for secret in SECRETS:
-        assert secret not in stderr + "".join(running.seen)
+    assert_no_secret(stderr + "".join(running.seen))
 
 
 @pytest.mark.parametrize("fault_name", list(FAULTS))
@@ -318,16 +318,11 @@ def test_fault_matrix(
         assert outcome.balance == 4250.5
     else:
         assert outcome.error == expected_error(surface, fault.error), outcome.message
-        assert fault.fragment in outcome.message
-        assert HEALTHY in outcome.message
-        assert "\n" not in outcome.message
-        assert "Traceback" not in outcome.message
+        assert_one_line_failure(outcome.message, HEALTHY, fault.fragment)
         assert not outcome.chained
     # Generous: proves that no cell waits out a Retry-After or a stall, not how fast anything is.
     assert elapsed < 20
-    for text in (outcome.message, outcome.extra_text, *log_watch.lines):
-        for secret in SECRETS:
-            assert secret not in text
+    assert_no_secret(outcome.message, outcome.extra_text, *log_watch.lines)
 
 
 def test_matrix_covers_every_fault_the_issue_lists() -> None:
