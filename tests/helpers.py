@@ -55,6 +55,12 @@ def assert_no_secret(*texts: str) -> None:
             assert secret not in text, f"a credential leaked into: {text[:200]!r}"
 
 
+def provider_command() -> list[str]:
+    """The installed ``terraform-provider-cfbilling`` beside this interpreter, else ``python -m`` its package."""
+    script = Path(sys.executable).with_name("terraform-provider-cfbilling")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.terraform"]
+
+
 def assert_one_line_failure(message: str, account: str, fragment: str) -> None:
     """A failure as every surface must show it: one line naming the account and what went wrong, no traceback."""
     assert fragment in message

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import HEALTHY, LOW, assert_no_secret, provider_schema_over_tls, run_cli
+from helpers import HEALTHY, LOW, assert_no_secret, provider_command, provider_schema_over_tls, run_cli
 from tf.iface import ReadDataContext
 from tf.types import Unknown
 from tf.utils import Diagnostics
@@ -204,8 +204,7 @@ def test_configuration_problems_are_diagnostics_on_read_without_secrets(emulator
 
 
 def test_a_person_running_the_provider_is_told_what_it_is() -> None:
-    script = Path(sys.executable).with_name("terraform-provider-cfbilling")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.terraform"]
+    command = provider_command()
     env = {k: v for k, v in os.environ.items() if k != "TF_PLUGIN_MAGIC_COOKIE"}
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
     assert result.returncode == 1
@@ -347,8 +346,7 @@ def test_the_tls_key_is_kept_private_reused_and_renewed(tmp_path: Path, monkeypa
 
 
 def test_the_handshake_and_the_protocol_over_a_tls_socket(tmp_path: Path) -> None:
-    script = Path(sys.executable).with_name("terraform-provider-cfbilling")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.terraform"]
+    command = provider_command()
     env = {
         **os.environ,
         "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
