@@ -69,6 +69,15 @@ class Outcome:
         return self.ok, self.rules, self.error
 
 
+def _envelope(change: dict[str, Any]) -> dict[str, Any]:
+    """A raw 200 answer: a healthy balance in an envelope with ``change`` applied (a ``None`` removes the key)."""
+    result = {"balance": 4250.5, "has_default_payment_method": True, "payment_method": None, "topup_config": {}}
+    envelope: dict[str, Any] = {"success": True, "errors": [], "messages": [], "result": result}
+    envelope.update(change)
+    body = {key: value for key, value in envelope.items() if value is not None}
+    return {"kind": "raw", "status": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
 def _failed(kind: str, error_type: str | None = None) -> Outcome:
     return Outcome(None, (), kind, error_type)
 
@@ -199,6 +208,10 @@ CASES: list[Case] = [
     Case("500 on the balance", HEALTHY, {"min_balance_usd": "1"}, API, [{"kind": "status", "status": 500}]),
     Case("result null", HEALTHY, {"min_balance_usd": "1"}, API, [{"kind": "result_null"}]),
     Case("success false", HEALTHY, {"min_balance_usd": "1"}, API, [{"kind": "success_false", "code": 1000}]),
+    # The envelope is checked by hand (api.response.read_envelope): every surface must refuse what the model did.
+    Case("envelope success as text", HEALTHY, {"min_balance_usd": "1"}, API, [_envelope({"success": "true"})]),
+    Case("envelope result as text", HEALTHY, {"min_balance_usd": "1"}, API, [_envelope({"result": "640.19"})]),
+    Case("envelope without success", HEALTHY, {"min_balance_usd": "1"}, API, [_envelope({"success": None})]),
     Case(
         "usage route 403 with a runway rule",
         HEALTHY,
