@@ -11,7 +11,7 @@ from typing import Any
 
 import pulumi.runtime
 import pytest
-from helpers import Collector, LeakWatch, RecordingMocks, logging_for
+from helpers import Collector, LeakWatch, Plugin, RecordingMocks, assert_no_secret, logging_for
 from hypothesis import settings
 from skip_guard import pytest_addoption, pytest_configure  # noqa: F401 - the skip guard's hooks (CI)
 
@@ -70,6 +70,26 @@ def make_client(emulator: Emulator) -> Iterator[Callable[..., BillingClient]]:
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture
+def start_plugin() -> Iterator[Callable[[], Plugin]]:
+    """Starts a plugin process for this test alone, when the test asks; stopped after it, its output searched.
+
+    Not one per module: a plugin's answer cache lives as long as its process, and a port an earlier test's emulator
+    used may come back for a later one, whose reads the cache would then answer.
+    """
+    started: list[Plugin] = []
+
+    def start() -> Plugin:
+        started.append(Plugin())
+        return started[-1]
+
+    yield start
+    for running in started:
+        stdout, stderr = running.stop()
+        assert stdout == ""
+        assert_no_secret(stderr + "".join(running.seen))
 
 
 @pytest.fixture

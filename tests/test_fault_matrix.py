@@ -12,7 +12,7 @@ import json
 import logging
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -281,19 +281,14 @@ def expected_error(surface: str, error: str) -> str:
     return named.get(surface, error)
 
 
-@pytest.fixture(scope="module")
-def plugin() -> Iterator[Plugin]:
-    running = Plugin()
-    yield running
-    stdout, stderr = running.stop()
-    assert stdout == ""
-    assert_no_secret(stderr + "".join(running.seen))
-
-
 @pytest.mark.parametrize("fault_name", list(FAULTS))
 @pytest.mark.parametrize("surface", SURFACES)
 def test_fault_matrix(
-    surface: str, fault_name: str, plugin: Plugin, monkeypatch: pytest.MonkeyPatch, log_watch: LeakWatch
+    surface: str,
+    fault_name: str,
+    start_plugin: Callable[[], Plugin],
+    monkeypatch: pytest.MonkeyPatch,
+    log_watch: LeakWatch,
 ) -> None:
     fault = FAULTS[fault_name]
     with Emulator(fixture=demo_fixture()) as emu:
@@ -305,7 +300,7 @@ def test_fault_matrix(
             "data function": lambda: via_data_function(emu, monkeypatch),
             "guard": lambda: via_guard(emu, monkeypatch),
             "dynamic provider": lambda: via_dynamic_provider(emu),
-            "plugin": lambda: via_plugin(emu, plugin),
+            "plugin": lambda: via_plugin(emu, start_plugin()),
             "policy": lambda: via_policy(emu, monkeypatch),
             "terraform": lambda: via_terraform(emu),
             "terraform provider": lambda: via_terraform_provider(emu),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +79,7 @@ class Outcome:
     extra_text: str = ""
 
 
-def via_client(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyPatch) -> Outcome:
+def via_client(emu: Emulator, start_plugin: Callable[[], Plugin], monkeypatch: pytest.MonkeyPatch) -> Outcome:
     client = cfbilling.BillingClient(api_token=DEMO_TOKEN, base_url=emu.base_url, timeout=TIMEOUT, max_retries=RETRIES)
     try:
         return Outcome(gateways=len(client.get_gateways(HEALTHY).gateways))
@@ -87,7 +87,7 @@ def via_client(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyPatch) -
         return Outcome(error=type(error).__name__, message=str(error), extra_text=repr(error))
 
 
-def via_cli(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyPatch) -> Outcome:
+def via_cli(emu: Emulator, start_plugin: Callable[[], Plugin], monkeypatch: pytest.MonkeyPatch) -> Outcome:
     env = {**ENV, "CLOUDFLARE_BASE_URL": emu.base_url}
     result = run_cli("gateways", "--account-id", HEALTHY, "--format", "json", env=env)
     if result.returncode == 0:
@@ -97,7 +97,7 @@ def via_cli(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyPatch) -> O
     return Outcome(error=json.loads(result.stdout)["errors"][0]["error"]["type"], message=line)
 
 
-def via_data_function(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyPatch) -> Outcome:
+def via_data_function(emu: Emulator, start_plugin: Callable[[], Plugin], monkeypatch: pytest.MonkeyPatch) -> Outcome:
     config = {"cfbilling:apiToken": DEMO_TOKEN, "cfbilling:timeout": str(TIMEOUT), "cfbilling:maxRetries": "1"}
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({**config, "cfbilling:baseUrl": emu.base_url}))
     pulumi.runtime.set_mocks(RecordingMocks(), preview=False, logger=logging_for(None))
@@ -109,7 +109,8 @@ def via_data_function(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyP
     return Outcome(error=type(failure).__name__, message=str(failure))
 
 
-def via_plugin(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyPatch) -> Outcome:
+def via_plugin(emu: Emulator, start_plugin: Callable[[], Plugin], monkeypatch: pytest.MonkeyPatch) -> Outcome:
+    plugin = start_plugin()
     args = {"timeout": PropertyValue(TIMEOUT), "maxRetries": PropertyValue(float(RETRIES))}
     args |= {"apiToken": PropertyValue(DEMO_TOKEN, is_secret=True), "baseUrl": PropertyValue(emu.base_url)}
     plugin.call("Configure", provider_pb2.ConfigureRequest(args=PropertyValue.marshal_map(args), acceptSecrets=True))
@@ -122,7 +123,7 @@ def via_plugin(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyPatch) -
     return Outcome(gateways=len(returned["gateways"].value))  # type: ignore[arg-type]
 
 
-def via_policy(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyPatch) -> Outcome:
+def via_policy(emu: Emulator, start_plugin: Callable[[], Plugin], monkeypatch: pytest.MonkeyPatch) -> Outcome:
     for name, value in {**ENV, "CLOUDFLARE_BASE_URL": emu.base_url}.items():
         monkeypatch.setenv(name, value)
     violations: list[str] = []
@@ -135,7 +136,7 @@ def via_policy(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyPatch) -
     return Outcome(error="violation", message=violation)
 
 
-def via_terraform(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyPatch) -> Outcome:
+def via_terraform(emu: Emulator, start_plugin: Callable[[], Plugin], monkeypatch: pytest.MonkeyPatch) -> Outcome:
     query = {"account_id": HEALTHY, "timeout": str(TIMEOUT), "base_url": emu.base_url, "require_spend_limit": "true"}
     result = run_cli("terraform-external", env=ENV, stdin=json.dumps(query))
     if result.returncode == 0:
@@ -146,7 +147,9 @@ def via_terraform(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyPatch
     return Outcome(error="exit 3", message=line)
 
 
-def via_terraform_provider(emu: Emulator, plugin: Plugin, monkeypatch: pytest.MonkeyPatch) -> Outcome:
+def via_terraform_provider(
+    emu: Emulator, start_plugin: Callable[[], Plugin], monkeypatch: pytest.MonkeyPatch
+) -> Outcome:
     from tf.iface import ReadDataContext
     from tf.utils import Diagnostics
 
@@ -181,24 +184,20 @@ def expected_error(surface: str, error: str) -> str:
     return {"policy": "violation", "terraform": "exit 3", "terraform provider": "diagnostic"}.get(surface, error)
 
 
-@pytest.fixture(scope="module")
-def plugin() -> Iterator[Plugin]:
-    running = Plugin()
-    yield running
-    stdout, stderr = running.stop()
-    assert_no_secret(stdout + stderr + "".join(running.seen))
-
-
 @pytest.mark.parametrize("fault_name", list(FAULTS))
 @pytest.mark.parametrize("surface", list(SURFACES))
 def test_gateway_fault_matrix(
-    surface: str, fault_name: str, plugin: Plugin, monkeypatch: pytest.MonkeyPatch, log_watch: LeakWatch
+    surface: str,
+    fault_name: str,
+    start_plugin: Callable[[], Plugin],
+    monkeypatch: pytest.MonkeyPatch,
+    log_watch: LeakWatch,
 ) -> None:
     fault = FAULTS[fault_name]
     with Emulator(fixture=demo_fixture()) as emu:
         emu.set_faults(HEALTHY, fault.faults, route=ROUTE)
         started = time.monotonic()
-        outcome = SURFACES[surface](emu, plugin, monkeypatch)
+        outcome = SURFACES[surface](emu, start_plugin, monkeypatch)
         elapsed = time.monotonic() - started
         assert len(emu.requests_for(HEALTHY, route=ROUTE)) == fault.requests, surface
     if fault.error is None:
