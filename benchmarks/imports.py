@@ -135,8 +135,8 @@ def main() -> int:
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
     if not regular_install():
         print("\nWARNING: an editable install: its finder slows every import; use a regular install (see above).")
-    ratios = sorted(ratio for ratio, _, _ in runs) or [float("nan")]  # --runs 0: the self-time only
-    ratio = statistics.median(ratios)
+    ratios = sorted(ratio for ratio, _, _ in runs)
+    ratio = statistics.median(ratios) if ratios else float("nan")  # --runs 0: the self-time only
     print("\n| measure | value | spread | target |")
     print("|---|---:|---|---|")
     print(
@@ -144,16 +144,21 @@ def main() -> int:
         f"{min(totals):.1f} to {max(totals):.1f} ms | at most {SELF_TIME_TARGET_MS:g} ms: "
         f"{met(median <= SELF_TIME_TARGET_MS)} |"
     )
-    print(
-        f"| cold `check` / stack floor ({args.runs} runs of {args.cold_rounds} rounds) | {ratio:.3f}x | "
-        f"{ratios[0]:.3f}x to {ratios[-1]:.3f}x | at most {COLD_RATIO_TARGET:g}x: {met(ratio <= COLD_RATIO_TARGET)} |"
-    )
+    if runs:
+        print(
+            f"| cold `check` / stack floor ({args.runs} runs of {args.cold_rounds} rounds) | {ratio:.3f}x | "
+            f"{ratios[0]:.3f}x to {ratios[-1]:.3f}x | at most {COLD_RATIO_TARGET:g}x: "
+            f"{met(ratio <= COLD_RATIO_TARGET)} |"
+        )
+    else:
+        print(f"| cold `check` / stack floor | not run (`--runs 0`) | | at most {COLD_RATIO_TARGET:g}x |")
     print(f"| package modules imported | {len(middle)} | | |")
-    print("\nCold runs (median of per-round ratios; median walls):\n")
-    print("| run | check | floor | ratio |")
-    print("|---:|---:|---:|---:|")
-    for number, (one, check, floor) in enumerate(runs, start=1):
-        print(f"| {number} | {check:.0f} ms | {floor:.0f} ms | {one:.3f}x |")
+    if runs:
+        print("\nCold runs (median of per-round ratios; median walls):\n")
+        print("| run | check | floor | ratio |")
+        print("|---:|---:|---:|---:|")
+        for number, (one, check, floor) in enumerate(runs, start=1):
+            print(f"| {number} | {check:.0f} ms | {floor:.0f} ms | {one:.3f}x |")
     print("\nCostliest modules (the median round of self-time):\n")
     print("| module | self-time |")
     print("|---|---:|")

@@ -212,7 +212,10 @@ CHECK_PATH = {
     *(f"pulumi_cfbilling.{name}" for name in ("api", "cli", "core", "guardrails", "service")),
     *(f"pulumi_cfbilling.api.{name}" for name in ("budget", "client", "models", "response", "transport")),
     *(f"pulumi_cfbilling.cli.{name}" for name in ("_common", "_progress", "_render", "_report", "check")),
-    *(f"pulumi_cfbilling.core.{m}" for m in ("amounts", "errors", "secrets", "settings", "text", "values", "version")),
+    *(
+        f"pulumi_cfbilling.core.{m}"
+        for m in ("amounts", "errors", "records", "secrets", "settings", "text", "values", "version")
+    ),
     *(f"pulumi_cfbilling.guardrails.{name}" for name in ("checks", "rules")),
     *(f"pulumi_cfbilling.service.{name}" for name in ("accounts", "cache", "documents", "fleet", "reader")),
 }

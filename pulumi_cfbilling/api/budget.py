@@ -21,15 +21,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
+from ..core.records import Record
 from ..core.values import Limit
 from . import transport
 
 __all__ = ["Budget", "Wait", "budget_for", "forget_budgets"]
 
 
-class Wait(NamedTuple):
+class Wait(Record):
     """Why a request cannot start yet: how long, and what it waits for (for people: the progress display)."""
 
     seconds: float

@@ -9,7 +9,7 @@ the field's name. Unknown fields are accepted and ignored, because the API grows
 import math
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 # Each name from the module that defines it: `from pydantic import X` loads it through pydantic's lazy
 # __getattr__ (importlib), which `python -X importtime` does not report, so pydantic.main's own import would
@@ -22,6 +22,7 @@ from pydantic.json_schema import WithJsonSchema
 from pydantic.main import BaseModel
 
 from ..core.amounts import MAX_CENTS, cents_to_usd, format_usd, plain_value, to_cents, unix_time_to_datetime
+from ..core.records import Record
 
 __all__ = [
     "DERIVED_FIELDS",
@@ -181,7 +182,7 @@ class CreditBalance(_Model):
         return document
 
 
-class DerivedField(NamedTuple):
+class DerivedField(Record):
     """A value computed from the raw fields: its canonical name, Python attribute, JSON type and meaning."""
 
     name: str

@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic.main import BaseModel
@@ -30,6 +30,7 @@ from ..core.errors import (
     RateLimitError,
     ServerError,
 )
+from ..core.records import Record
 from ..core.secrets import redact
 from ..core.text import neutralize, valid_unicode
 from .models import CreditBalance
@@ -60,7 +61,7 @@ AUTH_CODES_ON_400 = frozenset({6003, 6102, 6103, 6111, 9106, 10000})
 _KEY_CODES = frozenset({9103, 6102, 6103})
 
 
-class Names(NamedTuple):
+class Names(Record):
     """How the surface that sent the request names what the advice of a message tells people to change.
 
     The defaults are the environment's names; a client passes those of its surface (``--base-url``, the provider
@@ -350,7 +351,7 @@ _MAX_DETAIL = 200
 # -- The parts of an answer no model validates ---------------------------------------------------------------------
 
 
-class Envelope(NamedTuple):
+class Envelope(Record):
     """Cloudflare's response envelope, checked on every response, including HTTP 200."""
 
     success: bool

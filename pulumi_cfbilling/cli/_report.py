@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..core.amounts import format_usd
 from ..core.errors import APIError, CfBillingError, DeadlineError
+from ..core.records import Record
 from ..core.text import neutralize
 from ..core.values import MAX_RUNWAY_DAYS
 from ..service.documents import counts as count
@@ -140,7 +141,7 @@ SHOWN_IN_GROUP = 3
 """Account ids a grouped error names before "and N more" (the JSON report keeps every account)."""
 
 
-class ErrorGroup(NamedTuple):
+class ErrorGroup(Record):
     """Accounts that failed alike (same error type, status and codes): one line for all of them."""
 
     results: tuple[Result, ...]

@@ -25,7 +25,9 @@ credential, and none is chained to a ``requests``/``urllib3`` exception, whose f
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from .records import Record
 
 __all__ = [
     "APIConnectionError",
@@ -63,7 +65,7 @@ if TYPE_CHECKING:  # only for annotations: a Protocol class costs start-up time
         def violations(self) -> Sequence[_Violation]: ...
 
 
-class CloudflareErrorDetail(NamedTuple):
+class CloudflareErrorDetail(Record):
     """One entry of the ``errors`` list in Cloudflare's response envelope."""
 
     code: int | None

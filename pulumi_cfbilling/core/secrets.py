@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import weakref
-from typing import Literal, NamedTuple, NoReturn
+from typing import Literal, NoReturn
+
+from .records import Record
 
 __all__ = ["REDACTED", "Credentials", "Secret", "redact"]
 
@@ -78,7 +80,7 @@ class Secret:
         raise TypeError("a credential cannot be pickled; it is read from configuration at run time")
 
 
-class Credentials(NamedTuple):
+class Credentials(Record):
     """An API token, or a global API key with its account email. Shows neither."""
 
     kind: Literal["token", "key"]

@@ -20,9 +20,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from .errors import ConfigurationError
+from .records import Record
 from .secrets import Credentials, Secret
 from .values import (
     DEFAULT_BASE_URL,
@@ -112,7 +113,7 @@ def _read_email(value: Any, label: str) -> str:
     return address
 
 
-class Setting(NamedTuple):
+class Setting(Record):
     """One setting, under every name a surface gives it, with its parser and what it affects."""
 
     name: str
@@ -200,7 +201,7 @@ def setting(name: str) -> Setting:
 _NONE: Mapping[str, Any] = MappingProxyType({})
 
 
-class Source(NamedTuple):
+class Source(Record):
     """One place settings can come from, with the names its user knows them by (for error messages)."""
 
     name: str
@@ -240,7 +241,7 @@ class Source(NamedTuple):
         return cls(f"Pulumi config {namespace}", values, labels)
 
 
-class Settings(NamedTuple):
+class Settings(Record):
     """Everything a client needs, read and validated, with the source each setting came from in ``origins``.
 
     ``values`` holds every setting of the table but the credentials (in ``credentials``, which shows none),
@@ -362,7 +363,7 @@ SourceKind = Literal["given", "cfbilling config", "cloudflare config", "environm
 Spelling = Literal["argument", "python", "flag", "query", "pulumi", "attribute", "policy", "environment"]
 
 
-class Surface(NamedTuple):
+class Surface(Record):
     """One way in (the CLI, a Pulumi program, the plugin, ...): its sources in order and its users' names."""
 
     name: str

@@ -20,11 +20,12 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlsplit
 
 from .amounts import MAX_CENTS
 from .errors import ConfigurationError
+from .records import Record
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -273,7 +274,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-class Limit(NamedTuple):
+class Limit(Record):
     """At most ``count`` requests in any ``seconds``: one sliding window of a request budget."""
 
     requests: int
@@ -327,7 +328,7 @@ def read_folder(value: Any, label: str) -> str:
     return os.path.expanduser(value.strip())
 
 
-class ValueKind(NamedTuple):
+class ValueKind(Record):
     """How the values of one kind of guardrail are read, shown and typed."""
 
     read: Callable[[Any, str], Any]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from ..core.amounts import format_usd, to_cents
 from ..core.errors import CannotJudgeError
+from ..core.records import Record
 from ..core.text import neutralize
 from ..core.values import format_duration
 
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 
-class Facts(NamedTuple):
+class Facts(Record):
     """What was read besides the balance, for the rules that judge it; ``None`` when not read."""
 
     runway: Runway | None = None
@@ -46,7 +47,7 @@ class Facts(NamedTuple):
     invoice: InvoicePreview | None = None
 
 
-class Violation(NamedTuple):
+class Violation(Record):
     """One broken guardrail: which rule, a human message, and what was observed against what was expected."""
 
     rule: str

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import ConfigurationError
+from ..core.records import Record
 from ..core.settings import SURFACES, camel, flag
 from ..core.values import DEFAULT_DAYS, KINDS, ValueKind, format_duration, parse_duration
 from . import checks
@@ -60,7 +61,7 @@ ROUTES = (USAGE_ROUTE, GATEWAYS_ROUTE, INVOICE_ROUTE)
 """The routes a guardrail may need besides the balance (the runway's usage history, the gateways, the invoice)."""
 
 
-class Verdict(NamedTuple):
+class Verdict(Record):
     """The result of evaluating a policy against one balance."""
 
     violations: tuple[Violation, ...] = ()
@@ -75,7 +76,7 @@ class Verdict(NamedTuple):
         return {"ok": self.ok, "violations": [v.to_dict() for v in self.violations]}
 
 
-class Guardrail(NamedTuple):
+class Guardrail(Record):
     """One guardrail, under every name a surface gives it, with the rule that checks it."""
 
     name: str

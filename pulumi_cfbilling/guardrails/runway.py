@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_FLOOR, Decimal, localcontext
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from ..core.amounts import plain_value
 from ..core.errors import ConfigurationError
+from ..core.records import Record
 from ..core.values import DEFAULT_DAYS, MAX_DAYS, MAX_RUNWAY_DAYS
 
 if TYPE_CHECKING:  # the usage model loads pydantic: the forecast reads only its buckets
@@ -55,7 +56,7 @@ def window(now: datetime, days: int = DEFAULT_DAYS) -> tuple[datetime, datetime]
     return end - timedelta(days=days), end
 
 
-class RunwayField(NamedTuple):
+class RunwayField(Record):
     """One field of a runway under every name: attribute, canonical key, JSON type, nullable, meaning."""
 
     attribute: str
@@ -90,7 +91,7 @@ RUNWAY_FIELDS: tuple[RunwayField, ...] = (
 """The runway's fields, in document order: the one list the results, schemas and Terraform keys come from."""
 
 
-class Runway(NamedTuple):
+class Runway(Record):
     """The forecast for one account: the window read, the rate of spend, and when the credits run out."""
 
     window_start: datetime

@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..core.amounts import plain_value
+from ..core.records import Record
 from ..core.text import neutralize
 
 if TYPE_CHECKING:  # the models load pydantic
@@ -31,7 +32,7 @@ __all__ = ["STOP_FIELDS", "FirstStop", "StopField", "first_stop"]
 Stop = Literal["credits", "spend-limit", "none"]
 
 
-class StopField(NamedTuple):
+class StopField(Record):
     """One field of the first stop under every name: attribute, canonical key, JSON type, nullable, meaning."""
 
     attribute: str

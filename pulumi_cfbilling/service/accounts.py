@@ -15,9 +15,9 @@ import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from ..core.errors import ConfigurationError
+from ..core.records import Record
 from ..core.settings import Settings, choose_account
 from ..core.values import read_account_id
 
@@ -28,7 +28,7 @@ MAX_FILE_BYTES = 1024 * 1024
 """The largest accounts file read (about 20,000 accounts with labels): anything larger is refused unread."""
 
 
-class AccountRef(NamedTuple):
+class AccountRef(Record):
     """An account to read, with the label it was given (if any)."""
 
     account_id: str

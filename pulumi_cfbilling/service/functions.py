@@ -9,9 +9,10 @@ adding a route function is a row here, its document and its schema. No model is 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from ..core.amounts import plain_value
+from ..core.records import Record
 from ..core.settings import GATEWAYS_TOKEN, INVOICE_TOKEN
 from ..guardrails.rules import GATEWAYS_ROUTE, INVOICE_ROUTE
 
@@ -48,7 +49,7 @@ def invoice_document(result: Result) -> dict[str, Any]:
     return {**preview_document(result.invoice), "accountId": result.ref.account_id}
 
 
-class RouteFunction(NamedTuple):
+class RouteFunction(Record):
     """One route function under every name a surface gives it."""
 
     token: str

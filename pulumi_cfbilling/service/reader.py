@@ -19,9 +19,10 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..core.errors import CannotJudgeError, CfBillingError, InternalError
+from ..core.records import Record
 from ..core.secrets import redact
 from ..core.settings import Settings, choose_account
 from ..core.values import DEFAULT_DAYS
@@ -66,7 +67,7 @@ EXIT_API_ERROR = 3
 _NONE: Mapping[str, Any] = MappingProxyType({})
 
 
-class Ask(NamedTuple):
+class Ask(Record):
     """What a surface wants of each account. The balance is always read."""
 
     policy: Policy | None = None
@@ -97,7 +98,7 @@ class Ask(NamedTuple):
         return self.routes | judged | laddered
 
 
-class UsageRead(NamedTuple):
+class UsageRead(Record):
     """A usage read: the buckets as sent, the bucket size and the range asked for."""
 
     history: UsageHistory
@@ -106,7 +107,7 @@ class UsageRead(NamedTuple):
     end: datetime
 
 
-class Result(NamedTuple):
+class Result(Record):
     """What the service found for one account: what it read, the verdict, or the error that stopped it.
 
     A balance read before a later read failed (the usage history, say) is kept, for the report.

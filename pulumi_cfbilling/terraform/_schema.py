@@ -18,8 +18,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, NamedTuple
+from typing import Any
 
+from ..core.records import Record
 from ..core.settings import CHECK_TOKEN, GET_TOKEN, USAGE_TOKEN, snake
 from ..core.text import printable
 from ..service.functions import ROUTE_FUNCTIONS
@@ -97,7 +98,7 @@ def _object(definition: Mapping[str, Any], types: Mapping[str, Any]) -> Shape:
     return Shape("object", attributes=attributes)
 
 
-class Argument(NamedTuple):
+class Argument(Record):
     """One attribute of a Terraform block: its role (set by the user, computed, or both) and description."""
 
     name: str
@@ -108,7 +109,7 @@ class Argument(NamedTuple):
     sensitive: bool = False
 
 
-class DataSourceSpec(NamedTuple):
+class DataSourceSpec(Record):
     """A data source: its Terraform type name, the function of the package schema it mirrors, its attributes."""
 
     type_name: str
