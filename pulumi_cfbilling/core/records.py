@@ -14,7 +14,9 @@ exactly as for one. At run time it is a base class whose subclasses behave as ``
 (a ``tuple`` subclass without instance ``__dict__``; positional and keyword construction with defaults; a
 read-only property per field; tuple equality, hashing and ordering; the same ``repr``; ``_replace``, ``_asdict``,
 ``_make``, ``_fields``, ``_field_defaults``, ``__match_args__``; pickling and copying), and refuse what it refuses.
-``tests/test_records.py`` holds the two to the same behaviour, case by case.
+``tests/test_records.py`` holds the two to the same behaviour, case by case. Two things differ, and nothing in
+the package reads them: ``inspect.signature`` of a record shows ``(*args, **kwargs)``, and ``__annotations__`` holds
+the annotations as written (strings, under postponed annotations) rather than ``ForwardRef`` objects.
 
 Why not ``typing.NamedTuple`` itself (issue 27): it compiles a constructor for every class (``eval``) and a
 ``ForwardRef`` for every string annotation, and the process's first ``compile()`` builds the interpreter's AST
