@@ -606,7 +606,7 @@ def test_an_old_python_is_refused_with_the_reason(
 ) -> None:
     from pulumi_cfbilling.core import requires
     from pulumi_cfbilling.terraform import main as provider_main
-    from pulumi_cfbilling.terraform._serve import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+    from pulumi_cfbilling.terraform._handshake import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 
     class Old(tuple):  # type: ignore[type-arg]
         major, minor = 3, 10

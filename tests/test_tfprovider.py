@@ -283,7 +283,7 @@ def test_a_launcher_of_another_version_is_refused_by_the_provider(tmp_path: Path
     record = config / "cfbilling" / "terraform" / "v9.9.9"
     record.parent.mkdir(parents=True)
     record.write_text(sys.executable + "\n")
-    from pulumi_cfbilling.terraform._serve import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+    from pulumi_cfbilling.terraform._handshake import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 
     result = _launch(tmp_path, "9.9.9", {"XDG_CONFIG_HOME": str(config), MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE})
     assert result.returncode == 1

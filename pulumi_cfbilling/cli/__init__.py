@@ -150,7 +150,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         usage_options,
     )
 
-    def gateways_options(command: argparse.ArgumentParser) -> None:
+    def route_options(command: argparse.ArgumentParser) -> None:  # the commands of the route functions
         account_options(command)
         text_or_json(command)
 
@@ -159,19 +159,15 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "gateways",
         "Show every AI gateway of accounts: what it bills, its spend limits, the uncapped ones, what stops first.",
         "cfbilling gateways --account-id 0123456789abcdef0123456789abcdef",
-        gateways_options,
+        route_options,
     )
-
-    def invoice_options(command: argparse.ArgumentParser) -> None:
-        account_options(command)
-        text_or_json(command)
 
     add(
         "invoice",
         "invoice",
         "Show the open billing period's invoice of accounts: amount due, paid and remaining.",
         "cfbilling invoice --account-id 0123456789abcdef0123456789abcdef",
-        invoice_options,
+        route_options,
     )
 
     def check_options(command: argparse.ArgumentParser) -> None:

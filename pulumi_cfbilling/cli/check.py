@@ -39,11 +39,7 @@ def check(args: argparse.Namespace) -> int:
     policy = read_policy({g.name: getattr(args, g.name, None) for g in GUARDRAILS}, "cli")
     advisory = read_flag(args.advisory or "false", "--advisory")
     ask = Ask(policy, runway=read_flag(args.runway or "false", "--runway"))
-    with common.service(args) as service:
-        refs = common.accounts(args, service.settings)
-        workers = common.concurrency(args)
-        with common.watching(args, service, len(refs)) as progress:
-            results = service.read_all(refs, ask, concurrency=workers, progress=progress)
+    results = common.read(args, ask)
     code = exit_code(results, advisory=advisory)
     enforcement = "advisory" if advisory else "mandatory"
     report = dumps(report_document(results, policy, enforcement=enforcement, exit_code=code))

@@ -26,9 +26,14 @@ a record class here costs a few microseconds, since one shared constructor serve
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Record"]
+__all__ = ["EMPTY", "Record"]
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+"""The default of a record's mapping field: one object every record shares, so it cannot be changed."""
 
 if TYPE_CHECKING:
     from typing import NamedTuple as Record

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from typing import Any, Literal
 
 from .errors import ConfigurationError
-from .records import Record
+from .records import EMPTY, Record
 from .secrets import Credentials, Secret
 from .values import (
     DEFAULT_BASE_URL,
@@ -197,16 +196,12 @@ def setting(name: str) -> Setting:
     raise TypeError(f"unknown setting {name!r}; known: {', '.join(s.name for s in SETTINGS)}")
 
 
-# The default of a record's mapping field: shared, so it must be read-only.
-_NONE: Mapping[str, Any] = MappingProxyType({})
-
-
 class Source(Record):
     """One place settings can come from, with the names its user knows them by (for error messages)."""
 
     name: str
     values: Mapping[str, Value]
-    labels: Mapping[str, str] = _NONE
+    labels: Mapping[str, str] = EMPTY
 
     def label(self, key: str) -> str:
         """How the user spells ``key`` in this source, e.g. ``CLOUDFLARE_API_TOKEN``."""
@@ -250,7 +245,7 @@ class Settings(Record):
 
     credentials: Credentials | None
     values: Mapping[str, Any]
-    origins: Mapping[str, str] = _NONE
+    origins: Mapping[str, str] = EMPTY
     surface: str = "client"
 
     @property
@@ -377,7 +372,7 @@ class Surface(Record):
     """How a user of this surface sets a default account: the second half of the one no-account message."""
     credentials: str
     """How a user of this surface gives credentials: the advice of every missing or rejected credential."""
-    overrides: Mapping[str, str] = _NONE
+    overrides: Mapping[str, str] = EMPTY
     """Labels that do not follow the spelling (the policy config's ``timeoutSeconds``)."""
     advise: Spelling = "environment"
     """How advice names a setting this surface's user has not set: where they would set it."""

@@ -275,7 +275,7 @@ def _is_loopback(host: str) -> bool:
 
 
 class Limit(Record):
-    """At most ``count`` requests in any ``seconds``: one sliding window of a request budget."""
+    """At most ``requests`` requests in any ``seconds``: one sliding window of a request budget."""
 
     requests: int
     seconds: float

@@ -7,6 +7,7 @@ server (:mod:`._server`) turns into a gRPC status with the library's one-line me
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Mapping
@@ -40,6 +41,13 @@ logger = logging.getLogger("pulumi_cfbilling.plugin")
 _SCHEMA_FILE = resources.files("pulumi_cfbilling.service").joinpath("schema.json")
 
 __all__ = ["CfBillingProvider", "UnknownFunctionError"]
+
+
+@functools.cache
+def _guard_outputs() -> tuple[str, ...]:
+    """The guard's outputs, as its schema names them: read from the shipped file once per process."""
+    schema = json.loads(_SCHEMA_FILE.read_text("utf-8"))
+    return tuple(schema["functions"][GUARD_TOKEN]["outputs"]["properties"])
 
 
 def _parameters() -> Mapping[str, str]:
@@ -156,8 +164,7 @@ class CfBillingProvider(p.Provider):
             # outputs are unknown meanwhile, as a resource's are, so nothing downstream reads a verdict not made.
             logger.info("guard: %s not known yet; judged when known", ", ".join(unknown))
             # The engine's unknown sentinel: the protocol has no other way for a plugin that does not accept outputs.
-            outputs = json.loads(_SCHEMA_FILE.read_text("utf-8"))["functions"][GUARD_TOKEN]["outputs"]["properties"]
-            return p.InvokeResponse(return_value={key: PropertyValue(UNKNOWN) for key in outputs})
+            return p.InvokeResponse(return_value={key: PropertyValue(UNKNOWN) for key in _guard_outputs()})
         failures = [
             p.CheckFailure(key, f"{key} is not known yet; it can be read once its value is known") for key in unknown
         ]

@@ -18,11 +18,10 @@ import logging
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..core.errors import CannotJudgeError, CfBillingError, InternalError
-from ..core.records import Record
+from ..core.records import EMPTY, Record
 from ..core.secrets import redact
 from ..core.settings import Settings, choose_account
 from ..core.values import DEFAULT_DAYS
@@ -61,10 +60,6 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_API_ERROR = 3
-
-
-# The default of a result's standings: shared, so it must be read-only.
-_NONE: Mapping[str, Any] = MappingProxyType({})
 
 
 class Ask(Record):
@@ -123,7 +118,7 @@ class Result(Record):
     """Why a runway asked for only to be shown could not be read (the rest of the result stands)."""
     cached_age: float | None = None
     """Seconds the oldest answer used had spent in the shared answer cache (``--max-age``); ``None``: all live."""
-    standings: Mapping[str, Standing] = _NONE
+    standings: Mapping[str, Standing] = EMPTY
     """Where the account stands on each of the ask's ladders, by rule id (``min-balance``)."""
     read_at: datetime | None = None
     """When the account was judged (UTC)."""

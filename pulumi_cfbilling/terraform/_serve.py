@@ -28,9 +28,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
-__all__ = ["MAGIC_COOKIE_KEY", "MAGIC_COOKIE_VALUE", "serve"]
-
-from ._handshake import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+__all__ = ["serve"]
 
 _CORE_PROTOCOL = 1
 _PROTOCOL = 6
