@@ -55,10 +55,15 @@ def assert_no_secret(*texts: str) -> None:
             assert secret not in text, f"a credential leaked into: {text[:200]!r}"
 
 
+def installed_command(script: str, module: str) -> list[str]:
+    """The installed ``script`` beside this interpreter, else ``python -m module``."""
+    beside = Path(sys.executable).with_name(script)
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", module]
+
+
 def provider_command() -> list[str]:
     """The installed ``terraform-provider-cfbilling`` beside this interpreter, else ``python -m`` its package."""
-    script = Path(sys.executable).with_name("terraform-provider-cfbilling")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.terraform"]
+    return installed_command("terraform-provider-cfbilling", "pulumi_cfbilling.terraform")
 
 
 def assert_one_line_failure(message: str, account: str, fragment: str) -> None:
@@ -198,8 +203,7 @@ class Plugin:
     """A running plugin process and a stub on its port; records every response to search for secrets."""
 
     def __init__(self) -> None:
-        script = Path(sys.executable).with_name("pulumi-resource-cfbilling")
-        command = [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_cfbilling.plugin"]
+        command = installed_command("pulumi-resource-cfbilling", "pulumi_cfbilling.plugin")
         # As the engine does: flags, then the engine's address (nothing listens there; Invoke never calls back).
         self.process = subprocess.Popen(
             [*command, "--logtostderr", "-v=9", "127.0.0.1:9"],
